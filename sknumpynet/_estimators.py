@@ -1,0 +1,1183 @@
+"""The scikit-learn estimators: NumpyMLPClassifier and NumpyMLPRegressor.
+
+This is the only module of the package that imports scikit-learn. It
+validates parameters and data, encodes targets, runs the epochs (early
+stopping, convergence, warnings) and drives the NumPy engine of
+:mod:`sknumpynet._network`.
+"""
+
+import copy
+import warnings
+from abc import ABC, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import scipy
+import scipy.optimize
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    _fit_context,
+    is_classifier,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import (
+    _check_partial_fit_first_call,
+    type_of_target,
+    unique_labels,
+)
+from sklearn.utils.optimize import _check_optimize_result
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._activations import CANONICAL_NAMES, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from ._network import MLP, WEIGHT_INITS, predict
+from ._optimizers import SGD, Adam
+
+_STOCHASTIC_SOLVERS = ("sgd", "adam")
+
+# SciPy 1.15 deprecated L-BFGS-B's ``iprint``; older versions print with it.
+_SCIPY_HAS_IPRINT = tuple(int(part) for part in scipy.__version__.split(".")[:2]) < (
+    1,
+    15,
+)
+
+
+def _is_fitted_attribute(name):
+    # Everything learned ends in "_", private state starts with "_";
+    # constructor parameters do neither.
+    return (name.endswith("_") or name.startswith("_")) and not name.startswith("__")
+
+
+class _BaseNumpyMLP(BaseEstimator, ABC):
+    """Shared machinery of the classifier and the regressor.
+
+    Do not use directly; use :class:`NumpyMLPClassifier` or
+    :class:`NumpyMLPRegressor`.
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "fit_intercept": ["boolean"],
+        "weight_init": [StrOptions(set(WEIGHT_INITS))],
+    }
+
+    @abstractmethod
+    def __init__(self):
+        """Subclasses store their constructor arguments."""
+
+    # -----------------------------------------------------------------------
+    # Hooks of the subclasses
+    # -----------------------------------------------------------------------
+
+    @abstractmethod
+    def _validate_input(self, X, y, incremental, reset):
+        """Validate X and y; return X and the 2-D target matrix."""
+
+    @abstractmethod
+    def _output_activation(self):
+        """Name of the output activation for the current targets."""
+
+    @abstractmethod
+    def _decode(self, y_pred):
+        """Turn the network's output into the predictions of ``predict``."""
+
+    @abstractmethod
+    def _score_predictions(self, y, y_pred, sample_weight):
+        """Score used for early stopping (accuracy or R^2)."""
+
+    # -----------------------------------------------------------------------
+    # Fitting
+    # -----------------------------------------------------------------------
+
+    def _hidden_layer_sizes(self):
+        sizes = self.hidden_layer_sizes
+        if not hasattr(sizes, "__iter__"):
+            sizes = [sizes]
+        sizes = list(sizes)
+        if not all(
+            isinstance(size, Integral | np.integer) and size > 0 for size in sizes
+        ):
+            raise ValueError(
+                f"hidden_layer_sizes must be positive integers, got {sizes}."
+            )
+        return [int(size) for size in sizes]
+
+    def _fit(self, X, y, sample_weight=None, incremental=False, **fit_params):
+        """Fit, keeping the previous fitted state if anything goes wrong."""
+        saved_state = copy.deepcopy(
+            {k: v for k, v in vars(self).items() if _is_fitted_attribute(k)}
+        )
+        try:
+            return self._fit_unguarded(X, y, sample_weight, incremental, **fit_params)
+        except BaseException:
+            # Nothing already trained is lost: a failed call (bad input,
+            # divergence) leaves the estimator as it found it.
+            for name in [k for k in vars(self) if _is_fitted_attribute(k)]:
+                delattr(self, name)
+            vars(self).update(saved_state)
+            raise
+
+    def _fit_unguarded(self, X, y, sample_weight, incremental):
+        hidden_layer_sizes = self._hidden_layer_sizes()
+        first_pass = not hasattr(self, "coefs_") or (
+            not self.warm_start and not incremental
+        )
+
+        X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+        if y.ndim == 1:
+            y = y.reshape((-1, 1))
+        layer_units = [X.shape[1], *hidden_layer_sizes, y.shape[1]]
+
+        # A fresh generator from random_state at every call, as scikit-learn
+        # does, so the same seed gives the same draws in the same order:
+        # weights, then the validation split, then one shuffle per epoch.
+        random_state = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(y, layer_units)
+        elif [c.shape for c in self.coefs_] != list(
+            zip(layer_units[:-1], layer_units[1:])
+        ):
+            raise ValueError(
+                "The network's layers have changed since the last fit "
+                f"(now {layer_units[1:-1]} hidden units and {layer_units[-1]} "
+                "outputs); with warm_start=True or partial_fit, "
+                "hidden_layer_sizes and the number of outputs must stay the "
+                "same. Use fit with warm_start=False to start over."
+            )
+
+        network = MLP(
+            layer_units,
+            self.activation,
+            self.out_activation_,
+            self.loss,
+            X.dtype,
+            fit_intercept=self.fit_intercept,
+        )
+        if first_pass:
+            network.initialize(
+                random_state, method=self.weight_init, glorot_factor=self._glorot()
+            )
+            self._best_params = network.params.copy()
+        else:
+            network.set_weights(self.coefs_, self.intercepts_)
+        # coefs_ and intercepts_ are live views of the engine's flat buffer.
+        self.coefs_, self.intercepts_ = network.coefs, network.intercepts
+
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self._fit_stochastic(
+                network, X, y, sample_weight, incremental, random_state
+            )
+        else:
+            self._fit_lbfgs(network, X, y, sample_weight)
+
+        if not np.isfinite(network.params).all():
+            raise ValueError(self._divergence_message())
+        return self
+
+    def _glorot(self):
+        # scikit-learn's Glorot bound uses 2 for logistic units, 6 otherwise.
+        return 2.0 if CANONICAL_NAMES[self.activation] == "logistic" else 6.0
+
+    def _initialize(self, y, layer_units):
+        """Set the attributes of a fresh fit (weights are drawn by the engine)."""
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = y.shape[1]
+        self.n_layers_ = len(layer_units)
+        self.out_activation_ = self._output_activation()
+        self.loss_curve_ = []
+        self._optimizer_state = None
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self._no_improvement_count = 0
+            if self.early_stopping:
+                self.validation_scores_ = []
+                self.best_validation_score_ = -np.inf
+                self.best_loss_ = None
+            else:
+                self.best_loss_ = np.inf
+                self.validation_scores_ = None
+                self.best_validation_score_ = None
+
+    def _divergence_message(self, loss=None, epoch=None):
+        where = (
+            ""
+            if loss is None
+            else f" The training loss became {loss} at epoch {epoch}."
+        )
+        hint = (
+            f" or lower learning_rate_init (now {self.learning_rate_init})"
+            if self.solver in _STOCHASTIC_SOLVERS
+            else ""
+        )
+        return (
+            "Solver produced non-finite parameter weights: training diverged."
+            + where
+            + " The input data may contain large values and need to be "
+            "preprocessed (for instance with StandardScaler)" + hint + "."
+        )
+
+    def _make_optimizer(self, network, incremental):
+        """The solver's optimizer, resumed from the last call in partial_fit."""
+        state = getattr(self, "_optimizer_state", None)
+        if not incremental or state is None or state.get("solver") != self.solver:
+            state = None
+        n_params, dtype = network.params.size, network.dtype
+        if self.solver == "sgd":
+            return SGD(
+                n_params,
+                dtype,
+                self.learning_rate_init,
+                self.learning_rate,
+                self.momentum,
+                self.nesterovs_momentum,
+                self.power_t,
+                state=state,
+            )
+        return Adam(
+            n_params,
+            dtype,
+            self.learning_rate_init,
+            self.beta_1,
+            self.beta_2,
+            self.epsilon,
+            state=state,
+        )
+
+    def _validation_split(self, X, y, sample_weight, random_state):
+        """Rows to train on and the held-out set for early stopping."""
+        n_samples = X.shape[0]
+        # Stratified like scikit-learn's MLP: only single-output classification.
+        stratify = y if is_classifier(self) and self.n_outputs_ == 1 else None
+        train_rows, val_rows = train_test_split(
+            np.arange(n_samples),
+            random_state=random_state,
+            test_size=self.validation_fraction,
+            stratify=stratify,
+        )
+        if val_rows.shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' "
+                "or the size of your dataset."
+            )
+        X_val = X[val_rows]
+        y_val = y[val_rows]
+        if is_classifier(self):
+            y_val = self._label_binarizer.inverse_transform(y_val)
+        sample_weight_val = None if sample_weight is None else sample_weight[val_rows]
+        return train_rows, (X_val, y_val, sample_weight_val)
+
+    def _fit_stochastic(self, network, X, y, sample_weight, incremental, random_state):
+        optimizer = self._make_optimizer(network, incremental)
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        early_stopping = self.early_stopping
+        if early_stopping:
+            train_rows, validation = self._validation_split(
+                X, y, sample_weight, random_state
+            )
+            n_samples = train_rows.shape[0]
+        else:
+            train_rows, validation = None, None
+            n_samples = X.shape[0]
+
+        if self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            if self.batch_size > n_samples:
+                warnings.warn(
+                    "Got `batch_size` less than 1 or larger than "
+                    "sample size. It is going to be clipped"
+                )
+            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+
+        # The order of the rows: shuffled in place every epoch, which draws
+        # the same permutations as scikit-learn's ``shuffle(sample_idx)``.
+        if self.shuffle:
+            rows = np.arange(n_samples) if train_rows is None else train_rows.copy()
+        else:
+            rows = train_rows
+
+        try:
+            self.n_iter_ = 0
+            for _ in range(self.max_iter):
+                if self.shuffle:
+                    random_state.shuffle(rows)
+                loss = network.train_epoch(
+                    X, y, sample_weight, optimizer, batch_size, self.alpha, rows
+                )
+                if not np.isfinite(loss):
+                    raise ValueError(
+                        self._divergence_message(loss, len(self.loss_curve_) + 1)
+                    )
+                self.n_iter_ += 1
+                self.loss_ = loss
+                self.t_ += n_samples
+                self.loss_curve_.append(loss)
+                if self.verbose:
+                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
+
+                self._update_no_improvement_count(network, validation)
+                optimizer.iteration_ends(self.t_)
+
+                if self._no_improvement_count > self.n_iter_no_change:
+                    if early_stopping:
+                        message = (
+                            "Validation score did not improve more than "
+                            "tol=%f for %d consecutive epochs."
+                            % (self.tol, self.n_iter_no_change)
+                        )
+                    else:
+                        message = (
+                            "Training loss did not improve more than tol=%f"
+                            " for %d consecutive epochs."
+                            % (self.tol, self.n_iter_no_change)
+                        )
+                    if optimizer.trigger_stopping(message, self.verbose):
+                        break
+                    self._no_improvement_count = 0
+
+                if incremental:
+                    break
+
+                if self.n_iter_ == self.max_iter:
+                    warnings.warn(
+                        "Stochastic Optimizer: Maximum iterations (%d) "
+                        "reached and the optimization hasn't converged yet."
+                        % self.max_iter,
+                        ConvergenceWarning,
+                    )
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.")
+
+        if early_stopping:
+            network.params[...] = self._best_params
+        self._optimizer_state = {"solver": self.solver, **optimizer.get_state()}
+
+    def _update_no_improvement_count(self, network, validation):
+        if validation is not None:
+            X_val, y_val, sample_weight_val = validation
+            score = self._score_network(network, X_val, y_val, sample_weight_val)
+            self.validation_scores_.append(score)
+            if self.verbose:
+                print("Validation score: %f" % score)
+            if score < self.best_validation_score_ + self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_params = network.params.copy()
+        else:
+            last_loss = self.loss_curve_[-1]
+            if last_loss > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if last_loss < self.best_loss_:
+                self.best_loss_ = last_loss
+
+    def _score_network(self, network, X, y, sample_weight):
+        y_pred = network.predict(X)
+        if not np.isfinite(y_pred).all():
+            return np.nan
+        return self._score_predictions(y, self._decode(y_pred), sample_weight)
+
+    def _fit_lbfgs(self, network, X, y, sample_weight):
+        """Full-batch training with SciPy's L-BFGS-B on the flat parameters."""
+        alpha = self.alpha
+        evaluated = {}
+
+        def loss_and_gradient(flat_params):
+            network.params[...] = flat_params
+            loss = network.loss_and_gradient(X, y, sample_weight, alpha)
+            evaluated["loss"] = loss
+            return loss, network.grad.astype(np.float64)
+
+        accepted = {"x": network.params.astype(np.float64), "n_iter": 0}
+
+        def on_iteration(flat_params):
+            accepted["x"] = np.array(flat_params, dtype=np.float64)
+            accepted["n_iter"] += 1
+            self.loss_curve_.append(evaluated["loss"])
+            if self.verbose:
+                print(
+                    "Iteration %d, loss = %.8f"
+                    % (accepted["n_iter"], evaluated["loss"])
+                )
+
+        options = {"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol}
+        if _SCIPY_HAS_IPRINT:
+            options["iprint"] = 1 if self.verbose else -1
+        try:
+            result = scipy.optimize.minimize(
+                loss_and_gradient,
+                accepted["x"],
+                method="L-BFGS-B",
+                jac=True,
+                options=options,
+                callback=on_iteration,
+            )
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.")
+            network.params[...] = accepted["x"]
+            self.n_iter_ = accepted["n_iter"]
+            self.loss_ = network.loss_and_gradient(X, y, sample_weight, alpha)
+            return
+        self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
+        self.loss_ = float(result.fun)
+        network.params[...] = result.x
+        if not np.isfinite(self.loss_):
+            raise ValueError(self._divergence_message())
+
+    # -----------------------------------------------------------------------
+    # Prediction
+    # -----------------------------------------------------------------------
+
+    def _forward(self, X, check_input=True):
+        """The network's output for X (validated unless told otherwise)."""
+        if check_input:
+            X = validate_data(
+                self,
+                X,
+                accept_sparse=["csr", "csc"],
+                dtype=(np.float64, np.float32),
+                reset=False,
+            )
+        dtype = self.coefs_[0].dtype
+        if X.dtype != dtype:
+            X = X.astype(dtype)
+        hidden_forward, _ = HIDDEN_ACTIVATIONS[self.activation]
+        y_pred = predict(
+            X,
+            self.coefs_,
+            self.intercepts_,
+            hidden_forward,
+            OUTPUT_ACTIVATIONS[self.out_activation_],
+        )
+        return y_pred
+
+    def _check_solver(self):
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic"
+                " optimizers. %s is not stochastic." % self.solver
+            )
+        return True
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values (class labels in classification, real numbers in
+            regression).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample; the loss is their weighted
+            average.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+_PARAMETERS_DOC = """
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of units in the ith hidden layer.
+
+    activation : {'logistic', 'sigmoid', 'tanh', 'relu', 'identity'}, \
+default='logistic'
+        Activation of the hidden layers. 'logistic' (alias 'sigmoid', the seed
+        article's name) is :math:`1 / (1 + e^{-z})`, computed without overflow
+        for any input; 'tanh' is :math:`\\tanh z`; 'relu' is :math:`\\max(0, z)`;
+        'identity' is :math:`z`. The default differs from scikit-learn's
+        ('relu'): it is the seed network's sigmoid.
+
+    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+        The solver: SciPy's L-BFGS-B quasi-Newton method, stochastic gradient
+        descent, or Adam.
+
+    alpha : float, default=0.0001
+        Strength of the L2 penalty, divided by the (weighted) sample count of
+        each batch when added to the loss.
+
+    batch_size : int or 'auto', default='auto'
+        Size of minibatches for the stochastic solvers, ``min(200,
+        n_samples)`` when 'auto'. Not used by 'lbfgs'.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Step-size schedule of 'sgd': constant; ``learning_rate_init / (t + 1)
+        ** power_t`` with ``t`` the samples seen; or divided by 5 each time
+        ``n_iter_no_change`` epochs fail to improve by ``tol``.
+
+    learning_rate_init : float, default=0.001
+        Initial step size of 'sgd' and 'adam'.
+
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations (lbfgs).
+
+    shuffle : bool, default=True
+        Whether to shuffle the samples at each epoch (stochastic solvers).
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, the early-stopping split and the
+        shuffling. The draws are made in the same order as in scikit-learn's
+        MLP, so an integer seed gives the same network as there.
+
+    tol : float, default=1e-4
+        Training stops when the loss (or validation score) fails to improve
+        by ``tol`` for ``n_iter_no_change`` consecutive epochs; for 'lbfgs'
+        it is the gradient tolerance.
+
+    verbose : bool, default=False
+        Whether to print progress messages to stdout.
+
+    warm_start : bool, default=False
+        Reuse the previous solution as initialization of the next ``fit``.
+
+    momentum : float, default=0.9
+        Momentum of 'sgd', in [0, 1].
+
+    nesterovs_momentum : bool, default=True
+        Whether 'sgd' uses Nesterov's momentum.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data and stop when
+        its score fails to improve by ``tol`` for ``n_iter_no_change``
+        epochs; the best weights are restored. Stochastic solvers only.
+
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+
+    beta_1 : float, default=0.9
+        Decay rate of Adam's first-moment estimate, in [0, 1).
+
+    beta_2 : float, default=0.999
+        Decay rate of Adam's second-moment estimate, in [0, 1).
+
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+
+    n_iter_no_change : int, default=10
+        Number of epochs without ``tol`` improvement before stopping.
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of 'lbfgs'.
+
+    fit_intercept : bool, default=True
+        Whether the layers have intercepts (biases). False gives the seed
+        article's network, whose biases stay at zero. Not in scikit-learn.
+
+    weight_init : {'glorot', 'uniform', 'he'}, default='glorot'
+        Initial weights: 'glorot' is scikit-learn's scheme (uniform on
+        :math:`\\pm\\sqrt{c / (\\text{fan\\_in} + \\text{fan\\_out})}`, c = 2
+        for logistic units and 6 otherwise); 'uniform' draws weights and
+        intercepts from :math:`[0, 1)`, as the seed article's
+        ``np.random.rand``; 'he' draws weights from
+        :math:`\\mathcal{N}(0, 2 / \\text{fan\\_in})` and zero intercepts.
+        Not in scikit-learn.
+"""
+
+_ATTRIBUTES_DOC = """
+    loss_ : float
+        The loss at the end of fitting (data term plus L2 penalty).
+
+    best_loss_ : float or None
+        The smallest training loss reached; None with early stopping.
+        Stochastic solvers only.
+
+    loss_curve_ : list of float
+        The loss at each epoch (stochastic solvers) or L-BFGS iteration.
+
+    validation_scores_ : list of float or None
+        The validation score at each epoch when ``early_stopping=True``,
+        else None. Stochastic solvers only.
+
+    best_validation_score_ : float or None
+        The best validation score with early stopping, else None.
+        Stochastic solvers only.
+
+    t_ : int
+        Number of training samples seen by the stochastic solver.
+
+    coefs_ : list of ndarray
+        ``coefs_[i]`` is the weight matrix from layer i to layer i + 1, of
+        shape ``(n_units_i, n_units_i+1)``, in the dtype of the training data.
+
+    intercepts_ : list of ndarray
+        ``intercepts_[i]`` is the bias vector of layer i + 1.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when they are all strings.
+
+    n_iter_ : int
+        Number of epochs (iterations) run by the last call to fit.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of outputs.
+
+    out_activation_ : str
+        Name of the output activation.
+"""
+
+
+class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
+    __doc__ = (
+        """Multilayer perceptron classifier with a hand-written NumPy engine.
+
+    A drop-in superset of scikit-learn's
+    :class:`~sklearn.neural_network.MLPClassifier`: the same parameters,
+    attributes and methods, the same result for the same seed, plus
+    ``fit_intercept`` and ``weight_init``. The default hidden activation is
+    the sigmoid ('logistic'). It minimises the log-loss (softmax output for
+    multiclass, logistic outputs for binary and multilabel targets) with
+    L-BFGS, SGD or Adam.
+
+    Parameters
+    ----------"""
+        + _PARAMETERS_DOC
+        + """
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+"""
+        + _ATTRIBUTES_DOC
+        + """
+    See Also
+    --------
+    NumpyMLPRegressor : The regressor with the same engine.
+    sklearn.neural_network.MLPClassifier : scikit-learn's classifier.
+
+    Notes
+    -----
+    The forward pass computes :math:`a^{(i+1)} = f(a^{(i)} W^{(i)} + b^{(i)})`
+    layer by layer; backpropagation applies the chain rule from the output
+    down. float32 input trains and predicts in float32 with every solver.
+
+    References
+    ----------
+    Glorot, X. and Bengio, Y. (2010). Understanding the difficulty of
+    training deep feedforward neural networks. AISTATS.
+
+    Kingma, D. P. and Ba, J. (2014). Adam: A method for stochastic
+    optimization. arXiv:1412.6980.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sknumpynet import NumpyMLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = NumpyMLPClassifier(hidden_layer_sizes=(16,), solver="lbfgs",
+    ...                          random_state=0).fit(X, y)
+    >>> clf.predict(X[:3])
+    array([0, 0, 0])
+    >>> clf.predict_proba(X[:1]).shape
+    (1, 3)
+    >>> bool(clf.score(X, y) > 0.9)
+    True
+    """
+    )
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="logistic",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        fit_intercept=True,
+        weight_init="glorot",
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.fit_intercept = fit_intercept
+        self.weight_init = weight_init
+
+    #: The classifier always minimises the log-loss.
+    loss = "log_loss"
+
+    def _output_activation(self):
+        if self._label_binarizer.y_type_ == "multiclass":
+            return "softmax"
+        return "logistic"
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        # As scikit-learn: (re)define classes_ on a fresh fit; otherwise check
+        # that y's classes fit those already known.
+        if (not hasattr(self, "classes_")) or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same "
+                        "classes as in the previous call to fit. Previously "
+                        f"got {self.classes_}, `y` has {classes}"
+                    )
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(
+                    "`y` has classes not in `self.classes_`. "
+                    f"`self.classes_` has {self.classes_}. 'y' has {classes}."
+                )
+        return X, self._encode_targets(y)
+
+    def _encode_targets(self, y):
+        """Targets as a boolean indicator matrix, as LabelBinarizer encodes them.
+
+        One byte a cell and never a float64 upcast of float32 training; built
+        directly rather than through LabelBinarizer's int64 matrix, which for
+        millions of samples is the largest array of the whole fit.
+        """
+        y_type = self._label_binarizer.y_type_
+        if y_type.startswith("multilabel"):
+            return self._label_binarizer.transform(y).astype(bool)
+        if y_type == "multiclass":
+            codes = np.searchsorted(self.classes_, y)
+            indicator = np.zeros((len(y), len(self.classes_)), dtype=bool)
+            indicator[np.arange(len(y)), codes] = True
+            return indicator
+        # Binary: one column, True for the second class (none with one class).
+        positive = self.classes_[1] if len(self.classes_) > 1 else None
+        return (
+            (y == positive).reshape(-1, 1)
+            if positive is not None
+            else (np.zeros((len(y), 1), dtype=bool))
+        )
+
+    def _decode(self, y_pred):
+        if self.n_outputs_ == 1:
+            y_pred = y_pred.ravel()
+        return self._label_binarizer.inverse_transform(y_pred)
+
+    def _score_predictions(self, y, y_pred, sample_weight):
+        return accuracy_score(y, y_pred, sample_weight=sample_weight)
+
+    def predict(self, X):
+        """Predict the class of each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The predicted classes (an indicator matrix for multilabel targets).
+        """
+        check_is_fitted(self)
+        return self._decode(self._forward(X))
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample.
+        classes : array-like of shape (n_classes,), default=None
+            Every class across all calls to partial_fit, for instance
+            ``np.unique(y_all)``. Required on the first call, optional after.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(
+            X, y, sample_weight=sample_weight, incremental=True, classes=classes
+        )
+
+    def _fit_unguarded(self, X, y, sample_weight, incremental, classes=None):
+        if incremental and _check_partial_fit_first_call(self, classes):
+            # The first partial_fit call learns the label encoding from
+            # ``classes`` (or from y itself when it is a multilabel matrix).
+            self._label_binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                self._label_binarizer.fit(y)
+            else:
+                self._label_binarizer.fit(classes)
+        return super()._fit_unguarded(X, y, sample_weight, incremental)
+
+    def predict_proba(self, X):
+        """Probability of each class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y_prob : ndarray of shape (n_samples, n_classes)
+            The probability of each class, in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        y_pred = self._forward(X)
+        if self.n_outputs_ == 1:
+            y_pred = y_pred.ravel()
+            return np.vstack([1 - y_pred, y_pred]).T
+        return y_pred
+
+    def predict_log_proba(self, X):
+        """Logarithm of the probability of each class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_y_prob : ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))``; a probability of exactly zero gives
+            ``-inf``.
+        """
+        y_prob = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return np.log(y_prob, out=y_prob)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class NumpyMLPRegressor(RegressorMixin, _BaseNumpyMLP):
+    __doc__ = (
+        """Multilayer perceptron regressor with a hand-written NumPy engine.
+
+    A drop-in superset of scikit-learn's
+    :class:`~sklearn.neural_network.MLPRegressor`: the same parameters,
+    attributes and methods, the same result for the same seed, plus
+    ``fit_intercept``, ``weight_init`` and ``out_activation``. The default
+    hidden activation is the sigmoid ('logistic'). It minimises half the
+    squared error (identity or logistic output) or half the Poisson deviance
+    (exponential output) with L-BFGS, SGD or Adam, for one or several
+    outputs.
+
+    Parameters
+    ----------
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        Half the squared error, or half the Poisson deviance with a log link
+        (exponential output; requires ``y >= 0``).
+"""
+        + _PARAMETERS_DOC
+        + """
+    out_activation : {'identity', 'logistic'}, default='identity'
+        Output activation with ``loss='squared_error'``. 'logistic' is the
+        seed article's sigmoid output, for targets in [0, 1]. Not in
+        scikit-learn.
+
+    Attributes
+    ----------"""
+        + _ATTRIBUTES_DOC
+        + """
+    See Also
+    --------
+    NumpyMLPClassifier : The classifier with the same engine.
+    sklearn.neural_network.MLPRegressor : scikit-learn's regressor.
+
+    Notes
+    -----
+    Multi-output targets are supported (and declared in the estimator tags).
+    float32 input trains and predicts in float32 with every solver.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from sknumpynet import NumpyMLPRegressor
+    >>> X, y = make_regression(n_samples=200, n_features=5, noise=1.0,
+    ...                        random_state=0)
+    >>> reg = NumpyMLPRegressor(hidden_layer_sizes=(20,), solver="lbfgs",
+    ...                         max_iter=500, random_state=0).fit(X, y)
+    >>> reg.predict(X[:2]).shape
+    (2,)
+    >>> bool(reg.score(X, y) > 0.9)
+    True
+    """
+    )
+
+    _parameter_constraints: dict = {
+        **_BaseNumpyMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+        "out_activation": [StrOptions({"identity", "logistic"})],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="logistic",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        fit_intercept=True,
+        weight_init="glorot",
+        out_activation="identity",
+    ):
+        self.loss = loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.fit_intercept = fit_intercept
+        self.weight_init = weight_init
+        self.out_activation = out_activation
+
+    def _output_activation(self):
+        if self.loss == "poisson":
+            return "exp"
+        return self.out_activation
+
+    def _validate_input(self, X, y, incremental, reset):
+        if self.loss == "poisson" and self.out_activation != "identity":
+            raise ValueError(
+                f"out_activation={self.out_activation!r} cannot be combined with "
+                "loss='poisson', whose output is always exponential (log link); "
+                "use out_activation='identity'."
+            )
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            y_numeric=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        # Targets in the dtype of X keep float32 training in float32.
+        y = y.astype(X.dtype, copy=False)
+        if self.loss == "poisson" and (y < 0).any():
+            raise ValueError(
+                "Some value(s) of y are negative which is not allowed for "
+                "loss='poisson'."
+            )
+        if self.out_activation == "logistic" and ((y < 0) | (y > 1)).any():
+            raise ValueError(
+                "out_activation='logistic' outputs values in [0, 1], but y has "
+                f"values in [{y.min()}, {y.max()}]; scale y into [0, 1] (for "
+                "instance with MinMaxScaler) or use out_activation='identity'."
+            )
+        return X, y
+
+    def _decode(self, y_pred):
+        if y_pred.shape[1] == 1:
+            return y_pred.ravel()
+        return y_pred
+
+    def _score_predictions(self, y, y_pred, sample_weight):
+        return r2_score(y, y_pred, sample_weight=sample_weight)
+
+    def predict(self, X):
+        """Predict the target of each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted values.
+        """
+        check_is_fitted(self)
+        return self._decode(self._forward(X))
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # scikit-learn's MLPRegressor supports several outputs but does not
+        # say so in its tags.
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags

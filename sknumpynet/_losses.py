@@ -1,0 +1,116 @@
+"""Losses and the output layer's error signal, NumPy only.
+
+For each pair (output activation, loss) this module gives two functions:
+
+* the loss, averaged over samples (weighted by ``sample_weight`` when given)
+  and combined over outputs exactly as scikit-learn's MLP combines them, so
+  that loss curves agree;
+* the output delta, the gradient of the *summed* loss with respect to the
+  output layer's pre-activation ``z``.
+
+For the four canonical pairs (softmax + log-loss, logistic + binary log-loss,
+identity + squared error, exp + Poisson deviance) the chain rule through the
+output activation collapses to :math:`\\delta = \\hat y - y`. The seed article's
+pair, logistic + squared error, keeps the sigmoid's derivative:
+:math:`\\delta = (\\hat y - y)\\, \\hat y (1 - \\hat y)`.
+
+``y`` may be a boolean indicator matrix (classification); it is never
+modified. ``y_pred`` is the output activation, shape ``(n_samples, n_outputs)``.
+"""
+
+import numpy as np
+
+
+def _clipped(y_prob):
+    # Probabilities are clipped away from 0 and 1 before the log, as
+    # scikit-learn does, so a confident mistake costs a large but finite loss.
+    eps = np.finfo(y_prob.dtype).eps
+    return np.clip(y_prob, eps, 1 - eps)
+
+
+def squared_error(y, y_pred, sample_weight=None):
+    r"""Half the mean squared error, averaged over outputs.
+
+    .. math:: L = \frac{1}{2 K} \sum_k \frac{\sum_i w_i (y_{ik} - \hat y_{ik})^2}
+              {\sum_i w_i}
+    """
+    residual = y - y_pred
+    residual **= 2
+    return 0.5 * np.average(residual, weights=sample_weight, axis=0).mean()
+
+
+def poisson_deviance(y, y_pred, sample_weight=None):
+    r"""Half the Poisson deviance, summed over outputs.
+
+    .. math:: L = \sum_k \frac{\sum_i w_i \left(y_{ik}\log\frac{y_{ik}}
+              {\hat y_{ik}} - y_{ik} + \hat y_{ik}\right)}{\sum_i w_i}
+
+    with :math:`0 \log 0 = 0`.
+    """
+    ratio = np.ones_like(y_pred)
+    positive = y > 0
+    np.divide(y, y_pred, out=ratio, where=positive)
+    terms = np.log(ratio, out=ratio)
+    terms *= y
+    terms -= y
+    terms += y_pred
+    return np.average(terms, weights=sample_weight, axis=0).sum()
+
+
+def log_loss(y, y_prob, sample_weight=None):
+    r"""Categorical cross-entropy of a softmax output.
+
+    .. math:: L = -\frac{\sum_i w_i \sum_k y_{ik} \log \hat y_{ik}}{\sum_i w_i}
+    """
+    log_prob = np.log(_clipped(y_prob))
+    log_prob *= y
+    return -np.average(log_prob, weights=sample_weight, axis=0).sum()
+
+
+def binary_log_loss(y, y_prob, sample_weight=None):
+    r"""Binary cross-entropy of each logistic output, summed over outputs.
+
+    .. math:: L = -\sum_k \frac{\sum_i w_i \left(y_{ik} \log \hat y_{ik}
+              + (1 - y_{ik}) \log (1 - \hat y_{ik})\right)}{\sum_i w_i}
+    """
+    y_prob = _clipped(y_prob)
+    # The probability given to what actually happened: p where y is 1,
+    # 1 - p where y is 0 (y may be fractional in the seed's regression).
+    log_likelihood = np.log(y_prob) * y + np.log(1 - y_prob) * (1 - y)
+    return -np.average(log_likelihood, weights=sample_weight, axis=0).sum()
+
+
+def canonical_delta(y, y_pred, out):
+    r"""Output delta of a canonical (activation, loss) pair: :math:`\hat y - y`.
+
+    The derivative of the output activation cancels against the loss's, for
+    softmax + log-loss, logistic + binary log-loss, identity + squared error
+    and exp + Poisson deviance alike.
+    """
+    return np.subtract(y_pred, y, out=out)
+
+
+def logistic_squared_error_delta(y, y_pred, out):
+    r"""Output delta of the seed article's logistic output with squared error.
+
+    .. math:: \delta = (\hat y - y)\,\hat y\,(1 - \hat y)
+
+    The article's ``2 (y - \hat y) \sigma'(\hat y)`` is the negative of this
+    for its un-halved sum of squares, which it *adds* to the weights.
+    """
+    np.subtract(y_pred, y, out=out)
+    out *= y_pred
+    out *= 1 - y_pred
+    return out
+
+
+#: ``(output activation, loss) -> (loss function, output delta function)``.
+#: The classifier's "log_loss" means categorical cross-entropy with a softmax
+#: output and binary cross-entropy with a logistic one.
+LOSSES = {
+    ("softmax", "log_loss"): (log_loss, canonical_delta),
+    ("logistic", "log_loss"): (binary_log_loss, canonical_delta),
+    ("identity", "squared_error"): (squared_error, canonical_delta),
+    ("exp", "poisson"): (poisson_deviance, canonical_delta),
+    ("logistic", "squared_error"): (squared_error, logistic_squared_error_delta),
+}

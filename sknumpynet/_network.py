@@ -1,0 +1,441 @@
+r"""The engine: a multilayer perceptron in plain NumPy.
+
+This is the seed article's network grown up. Layer ``i`` computes
+
+.. math:: z^{(i+1)} = a^{(i)} W^{(i)} + b^{(i)}, \qquad a^{(i+1)} = f(z^{(i+1)})
+
+with ``a^{(0)} = X``, a hidden activation ``f`` and, on the last layer, an
+output activation chosen with the loss. Backpropagation is the chain rule
+written out, layer by layer from the output down:
+
+.. math::
+    \delta^{(L)} = \frac{\partial \ell}{\partial z^{(L)}}, \qquad
+    \frac{\partial \ell}{\partial W^{(i)}} = a^{(i)\top} \delta^{(i+1)}, \qquad
+    \frac{\partial \ell}{\partial b^{(i)}} = \textstyle\sum_n \delta^{(i+1)}_n,
+    \qquad
+    \delta^{(i)} = \left(\delta^{(i+1)} W^{(i)\top}\right) \odot f'(z^{(i)})
+
+All weights and intercepts live in one flat buffer (:attr:`MLP.params`), the
+coefficients first, then the intercepts, as scikit-learn packs them for
+L-BFGS; ``coefs`` and ``intercepts`` are per-layer views into it. The
+gradient has the same layout, so an optimizer step is one vectorized update.
+Work arrays are allocated once per batch size and reused.
+"""
+
+import numpy as np
+
+from ._activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from ._losses import LOSSES
+
+#: Weight initialisations by name.
+WEIGHT_INITS = ("glorot", "uniform", "he")
+
+
+def _is_sparse(X):
+    # scipy.sparse matrices and arrays, without importing scipy here.
+    return hasattr(X, "tocsr")
+
+
+def _take_rows(X, rows, out):
+    """Gather ``X[rows]`` into the buffer ``out`` (a fresh matrix if sparse)."""
+    if _is_sparse(X):
+        return X[rows]
+    return np.take(X, rows, axis=0, out=out)
+
+
+def predict(X, coefs, intercepts, hidden_forward, output_forward, n_layers=None):
+    """Forward pass that stores nothing, for prediction (thread-safe).
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Input, of the weights' dtype.
+    coefs, intercepts : list of ndarray
+        Per-layer weights, as in :class:`MLP`.
+    hidden_forward, output_forward : callable
+        In-place activations of the hidden and output layers.
+    n_layers : int, default=None
+        Stop after this many weight layers and return that layer's activation
+        (a hidden representation); by default run the whole network.
+
+    Returns
+    -------
+    a : ndarray of shape (n_samples, n_units)
+        The output layer's activation, or the hidden layer's if ``n_layers``
+        stops early.
+    """
+    last = len(coefs) - 1
+    a = X
+    for i in range(len(coefs) if n_layers is None else n_layers):
+        a = a @ coefs[i]
+        a += intercepts[i]
+        if i == last:
+            output_forward(a)
+        else:
+            hidden_forward(a)
+    return a
+
+
+class MLP:
+    """A multilayer perceptron: parameters, forward pass, backward pass.
+
+    Parameters
+    ----------
+    layer_units : sequence of int
+        Units per layer, input and output included: ``[n_features, *hidden,
+        n_outputs]``.
+    hidden_activation : str
+        Name of the hidden activation, a key of
+        :data:`~sknumpynet._activations.HIDDEN_ACTIVATIONS`.
+    output_activation : str
+        Name of the output activation, a key of
+        :data:`~sknumpynet._activations.OUTPUT_ACTIVATIONS`.
+    loss : str
+        Name of the loss; ``(output_activation, loss)`` must be a key of
+        :data:`~sknumpynet._losses.LOSSES`.
+    dtype : numpy dtype
+        float32 or float64; parameters, work arrays and outputs all use it.
+    fit_intercept : bool, default=True
+        When False the intercepts stay at zero (the seed article's network
+        has no biases).
+
+    Attributes
+    ----------
+    params : ndarray of shape (n_params,)
+        Every coefficient, then every intercept, flattened.
+    coefs : list of ndarray
+        ``coefs[i]`` is a ``(layer_units[i], layer_units[i + 1])`` view of
+        :attr:`params`.
+    intercepts : list of ndarray
+        ``intercepts[i]`` is a ``(layer_units[i + 1],)`` view of :attr:`params`.
+    grad : ndarray of shape (n_params,)
+        Gradient of the last :meth:`loss_and_gradient` call, laid out as
+        :attr:`params`.
+    n_coefs : int
+        Number of coefficients, the leading part of :attr:`params` that the
+        L2 penalty applies to.
+    """
+
+    def __init__(
+        self,
+        layer_units,
+        hidden_activation,
+        output_activation,
+        loss,
+        dtype,
+        fit_intercept=True,
+    ):
+        self.layer_units = [int(units) for units in layer_units]
+        self.hidden_forward, self.hidden_backward = HIDDEN_ACTIVATIONS[
+            hidden_activation
+        ]
+        self.output_forward = OUTPUT_ACTIVATIONS[output_activation]
+        self.loss_function, self.output_delta = LOSSES[(output_activation, loss)]
+        self.dtype = np.dtype(dtype)
+        self.fit_intercept = fit_intercept
+
+        shapes = list(zip(self.layer_units[:-1], self.layer_units[1:]))
+        self.n_coefs = sum(fan_in * fan_out for fan_in, fan_out in shapes)
+        n_params = self.n_coefs + sum(self.layer_units[1:])
+        self.params = np.zeros(n_params, dtype=self.dtype)
+        self.grad = np.zeros(n_params, dtype=self.dtype)
+        self.coefs, self.intercepts = self._layer_views(self.params)
+        self._grad_coefs, self._grad_intercepts = self._layer_views(self.grad)
+        self._work = {}
+
+    def _layer_views(self, flat):
+        """Split a flat buffer into per-layer coefficient and intercept views."""
+        coefs, intercepts = [], []
+        start = 0
+        for fan_in, fan_out in zip(self.layer_units[:-1], self.layer_units[1:]):
+            coefs.append(
+                flat[start : start + fan_in * fan_out].reshape(fan_in, fan_out)
+            )
+            start += fan_in * fan_out
+        for fan_out in self.layer_units[1:]:
+            intercepts.append(flat[start : start + fan_out])
+            start += fan_out
+        return coefs, intercepts
+
+    @property
+    def n_layers(self):
+        """Number of layers, input and output included."""
+        return len(self.layer_units)
+
+    # -----------------------------------------------------------------------
+    # Parameters
+    # -----------------------------------------------------------------------
+
+    def initialize(self, random_state, method="glorot", glorot_factor=6.0):
+        r"""Draw initial weights, layer by layer: coefficients, then intercepts.
+
+        The draws consume ``random_state`` in the same order as scikit-learn's
+        MLP, so the same seed gives the same network.
+
+        Parameters
+        ----------
+        random_state : numpy.random.RandomState
+            Source of randomness.
+        method : {"glorot", "uniform", "he"}, default="glorot"
+            - "glorot": :math:`U(-r, r)` with :math:`r = \sqrt{c /
+              (\text{fan\_in} + \text{fan\_out})}` for weights and intercepts,
+              ``c = glorot_factor`` (scikit-learn uses 2 for logistic units,
+              6 otherwise);
+            - "uniform": :math:`U[0, 1)` for weights and intercepts, the seed
+              article's ``np.random.rand``;
+            - "he": :math:`\mathcal{N}(0, 2 / \text{fan\_in})` weights, zero
+              intercepts.
+        glorot_factor : float, default=6.0
+            The constant ``c`` of the "glorot" bound.
+        """
+        for coef, intercept in zip(self.coefs, self.intercepts):
+            fan_in, fan_out = coef.shape
+            if method == "glorot":
+                bound = np.sqrt(glorot_factor / (fan_in + fan_out))
+                coef[...] = random_state.uniform(-bound, bound, (fan_in, fan_out))
+                intercept[...] = random_state.uniform(-bound, bound, fan_out)
+            elif method == "uniform":
+                coef[...] = random_state.uniform(0.0, 1.0, (fan_in, fan_out))
+                intercept[...] = random_state.uniform(0.0, 1.0, fan_out)
+            elif method == "he":
+                coef[...] = random_state.normal(
+                    0.0, np.sqrt(2.0 / fan_in), (fan_in, fan_out)
+                )
+                intercept[...] = 0.0
+            else:
+                raise ValueError(
+                    f"Unknown weight_init {method!r}; expected one of {WEIGHT_INITS}."
+                )
+        if not self.fit_intercept:
+            # Drawn and discarded, so that the weights match those of the same
+            # seed with intercepts.
+            self.params[self.n_coefs :] = 0.0
+
+    def set_weights(self, coefs, intercepts):
+        """Copy per-layer arrays into the flat buffer (cast to its dtype)."""
+        for view, value in zip(self.coefs + self.intercepts, coefs + intercepts):
+            if np.shape(value) != view.shape:
+                raise ValueError(
+                    f"A layer's weights have shape {np.shape(value)}; the network "
+                    f"needs {view.shape}."
+                )
+            view[...] = value
+
+    # -----------------------------------------------------------------------
+    # Forward pass
+    # -----------------------------------------------------------------------
+
+    def _layer(self, i, a_prev, out=None):
+        """Pre-activation of layer ``i + 1``: ``z = a_prev @ W + b``."""
+        if _is_sparse(a_prev):
+            z = a_prev @ self.coefs[i]
+            if out is not None:
+                out[...] = z
+                z = out
+        else:
+            z = np.dot(a_prev, self.coefs[i], out=out)
+        z += self.intercepts[i]
+        return z
+
+    def predict(self, X):
+        """Output of the network for ``X``; see :func:`predict`."""
+        return predict(
+            X, self.coefs, self.intercepts, self.hidden_forward, self.output_forward
+        )
+
+    def _work_arrays(self, batch_size, n_samples):
+        """Activation and delta buffers for ``n_samples`` rows.
+
+        Buffers are allocated for ``batch_size`` rows once and reused; the
+        last, shorter batch of an epoch uses their leading rows.
+        """
+        if batch_size not in self._work:
+            # One size at a time: a new size (L-BFGS's whole data set, say)
+            # frees the old buffers.
+            layer_buffers = [
+                np.empty((batch_size, n), self.dtype) for n in self.layer_units[1:]
+            ]
+            delta_buffers = [
+                np.empty((batch_size, n), self.dtype) for n in self.layer_units[1:]
+            ]
+            self._work = {batch_size: (layer_buffers, delta_buffers)}
+        layer_buffers, delta_buffers = self._work[batch_size]
+        if n_samples != batch_size:
+            layer_buffers = [a[:n_samples] for a in layer_buffers]
+            delta_buffers = [d[:n_samples] for d in delta_buffers]
+        # activations[0] is the input batch itself, set by forward().
+        return [None, *layer_buffers], delta_buffers
+
+    def forward(self, X, activations):
+        """Forward pass that keeps every layer's activation for backprop.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            A batch of input.
+        activations : list of ndarray
+            Buffers, one per layer; ``activations[0]`` is replaced by ``X``.
+
+        Returns
+        -------
+        activations : list of ndarray
+            ``activations[-1]`` is the network's output.
+        """
+        activations[0] = X
+        last = self.n_layers - 2
+        for i in range(self.n_layers - 1):
+            z = self._layer(i, activations[i], out=activations[i + 1])
+            if i == last:
+                self.output_forward(z)
+            else:
+                self.hidden_forward(z)
+        return activations
+
+    # -----------------------------------------------------------------------
+    # Backward pass
+    # -----------------------------------------------------------------------
+
+    def loss_and_gradient(self, X, y, sample_weight, alpha, batch_size=None):
+        r"""Loss on a batch and its gradient, by backpropagation.
+
+        The loss is the data term (averaged over samples, weighted by
+        ``sample_weight``) plus the L2 penalty
+        :math:`\frac{\alpha}{2 \sum_i w_i} \sum_l \lVert W^{(l)} \rVert^2`;
+        the gradient of both lands in :attr:`grad`.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            The batch.
+        y : ndarray of shape (n_samples, n_outputs)
+            Targets (a boolean indicator matrix for classification).
+        sample_weight : ndarray of shape (n_samples,) or None
+            Weight of each sample.
+        alpha : float
+            Strength of the L2 penalty.
+        batch_size : int, default=None
+            Size the work buffers are allocated for (defaults to the batch's).
+
+        Returns
+        -------
+        loss : float
+        """
+        n_samples = X.shape[0]
+        activations, deltas = self._work_arrays(batch_size or n_samples, n_samples)
+        self.forward(X, activations)
+        y_pred = activations[-1]
+
+        if sample_weight is None:
+            weight_sum = n_samples
+        else:
+            weight_sum = sample_weight.sum()
+        # A batch whose samples all weigh zero teaches nothing: zero gradient,
+        # zero loss, rather than 0 / 0.
+        if weight_sum == 0:
+            self.grad[...] = 0.0
+            return 0.0
+
+        coef_prefix = self.params[: self.n_coefs]
+        loss = self.loss_function(y, y_pred, sample_weight)
+        loss += 0.5 * alpha * np.dot(coef_prefix, coef_prefix) / weight_sum
+
+        # Output layer: the loss's delta, weighted per sample.
+        delta = self.output_delta(y, y_pred, out=deltas[-1])
+        if sample_weight is not None:
+            delta *= sample_weight[:, np.newaxis]
+
+        # Hidden layers, from the top down: dW = a^T delta, db = sum(delta),
+        # then delta for the layer below through W^T and f'.
+        for i in range(self.n_layers - 2, -1, -1):
+            self._gradient_of_layer(i, activations[i], deltas[i])
+            if i > 0:
+                below = np.dot(deltas[i], self.coefs[i].T, out=deltas[i - 1])
+                self.hidden_backward(activations[i], below)
+
+        grad = self.grad
+        if alpha:
+            # d/dW of the L2 penalty, for every layer in one operation.
+            grad_coefs = grad[: self.n_coefs]
+            grad_coefs += np.multiply(coef_prefix, alpha)
+        grad /= weight_sum
+        if not self.fit_intercept:
+            grad[self.n_coefs :] = 0.0
+        return float(loss)
+
+    def _gradient_of_layer(self, i, a_prev, delta):
+        """``dW = a_prev^T delta`` and ``db = sum(delta)`` into :attr:`grad`."""
+        if _is_sparse(a_prev):
+            self._grad_coefs[i][...] = a_prev.T @ delta
+        else:
+            np.dot(a_prev.T, delta, out=self._grad_coefs[i])
+        np.sum(delta, axis=0, out=self._grad_intercepts[i])
+
+    # -----------------------------------------------------------------------
+    # One epoch of mini-batch training
+    # -----------------------------------------------------------------------
+
+    def train_epoch(self, X, y, sample_weight, optimizer, batch_size, alpha, rows=None):
+        """One pass over the data in mini-batches, one optimizer step each.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Training input (an ``np.memmap`` works: only batches are read).
+        y : ndarray of shape (n_samples, n_outputs)
+            Targets.
+        sample_weight : ndarray of shape (n_samples,) or None
+            Weight of each sample.
+        optimizer : object
+            Has ``step(params, grad)``, see :mod:`sknumpynet._optimizers`.
+        batch_size : int
+            Rows per batch; the last batch may be shorter.
+        alpha : float
+            Strength of the L2 penalty.
+        rows : ndarray of int or None
+            Rows of ``X`` to train on, in order (already shuffled by the
+            caller if wanted). None means all rows in their natural order,
+            taken as slices without copying.
+
+        Returns
+        -------
+        loss : float
+            Mean over the epoch of each batch's loss, weighted by batch size.
+        """
+        n_samples = X.shape[0] if rows is None else len(rows)
+        X_buffer = y_buffer = weight_buffer = None
+        if rows is not None:
+            X_buffer = (
+                None
+                if _is_sparse(X)
+                else np.empty((batch_size, X.shape[1]), dtype=X.dtype)
+            )
+            y_buffer = np.empty((batch_size, y.shape[1]), dtype=y.dtype)
+            if sample_weight is not None:
+                weight_buffer = np.empty(batch_size, dtype=sample_weight.dtype)
+
+        accumulated_loss = 0.0
+        for start in range(0, n_samples, batch_size):
+            stop = min(start + batch_size, n_samples)
+            if rows is None:
+                X_batch, y_batch = X[start:stop], y[start:stop]
+                weight_batch = (
+                    None if sample_weight is None else sample_weight[start:stop]
+                )
+            else:
+                batch_rows = rows[start:stop]
+                size = stop - start
+                X_batch = _take_rows(
+                    X, batch_rows, None if X_buffer is None else X_buffer[:size]
+                )
+                y_batch = np.take(y, batch_rows, axis=0, out=y_buffer[:size])
+                weight_batch = (
+                    None
+                    if sample_weight is None
+                    else np.take(sample_weight, batch_rows, out=weight_buffer[:size])
+                )
+            batch_loss = self.loss_and_gradient(
+                X_batch, y_batch, weight_batch, alpha, batch_size
+            )
+            accumulated_loss += batch_loss * (stop - start)
+            optimizer.step(self.params, self.grad)
+        return accumulated_loss / n_samples
