@@ -246,20 +246,20 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
 
     def _divergence_message(self, loss=None, epoch=None):
         where = (
-            ""
-            if loss is None
-            else f" The training loss became {loss} at epoch {epoch}."
+            "" if loss is None else f" (the training loss was {loss} at epoch {epoch})"
         )
         hint = (
-            f" or lower learning_rate_init (now {self.learning_rate_init})"
+            f"; or learning_rate_init={self.learning_rate_init} is too large for "
+            "this data: try a smaller one"
             if self.solver in _STOCHASTIC_SOLVERS
             else ""
         )
         return (
-            "Solver produced non-finite parameter weights: training diverged."
-            + where
-            + " The input data may contain large values and need to be "
-            "preprocessed (for instance with StandardScaler)" + hint + "."
+            f"Solver produced non-finite parameter weights{where}: training "
+            "diverged. The input data may contain large values and need to be "
+            "preprocessed, for instance with StandardScaler"
+            + hint
+            + ". The estimator keeps the state it had before this call."
         )
 
     def _make_optimizer(self, network, incremental):
@@ -348,9 +348,11 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
             for _ in range(self.max_iter):
                 if self.shuffle:
                     random_state.shuffle(rows)
-                loss = network.train_epoch(
-                    X, y, sample_weight, optimizer, batch_size, self.alpha, rows
-                )
+                # Overflow is detected below, from the loss, and explained.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    loss = network.train_epoch(
+                        X, y, sample_weight, optimizer, batch_size, self.alpha, rows
+                    )
                 if not np.isfinite(loss):
                     raise ValueError(
                         self._divergence_message(loss, len(self.loss_curve_) + 1)
