@@ -24,8 +24,22 @@ import numpy as np
 def _clipped(y_prob):
     # Probabilities are clipped away from 0 and 1 before the log, as
     # scikit-learn does, so a confident mistake costs a large but finite loss.
+    # (np.maximum/np.minimum: the same result as np.clip at half the cost.)
     eps = np.finfo(y_prob.dtype).eps
-    return np.clip(y_prob, eps, 1 - eps)
+    return np.minimum(np.maximum(y_prob, eps), 1 - eps)
+
+
+def _sample_average(values, sample_weight):
+    r"""Average over samples (weighted), summed over outputs.
+
+    .. math:: \sum_k \frac{\sum_i w_i v_{ik}}{\sum_i w_i}
+
+    Equal to ``np.average(values, weights=sample_weight, axis=0).sum()`` up to
+    rounding, with fewer NumPy calls (this runs once per mini-batch).
+    """
+    if sample_weight is None:
+        return values.sum() / values.shape[0]
+    return np.dot(sample_weight, values.sum(axis=1)) / sample_weight.sum()
 
 
 def squared_error(y, y_pred, sample_weight=None):
@@ -35,8 +49,8 @@ def squared_error(y, y_pred, sample_weight=None):
               {\sum_i w_i}
     """
     residual = y - y_pred
-    residual **= 2
-    return 0.5 * np.average(residual, weights=sample_weight, axis=0).mean()
+    residual *= residual
+    return 0.5 * _sample_average(residual, sample_weight) / residual.shape[1]
 
 
 def poisson_deviance(y, y_pred, sample_weight=None):
@@ -48,13 +62,12 @@ def poisson_deviance(y, y_pred, sample_weight=None):
     with :math:`0 \log 0 = 0`.
     """
     ratio = np.ones_like(y_pred)
-    positive = y > 0
-    np.divide(y, y_pred, out=ratio, where=positive)
+    np.divide(y, y_pred, out=ratio, where=y > 0)
     terms = np.log(ratio, out=ratio)
     terms *= y
     terms -= y
     terms += y_pred
-    return np.average(terms, weights=sample_weight, axis=0).sum()
+    return _sample_average(terms, sample_weight)
 
 
 def log_loss(y, y_prob, sample_weight=None):
@@ -64,7 +77,7 @@ def log_loss(y, y_prob, sample_weight=None):
     """
     log_prob = np.log(_clipped(y_prob))
     log_prob *= y
-    return -np.average(log_prob, weights=sample_weight, axis=0).sum()
+    return -_sample_average(log_prob, sample_weight)
 
 
 def binary_log_loss(y, y_prob, sample_weight=None):
@@ -74,10 +87,10 @@ def binary_log_loss(y, y_prob, sample_weight=None):
               + (1 - y_{ik}) \log (1 - \hat y_{ik})\right)}{\sum_i w_i}
     """
     y_prob = _clipped(y_prob)
-    # The probability given to what actually happened: p where y is 1,
-    # 1 - p where y is 0 (y may be fractional in the seed's regression).
+    # The log-probability given to what actually happened: log p where y is 1,
+    # log(1 - p) where y is 0 (y may be fractional in the seed's regression).
     log_likelihood = np.log(y_prob) * y + np.log(1 - y_prob) * (1 - y)
-    return -np.average(log_likelihood, weights=sample_weight, axis=0).sum()
+    return -_sample_average(log_likelihood, sample_weight)
 
 
 def canonical_delta(y, y_pred, out):

@@ -40,7 +40,7 @@ def _take_rows(X, rows, out):
     """Gather ``X[rows]`` into the buffer ``out`` (a fresh matrix if sparse)."""
     if _is_sparse(X):
         return X[rows]
-    return np.take(X, rows, axis=0, out=out)
+    return X.take(rows, axis=0, out=out)
 
 
 def predict(X, coefs, intercepts, hidden_forward, output_forward, n_layers=None):
@@ -141,6 +141,10 @@ class MLP:
         self.grad = np.zeros(n_params, dtype=self.dtype)
         self.coefs, self.intercepts = self._layer_views(self.params)
         self._grad_coefs, self._grad_intercepts = self._layer_views(self.grad)
+        # The L2 penalty applies to the coefficients only: the leading part.
+        self._all_coefs = self.params[: self.n_coefs]
+        self._all_grad_coefs = self.grad[: self.n_coefs]
+        self._penalty_grad = np.empty(self.n_coefs, dtype=self.dtype)
         self._work = {}
 
     def _layer_views(self, flat):
@@ -335,9 +339,9 @@ class MLP:
             self.grad[...] = 0.0
             return 0.0
 
-        coef_prefix = self.params[: self.n_coefs]
+        all_coefs = self._all_coefs
         loss = self.loss_function(y, y_pred, sample_weight)
-        loss += 0.5 * alpha * np.dot(coef_prefix, coef_prefix) / weight_sum
+        loss += 0.5 * alpha * np.dot(all_coefs, all_coefs) / weight_sum
 
         # Output layer: the loss's delta, weighted per sample.
         delta = self.output_delta(y, y_pred, out=deltas[-1])
@@ -355,8 +359,9 @@ class MLP:
         grad = self.grad
         if alpha:
             # d/dW of the L2 penalty, for every layer in one operation.
-            grad_coefs = grad[: self.n_coefs]
-            grad_coefs += np.multiply(coef_prefix, alpha)
+            self._all_grad_coefs += np.multiply(
+                all_coefs, alpha, out=self._penalty_grad
+            )
         grad /= weight_sum
         if not self.fit_intercept:
             grad[self.n_coefs :] = 0.0
@@ -368,7 +373,7 @@ class MLP:
             self._grad_coefs[i][...] = a_prev.T @ delta
         else:
             np.dot(a_prev.T, delta, out=self._grad_coefs[i])
-        np.sum(delta, axis=0, out=self._grad_intercepts[i])
+        np.add.reduce(delta, axis=0, out=self._grad_intercepts[i])
 
     # -----------------------------------------------------------------------
     # One epoch of mini-batch training
@@ -427,11 +432,11 @@ class MLP:
                 X_batch = _take_rows(
                     X, batch_rows, None if X_buffer is None else X_buffer[:size]
                 )
-                y_batch = np.take(y, batch_rows, axis=0, out=y_buffer[:size])
+                y_batch = y.take(batch_rows, axis=0, out=y_buffer[:size])
                 weight_batch = (
                     None
                     if sample_weight is None
-                    else np.take(sample_weight, batch_rows, out=weight_buffer[:size])
+                    else sample_weight.take(batch_rows, out=weight_buffer[:size])
                 )
             batch_loss = self.loss_and_gradient(
                 X_batch, y_batch, weight_batch, alpha, batch_size
