@@ -88,9 +88,10 @@ def softmax(z):
     .. math:: \mathrm{softmax}(z)_k = \frac{e^{z_k - \max_j z_j}}
               {\sum_l e^{z_l - \max_j z_j}}
     """
-    z -= z.max(axis=1, keepdims=True)
+    # The ufuncs' own reduce: same result as z.max / z.sum, less overhead.
+    z -= np.maximum.reduce(z, axis=1, keepdims=True)
     np.exp(z, out=z)
-    z /= z.sum(axis=1, keepdims=True)
+    z /= np.add.reduce(z, axis=1, keepdims=True)
     return z
 
 

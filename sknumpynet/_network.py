@@ -36,6 +36,14 @@ def _is_sparse(X):
     return hasattr(X, "tocsr")
 
 
+def _dot(a, b, out):
+    """``a @ b`` into ``out``; ``a`` may be sparse (the input layer only)."""
+    if _is_sparse(a):
+        out[...] = a @ b
+        return out
+    return np.dot(a, b, out=out)
+
+
 def _take_rows(X, rows, out):
     """Gather ``X[rows]`` into the buffer ``out`` (a fresh matrix if sparse)."""
     if _is_sparse(X):
@@ -229,18 +237,6 @@ class MLP:
     # Forward pass
     # -----------------------------------------------------------------------
 
-    def _layer(self, i, a_prev, out=None):
-        """Pre-activation of layer ``i + 1``: ``z = a_prev @ W + b``."""
-        if _is_sparse(a_prev):
-            z = a_prev @ self.coefs[i]
-            if out is not None:
-                out[...] = z
-                z = out
-        else:
-            z = np.dot(a_prev, self.coefs[i], out=out)
-        z += self.intercepts[i]
-        return z
-
     def predict(self, X):
         """Output of the network for ``X``; see :func:`predict`."""
         return predict(
@@ -285,14 +281,21 @@ class MLP:
         activations : list of ndarray
             ``activations[-1]`` is the network's output.
         """
-        activations[0] = X
-        last = self.n_layers - 2
-        for i in range(self.n_layers - 1):
-            z = self._layer(i, activations[i], out=activations[i + 1])
+        activations[0] = a = X
+        last = len(self.coefs) - 1
+        for i, (W, b) in enumerate(zip(self.coefs, self.intercepts)):
+            # z = a W + b, then a = f(z), in place in the layer's buffer.
+            z = activations[i + 1]
+            if i == 0:
+                _dot(a, W, out=z)
+            else:
+                np.dot(a, W, out=z)
+            z += b
             if i == last:
                 self.output_forward(z)
             else:
                 self.hidden_forward(z)
+            a = z
         return activations
 
     # -----------------------------------------------------------------------
@@ -348,13 +351,18 @@ class MLP:
         if sample_weight is not None:
             delta *= sample_weight[:, np.newaxis]
 
-        # Hidden layers, from the top down: dW = a^T delta, db = sum(delta),
-        # then delta for the layer below through W^T and f'.
-        for i in range(self.n_layers - 2, -1, -1):
-            self._gradient_of_layer(i, activations[i], deltas[i])
+        # From the top layer down: dW = a^T delta, db = sum(delta), then the
+        # delta of the layer below through W^T and the derivative f'.
+        for i in range(len(self.coefs) - 1, -1, -1):
+            delta, a_prev = deltas[i], activations[i]
+            if i == 0:
+                _dot(a_prev.T, delta, out=self._grad_coefs[0])
+            else:
+                np.dot(a_prev.T, delta, out=self._grad_coefs[i])
+            np.add.reduce(delta, axis=0, out=self._grad_intercepts[i])
             if i > 0:
-                below = np.dot(deltas[i], self.coefs[i].T, out=deltas[i - 1])
-                self.hidden_backward(activations[i], below)
+                below = np.dot(delta, self.coefs[i].T, out=deltas[i - 1])
+                self.hidden_backward(a_prev, below)
 
         grad = self.grad
         if alpha:
@@ -366,14 +374,6 @@ class MLP:
         if not self.fit_intercept:
             grad[self.n_coefs :] = 0.0
         return float(loss)
-
-    def _gradient_of_layer(self, i, a_prev, delta):
-        """``dW = a_prev^T delta`` and ``db = sum(delta)`` into :attr:`grad`."""
-        if _is_sparse(a_prev):
-            self._grad_coefs[i][...] = a_prev.T @ delta
-        else:
-            np.dot(a_prev.T, delta, out=self._grad_coefs[i])
-        np.add.reduce(delta, axis=0, out=self._grad_intercepts[i])
 
     # -----------------------------------------------------------------------
     # One epoch of mini-batch training
