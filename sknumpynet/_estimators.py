@@ -146,9 +146,14 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
 
     def _fit(self, X, y, sample_weight=None, incremental=False, **fit_params):
         """Fit, keeping the previous fitted state if anything goes wrong."""
-        saved_state = copy.deepcopy(
-            {k: v for k, v in vars(self).items() if _is_fitted_attribute(k)}
-        )
+        # A fit never writes into the arrays it finds (the engine copies the
+        # weights into a buffer of its own), so keeping references is enough;
+        # only the lists it appends to (loss_curve_, ...) need copies.
+        saved_state = {
+            k: copy.copy(v) if isinstance(v, list) else v
+            for k, v in vars(self).items()
+            if _is_fitted_attribute(k)
+        }
         try:
             return self._fit_unguarded(X, y, sample_weight, incremental, **fit_params)
         except BaseException:
