@@ -171,6 +171,12 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
         )
 
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        if not first_pass and X.dtype != self.coefs_[0].dtype:
+            # The first fit fixed the model's precision; later data follows it
+            # (a float64 model is not silently downcast by a float32 batch).
+            X = X.astype(self.coefs_[0].dtype)
+            if y.dtype.kind == "f":
+                y = y.astype(X.dtype)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True

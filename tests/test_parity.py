@@ -1,0 +1,337 @@
+"""Same hyper-parameters and seed as scikit-learn's MLP: same network.
+
+The NumPy engine draws its random numbers in scikit-learn's order and performs
+the same floating-point updates, so in float64 the stochastic solvers must
+reproduce scikit-learn's loss curve and weights to round-off (1e-10 absolute)
+and stop after the same number of epochs. The activation is always passed
+explicitly, since the two packages' defaults differ.
+"""
+
+import numpy as np
+import pytest
+import sklearn
+from numpy.testing import assert_allclose
+from sklearn.datasets import load_digits, make_regression
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.fixes import parse_version
+
+from sknumpynet import NumpyMLPClassifier, NumpyMLPRegressor
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+ATOL = 1e-10
+TARGETS = ["binary", "multiclass", "multilabel", "regression", "multioutput"]
+STOCHASTIC_SOLVERS = ["sgd", "adam"]
+
+# sample_weight and loss="poisson" arrived in scikit-learn's MLP in 1.7.
+requires_sklearn_1_7 = pytest.mark.skipif(
+    parse_version(sklearn.__version__) < parse_version("1.7"),
+    reason="scikit-learn's MLP supports sample_weight and loss='poisson' "
+    f"from 1.7 on; installed: {sklearn.__version__}",
+)
+
+
+def _digits(n_samples=150):
+    X, y = load_digits(return_X_y=True)
+    return X[:n_samples] / 16.0, y[:n_samples]
+
+
+def _dataset(target):
+    """(X, y, ours, theirs) for one kind of target."""
+    if target in ("regression", "multioutput"):
+        X, y = make_regression(
+            n_samples=150,
+            n_features=8,
+            n_informative=6,
+            n_targets=1 if target == "regression" else 2,
+            noise=0.5,
+            random_state=0,
+        )
+        X = StandardScaler().fit_transform(X)
+        return X, y / np.abs(y).max(), NumpyMLPRegressor, MLPRegressor
+    X, y = _digits()
+    if target == "binary":
+        y = y % 2
+    elif target == "multilabel":
+        y = np.column_stack([y % 2, y > 4, np.isin(y, [0, 6, 8, 9])]).astype(int)
+    return X, y, NumpyMLPClassifier, MLPClassifier
+
+
+def _fit_pair(target, sample_weight=None, **params):
+    X, y, Ours, Theirs = _dataset(target)
+    params = {"hidden_layer_sizes": (15,), "random_state": 0, **params}
+    ours = Ours(**params).fit(X, y, sample_weight=sample_weight)
+    theirs = Theirs(**params).fit(X, y, sample_weight=sample_weight)
+    return ours, theirs
+
+
+def _assert_same_network(ours, theirs):
+    assert ours.n_iter_ == theirs.n_iter_
+    assert ours.t_ == theirs.t_
+    assert ours.n_layers_ == theirs.n_layers_
+    assert ours.n_outputs_ == theirs.n_outputs_
+    assert ours.out_activation_ == theirs.out_activation_
+    assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=0, atol=ATOL)
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=0, abs=ATOL)
+    assert len(ours.coefs_) == len(theirs.coefs_)
+    for mine, reference in zip(
+        ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_
+    ):
+        assert mine.dtype == reference.dtype == np.float64
+        assert_allclose(mine, reference, rtol=0, atol=ATOL)
+    if theirs.validation_scores_ is None:
+        assert ours.validation_scores_ is None
+        assert ours.best_loss_ == pytest.approx(theirs.best_loss_, rel=0, abs=ATOL)
+    else:
+        assert_allclose(
+            ours.validation_scores_, theirs.validation_scores_, rtol=0, atol=ATOL
+        )
+        assert ours.best_validation_score_ == pytest.approx(
+            theirs.best_validation_score_, rel=0, abs=ATOL
+        )
+        assert ours.best_loss_ is None
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
+def test_stochastic_parity(solver, target, shuffle):
+    ours, theirs = _fit_pair(
+        target,
+        solver=solver,
+        activation="logistic",
+        shuffle=shuffle,
+        learning_rate_init=0.05,
+        max_iter=15,
+    )
+    _assert_same_network(ours, theirs)
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
+def test_early_stopping_parity(solver, target, shuffle):
+    # n_iter_no_change=3 makes both stop (and restore their best epoch) early.
+    ours, theirs = _fit_pair(
+        target,
+        solver=solver,
+        activation="tanh",
+        shuffle=shuffle,
+        early_stopping=True,
+        validation_fraction=0.3,
+        n_iter_no_change=3,
+        learning_rate_init=0.1,
+        max_iter=40,
+    )
+    _assert_same_network(ours, theirs)
+    assert theirs.n_iter_ < 40  # stopped early, restored the best epoch
+
+
+@pytest.mark.parametrize("learning_rate", ["constant", "invscaling", "adaptive"])
+@pytest.mark.parametrize(
+    "momentum, nesterovs_momentum", [(0.0, False), (0.9, False), (0.9, True)]
+)
+def test_sgd_variants_parity(learning_rate, momentum, nesterovs_momentum):
+    # A large tol makes the no-improvement logic fire: "constant" and
+    # "invscaling" stop early, "adaptive" divides its step by five.
+    ours, theirs = _fit_pair(
+        "multiclass",
+        solver="sgd",
+        activation="relu",
+        learning_rate=learning_rate,
+        learning_rate_init=0.1,
+        power_t=0.3,
+        momentum=momentum,
+        nesterovs_momentum=nesterovs_momentum,
+        tol=0.03,
+        n_iter_no_change=2,
+        max_iter=30,
+    )
+    _assert_same_network(ours, theirs)
+    if learning_rate == "adaptive":
+        assert theirs._optimizer.learning_rate < 0.1  # the step was divided
+    else:
+        assert theirs.n_iter_ < 30  # stopped on the no-improvement rule
+
+
+@pytest.mark.parametrize("activation", ["logistic", "tanh", "relu", "identity"])
+@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
+@pytest.mark.parametrize("target", ["multiclass", "regression"])
+def test_activation_parity(activation, solver, target):
+    ours, theirs = _fit_pair(
+        target,
+        solver=solver,
+        activation=activation,
+        learning_rate_init=0.01,
+        alpha=1e-2,
+        max_iter=10,
+    )
+    _assert_same_network(ours, theirs)
+
+
+@pytest.mark.parametrize(
+    "hidden_layer_sizes", [(), 9, [6, 5, 4], np.array([7])], ids=repr
+)
+def test_hidden_layer_sizes_forms_parity(hidden_layer_sizes):
+    # No hidden layer, a bare int, a list and an array mean the same as there.
+    ours, theirs = _fit_pair(
+        "multiclass",
+        solver="adam",
+        activation="relu",
+        hidden_layer_sizes=hidden_layer_sizes,
+        learning_rate_init=0.01,
+        max_iter=10,
+    )
+    _assert_same_network(ours, theirs)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
+def test_two_hidden_layers_short_last_batch_parity(solver, target):
+    # 150 samples in batches of 37: four full batches and one of 2.
+    ours, theirs = _fit_pair(
+        target,
+        solver=solver,
+        activation="tanh",
+        hidden_layer_sizes=(12, 7),
+        batch_size=37,
+        learning_rate_init=0.01,
+        max_iter=10,
+    )
+    _assert_same_network(ours, theirs)
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
+def test_partial_fit_parity(solver, target, shuffle):
+    X, y, Ours, Theirs = _dataset(target)
+    params = {
+        "hidden_layer_sizes": (15,),
+        "activation": "logistic",
+        "solver": solver,
+        "shuffle": shuffle,
+        "learning_rate": "invscaling",  # depends on t_ across calls (sgd)
+        "learning_rate_init": 0.05,
+        "batch_size": 32,
+        "random_state": 0,
+    }
+    ours, theirs = Ours(**params), Theirs(**params)
+    kwargs = {}
+    if Ours is NumpyMLPClassifier:
+        # Multilabel targets need classes= on the first call too.
+        kwargs["classes"] = np.arange(y.shape[1]) if y.ndim == 2 else np.unique(y)
+    for rows in [slice(0, 60), slice(60, 150), slice(0, 150), slice(30, 100)]:
+        ours.partial_fit(X[rows], y[rows], **kwargs)
+        theirs.partial_fit(X[rows], y[rows], **kwargs)
+        _assert_same_network(ours, theirs)
+
+
+@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
+def test_random_state_instance_parity(solver):
+    # A RandomState instance is consumed across calls; both draw in the same
+    # order, so repeated partial_fit calls keep shuffling alike.
+    X, y, Ours, Theirs = _dataset("multiclass")
+    params = {"hidden_layer_sizes": (15,), "activation": "logistic", "solver": solver}
+    ours = Ours(random_state=np.random.RandomState(3), **params)
+    theirs = Theirs(random_state=np.random.RandomState(3), **params)
+    for _ in range(3):
+        ours.partial_fit(X, y, classes=np.unique(y))
+        theirs.partial_fit(X, y, classes=np.unique(y))
+    _assert_same_network(ours, theirs)
+
+
+@pytest.mark.parametrize("target", ["multiclass", "regression"])
+@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
+def test_warm_start_parity(solver, target):
+    X, y, Ours, Theirs = _dataset(target)
+    params = {
+        "hidden_layer_sizes": (15,),
+        "activation": "tanh",
+        "solver": solver,
+        "warm_start": True,
+        "learning_rate_init": 0.01,
+        "max_iter": 5,
+        "random_state": 0,
+    }
+    ours, theirs = Ours(**params), Theirs(**params)
+    for max_iter in [5, 3, 4]:
+        ours.set_params(max_iter=max_iter).fit(X, y)
+        theirs.set_params(max_iter=max_iter).fit(X, y)
+        _assert_same_network(ours, theirs)
+
+
+@requires_sklearn_1_7
+@pytest.mark.parametrize("early_stopping", [False, True])
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
+def test_sample_weight_parity(solver, target, early_stopping):
+    weight = np.random.default_rng(0).uniform(0, 3, 150)
+    weight[::7] = 0.0
+    ours, theirs = _fit_pair(
+        target,
+        sample_weight=weight,
+        solver=solver,
+        activation="logistic",
+        early_stopping=early_stopping,
+        validation_fraction=0.2,
+        batch_size=40,
+        learning_rate_init=0.05,
+        max_iter=15,
+    )
+    _assert_same_network(ours, theirs)
+
+
+def _poisson_data(n_targets=1):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(150, 5))
+    rate = np.exp(0.4 * X[:, :n_targets] - 0.3 * X[:, [-1]])
+    y = rng.poisson(rate).astype(float)
+    return X, y.ravel() if n_targets == 1 else y
+
+
+@requires_sklearn_1_7
+@pytest.mark.parametrize("n_targets", [1, 2])
+@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
+def test_poisson_parity(solver, n_targets):
+    X, y = _poisson_data(n_targets)
+    params = {
+        "loss": "poisson",
+        "hidden_layer_sizes": (10,),
+        "activation": "tanh",
+        "solver": solver,
+        "learning_rate_init": 0.01,
+        "max_iter": 15,
+        "random_state": 0,
+    }
+    ours = NumpyMLPRegressor(**params).fit(X, y)
+    theirs = MLPRegressor(**params).fit(X, y)
+    assert ours.out_activation_ == "exp"
+    _assert_same_network(ours, theirs)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_lbfgs_parity(target):
+    # L-BFGS-B's path is sensitive to round-off, so only the objective it
+    # reaches is compared, on a small, well-conditioned problem.
+    X, y, Ours, Theirs = _dataset(target)
+    params = {
+        "hidden_layer_sizes": (8,),
+        "activation": "tanh",
+        "solver": "lbfgs",
+        "alpha": 1e-2,
+        "max_iter": 50,
+        "random_state": 0,
+    }
+    ours = Ours(**params).fit(X, y)
+    theirs = Theirs(**params).fit(X, y)
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-6)
+    assert abs(ours.n_iter_ - theirs.n_iter_) <= 2
+    # The starting point is the same network: compare a one-step fit exactly.
+    ours = Ours(**{**params, "max_iter": 1}).fit(X, y)
+    theirs = Theirs(**{**params, "max_iter": 1}).fit(X, y)
+    for mine, reference in zip(
+        ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_
+    ):
+        assert_allclose(mine, reference, rtol=0, atol=ATOL)
