@@ -444,47 +444,58 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
     def _fit_lbfgs(self, network, X, y, sample_weight):
         """Full-batch training with SciPy's L-BFGS-B on the flat parameters."""
         alpha = self.alpha
-        evaluated = {}
+        last = {}  # the last evaluated point and its loss as reported
 
         def loss_and_gradient(flat_params):
             network.params[...] = flat_params
             loss = network.loss_and_gradient(X, y, sample_weight, alpha)
-            evaluated["loss"] = loss
+            last["x"] = np.array(flat_params, dtype=np.float64)
+            last["reported_loss"] = network.reported_loss
             return loss, network.grad.astype(np.float64)
 
         accepted = {"x": network.params.astype(np.float64), "n_iter": 0}
 
         def on_iteration(flat_params):
+            # L-BFGS-B calls back with the point its line search accepted,
+            # which is the one it evaluated last.
             accepted["x"] = np.array(flat_params, dtype=np.float64)
             accepted["n_iter"] += 1
-            self.loss_curve_.append(evaluated["loss"])
+            self.loss_curve_.append(last["reported_loss"])
             if self.verbose:
                 print(
                     "Iteration %d, loss = %.8f"
-                    % (accepted["n_iter"], evaluated["loss"])
+                    % (accepted["n_iter"], last["reported_loss"])
                 )
+
+        def reported_loss_at(flat_params):
+            if not np.array_equal(last.get("x"), flat_params):
+                loss_and_gradient(flat_params)
+            return last["reported_loss"]
 
         options = {"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol}
         if _SCIPY_HAS_IPRINT:
             options["iprint"] = 1 if self.verbose else -1
         try:
-            result = scipy.optimize.minimize(
-                loss_and_gradient,
-                accepted["x"],
-                method="L-BFGS-B",
-                jac=True,
-                options=options,
-                callback=on_iteration,
-            )
+            # Overflow shows up as a non-finite loss, checked below.
+            with np.errstate(over="ignore", invalid="ignore"):
+                result = scipy.optimize.minimize(
+                    loss_and_gradient,
+                    accepted["x"],
+                    method="L-BFGS-B",
+                    jac=True,
+                    options=options,
+                    callback=on_iteration,
+                )
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
-            network.params[...] = accepted["x"]
             self.n_iter_ = accepted["n_iter"]
-            self.loss_ = network.loss_and_gradient(X, y, sample_weight, alpha)
-            return
-        self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
-        self.loss_ = float(result.fun)
-        network.params[...] = result.x
+            final_params = accepted["x"]
+        else:
+            self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
+            final_params = result.x
+        # The loss as scikit-learn reports it (output-averaged squared error).
+        self.loss_ = reported_loss_at(final_params)
+        network.params[...] = final_params
         if not np.isfinite(self.loss_):
             raise ValueError(self._divergence_message())
 
@@ -506,14 +517,16 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
         if X.dtype != dtype:
             X = X.astype(dtype)
         hidden_forward, _ = HIDDEN_ACTIVATIONS[self.activation]
-        y_pred = predict(
-            X,
-            self.coefs_,
-            self.intercepts_,
-            hidden_forward,
-            OUTPUT_ACTIVATIONS[self.out_activation_],
-        )
-        return y_pred
+        # Extreme logits may overflow on the way to a finite, correct output
+        # (softmax subtracts the row maximum); that is not worth a warning.
+        with np.errstate(over="ignore"):
+            return predict(
+                X,
+                self.coefs_,
+                self.intercepts_,
+                hidden_forward,
+                OUTPUT_ACTIVATIONS[self.out_activation_],
+            )
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:

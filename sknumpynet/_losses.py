@@ -43,14 +43,18 @@ def _sample_average(values, sample_weight):
 
 
 def squared_error(y, y_pred, sample_weight=None):
-    r"""Half the mean squared error, averaged over outputs.
+    r"""Half the mean squared error, summed over outputs.
 
-    .. math:: L = \frac{1}{2 K} \sum_k \frac{\sum_i w_i (y_{ik} - \hat y_{ik})^2}
+    .. math:: L = \frac{1}{2} \sum_k \frac{\sum_i w_i (y_{ik} - \hat y_{ik})^2}
               {\sum_i w_i}
+
+    Summed, like the other losses, so that the output delta is its gradient.
+    scikit-learn *reports* it averaged over the K outputs (see
+    :data:`REPORTED_AS_MEAN_OVER_OUTPUTS`).
     """
     residual = y - y_pred
     residual *= residual
-    return 0.5 * _sample_average(residual, sample_weight) / residual.shape[1]
+    return 0.5 * _sample_average(residual, sample_weight)
 
 
 def poisson_deviance(y, y_pred, sample_weight=None):
@@ -127,3 +131,10 @@ LOSSES = {
     ("exp", "poisson"): (poisson_deviance, canonical_delta),
     ("logistic", "squared_error"): (squared_error, logistic_squared_error_delta),
 }
+
+#: Losses that scikit-learn's MLP reports (``loss_``, ``loss_curve_``)
+#: averaged over outputs although its gradient is that of their sum
+#: (scikit-learn issue 8349). sknumpynet reports the same numbers, trains
+#: SGD and Adam with the same gradient, and gives L-BFGS the summed loss, the
+#: one that gradient belongs to.
+REPORTED_AS_MEAN_OVER_OUTPUTS = {"squared_error"}

@@ -25,7 +25,7 @@ Work arrays are allocated once per batch size and reused.
 import numpy as np
 
 from ._activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
-from ._losses import LOSSES
+from ._losses import LOSSES, REPORTED_AS_MEAN_OVER_OUTPUTS
 
 #: Weight initialisations by name.
 WEIGHT_INITS = ("glorot", "uniform", "he")
@@ -139,6 +139,12 @@ class MLP:
         ]
         self.output_forward = OUTPUT_ACTIVATIONS[output_activation]
         self.loss_function, self.output_delta = LOSSES[(output_activation, loss)]
+        self._report_divisor = (
+            self.layer_units[-1] if loss in REPORTED_AS_MEAN_OVER_OUTPUTS else 1
+        )
+        #: The loss of the last batch as scikit-learn reports it (see
+        #: :data:`~sknumpynet._losses.REPORTED_AS_MEAN_OVER_OUTPUTS`).
+        self.reported_loss = None
         self.dtype = np.dtype(dtype)
         self.fit_intercept = fit_intercept
 
@@ -326,6 +332,9 @@ class MLP:
         Returns
         -------
         loss : float
+            The loss whose gradient :attr:`grad` is. For the squared error of
+            several outputs it is summed over outputs; :attr:`reported_loss`
+            holds the output-averaged value scikit-learn reports.
         """
         n_samples = X.shape[0]
         activations, deltas = self._work_arrays(batch_size or n_samples, n_samples)
@@ -340,11 +349,14 @@ class MLP:
         # zero loss, rather than 0 / 0.
         if weight_sum == 0:
             self.grad[...] = 0.0
+            self.reported_loss = 0.0
             return 0.0
 
         all_coefs = self._all_coefs
-        loss = self.loss_function(y, y_pred, sample_weight)
-        loss += 0.5 * alpha * np.dot(all_coefs, all_coefs) / weight_sum
+        data_loss = self.loss_function(y, y_pred, sample_weight)
+        penalty = 0.5 * alpha * np.dot(all_coefs, all_coefs) / weight_sum
+        self.reported_loss = float(data_loss / self._report_divisor + penalty)
+        loss = data_loss + penalty
 
         # Output layer: the loss's delta, weighted per sample.
         delta = self.output_delta(y, y_pred, out=deltas[-1])
@@ -404,7 +416,8 @@ class MLP:
         Returns
         -------
         loss : float
-            Mean over the epoch of each batch's loss, weighted by batch size.
+            Mean over the epoch of each batch's reported loss, weighted by
+            batch size, as scikit-learn computes ``loss_curve_``.
         """
         n_samples = X.shape[0] if rows is None else len(rows)
         X_buffer = y_buffer = weight_buffer = None
@@ -438,9 +451,7 @@ class MLP:
                     if sample_weight is None
                     else sample_weight.take(batch_rows, out=weight_buffer[:size])
                 )
-            batch_loss = self.loss_and_gradient(
-                X_batch, y_batch, weight_batch, alpha, batch_size
-            )
-            accumulated_loss += batch_loss * (stop - start)
+            self.loss_and_gradient(X_batch, y_batch, weight_batch, alpha, batch_size)
+            accumulated_loss += self.reported_loss * (stop - start)
             optimizer.step(self.params, self.grad)
         return accumulated_loss / n_samples

@@ -10,6 +10,7 @@ An optimizer's whole state is plain arrays and numbers (:meth:`get_state`),
 so an estimator can store it, pickle it and resume from it.
 """
 
+import copy
 import math
 
 import numpy as np
@@ -41,8 +42,8 @@ class _Optimizer:
         return True
 
     def get_state(self):
-        """Return the optimizer's state as a dict of arrays and numbers."""
-        return {name: getattr(self, name) for name in self._state_names}
+        """Return a copy of the optimizer's state: a dict of arrays and numbers."""
+        return {name: copy.copy(getattr(self, name)) for name in self._state_names}
 
 
 class SGD(_Optimizer):

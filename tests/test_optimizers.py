@@ -1,0 +1,366 @@
+"""Unit tests of sknumpynet._optimizers: one and two steps by hand.
+
+Each update is recomputed in the test from the textbook formulas, and also
+by scikit-learn's own ``SGDOptimizer`` / ``AdamOptimizer`` on the same
+gradients; the package promises the same floating-point operations as
+scikit-learn, so those must agree to the last bit.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
+
+from sknumpynet._optimizers import SGD, Adam
+
+N_PARAMS = 11
+
+SGD_VARIANTS = {
+    "plain": dict(momentum=0.0, nesterov=False),
+    "momentum": dict(momentum=0.9, nesterov=False),
+    "nesterov": dict(momentum=0.9, nesterov=True),
+    "nesterov-0.5": dict(momentum=0.5, nesterov=True),
+}
+
+
+def _params_and_grads(n_steps, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    params = rng.normal(size=N_PARAMS).astype(dtype)
+    grads = [rng.normal(scale=2.0, size=N_PARAMS).astype(dtype) for _ in range(n_steps)]
+    return params, grads
+
+
+def _sklearn_steps(optimizer, params, grads):
+    """Run scikit-learn's optimizer on a list holding the one flat buffer."""
+    params = params.copy()
+    for grad in grads:
+        optimizer.update_params([params], [grad])
+    return params
+
+
+# ---------------------------------------------------------------------------
+# SGD
+# ---------------------------------------------------------------------------
+
+
+def _sgd_by_hand(params, grads, learning_rate, momentum, nesterov):
+    r"""v <- mu v - eta g; theta <- theta + (mu v - eta g if Nesterov else v)."""
+    params = params.copy()
+    velocity = np.zeros_like(params)
+    for grad in grads:
+        velocity = momentum * velocity - learning_rate * grad
+        if nesterov:
+            params += momentum * velocity - learning_rate * grad
+        else:
+            params += velocity
+    return params, velocity
+
+
+@pytest.mark.parametrize("n_steps", [1, 2, 3])
+@pytest.mark.parametrize("variant", list(SGD_VARIANTS))
+def test_sgd_steps_match_formula_and_scikit_learn(variant, n_steps):
+    settings = SGD_VARIANTS[variant]
+    params, grads = _params_and_grads(n_steps)
+    learning_rate = 0.05
+    optimizer = SGD(N_PARAMS, np.float64, learning_rate, **settings)
+    ours = params.copy()
+    for grad in grads:
+        optimizer.step(ours, grad)
+
+    by_hand, velocity = _sgd_by_hand(params, grads, learning_rate, **settings)
+    np.testing.assert_allclose(ours, by_hand, rtol=1e-15, atol=1e-15)
+    np.testing.assert_allclose(optimizer.velocity, velocity, rtol=1e-15, atol=1e-15)
+
+    sk_optimizer = SGDOptimizer([params.copy()], learning_rate, **settings)
+    np.testing.assert_array_equal(ours, _sklearn_steps(sk_optimizer, params, grads))
+    # The parameters actually moved.
+    assert not np.allclose(ours, params)
+
+
+def test_plain_sgd_first_step_is_minus_learning_rate_times_gradient():
+    params, (grad,) = _params_and_grads(1)
+    expected = params - 0.1 * grad
+    for nesterov in (False, True):
+        got = params.copy()
+        SGD(N_PARAMS, np.float64, 0.1, momentum=0.0, nesterov=nesterov).step(got, grad)
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_sgd_step_does_not_modify_the_gradient():
+    params, (grad,) = _params_and_grads(1)
+    grad_before = grad.copy()
+    SGD(N_PARAMS, np.float64, 0.1).step(params, grad)
+    np.testing.assert_array_equal(grad, grad_before)
+
+
+def test_nesterov_and_classical_momentum_differ_from_the_second_step():
+    # Both take mu*0 - eta*g first; Nesterov looks ahead one velocity after.
+    params, grads = _params_and_grads(2)
+    results = {}
+    for nesterov in (False, True):
+        p = params.copy()
+        optimizer = SGD(N_PARAMS, np.float64, 0.1, momentum=0.9, nesterov=nesterov)
+        optimizer.step(p, grads[0])
+        results[nesterov, 1] = p.copy()
+        optimizer.step(p, grads[1])
+        results[nesterov, 2] = p.copy()
+    assert not np.allclose(results[False, 1], results[True, 1])  # 1.9 vs 1 x eta g
+    assert not np.allclose(results[False, 2], results[True, 2])
+
+
+# ---------------------------------------------------------------------------
+# Adam
+# ---------------------------------------------------------------------------
+
+
+def _adam_by_hand(params, grads, learning_rate_init, beta_1, beta_2, epsilon):
+    """Kingma & Ba, with the bias corrections folded into the step size."""
+    params = params.copy()
+    m = np.zeros_like(params)
+    v = np.zeros_like(params)
+    for t, grad in enumerate(grads, start=1):
+        m = beta_1 * m + (1 - beta_1) * grad
+        v = beta_2 * v + (1 - beta_2) * grad**2
+        learning_rate = learning_rate_init * math.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        params += -learning_rate * m / (np.sqrt(v) + epsilon)
+    return params, m, v, learning_rate
+
+
+@pytest.mark.parametrize("n_steps", [1, 2, 5])
+@pytest.mark.parametrize(
+    "hyper",
+    [
+        dict(learning_rate_init=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8),
+        dict(learning_rate_init=0.1, beta_1=0.5, beta_2=0.9, epsilon=1e-3),
+    ],
+    ids=["defaults", "custom"],
+)
+def test_adam_steps_match_formula_and_scikit_learn(hyper, n_steps):
+    params, grads = _params_and_grads(n_steps, seed=1)
+    optimizer = Adam(N_PARAMS, np.float64, **hyper)
+    ours = params.copy()
+    for grad in grads:
+        optimizer.step(ours, grad)
+
+    by_hand, m, v, learning_rate = _adam_by_hand(params, grads, **hyper)
+    np.testing.assert_allclose(ours, by_hand, rtol=1e-15, atol=1e-15)
+    np.testing.assert_allclose(optimizer.first_moment, m, rtol=1e-15)
+    np.testing.assert_allclose(optimizer.second_moment, v, rtol=1e-15)
+    assert optimizer.t == n_steps
+    assert optimizer.learning_rate == pytest.approx(learning_rate, rel=1e-15)
+
+    sk_optimizer = AdamOptimizer([params.copy()], **hyper)
+    np.testing.assert_array_equal(ours, _sklearn_steps(sk_optimizer, params, grads))
+    assert optimizer.learning_rate == sk_optimizer.learning_rate
+    assert not np.allclose(ours, params)
+
+
+def test_adam_first_step_moves_each_parameter_by_about_the_learning_rate():
+    # After one step the bias-corrected m / sqrt(v) is sign(g), so every
+    # parameter moves by ~eta against its gradient, whatever the gradient's
+    # scale: Adam's defining property. Exactly, with m = (1 - b1) g and
+    # v = (1 - b2) g^2, the move is -eta g / (|g| + eps / sqrt(1 - b2)).
+    params, (grad,) = _params_and_grads(1, seed=2)
+    for scale in (1e-3, 1.0, 1e3):
+        got = params.copy()
+        Adam(N_PARAMS, np.float64, learning_rate_init=0.01).step(got, scale * grad)
+        g = scale * grad
+        expected = -0.01 * g / (np.abs(g) + 1e-8 / math.sqrt(1 - 0.999))
+        np.testing.assert_allclose(got - params, expected, rtol=1e-12)
+        np.testing.assert_allclose(got - params, -0.01 * np.sign(g), rtol=1e-2)
+
+
+# ---------------------------------------------------------------------------
+# Schedules and stopping
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("power_t", [0.5, 0.25])
+def test_invscaling_schedule(power_t):
+    optimizer = SGD(N_PARAMS, np.float64, 0.2, "invscaling", power_t=power_t)
+    sk_optimizer = SGDOptimizer(
+        [np.zeros(N_PARAMS)], 0.2, "invscaling", power_t=power_t
+    )
+    for time_step in (10, 250, 4000):
+        optimizer.iteration_ends(time_step)
+        sk_optimizer.iteration_ends(time_step)
+        assert optimizer.learning_rate == pytest.approx(
+            0.2 / (time_step + 1) ** power_t, rel=1e-15
+        )
+        assert optimizer.learning_rate == sk_optimizer.learning_rate
+    # And the step uses the decayed rate.
+    params, (grad,) = _params_and_grads(1)
+    got = params.copy()
+    plain = SGD(N_PARAMS, np.float64, 0.2, "invscaling", momentum=0.0, nesterov=False)
+    plain.iteration_ends(99)
+    plain.step(got, grad)
+    np.testing.assert_allclose(got, params - 0.2 / 100**0.5 * grad, rtol=1e-15)
+
+
+@pytest.mark.parametrize("schedule", ["constant", "adaptive"])
+def test_constant_and_adaptive_ignore_iteration_ends(schedule):
+    optimizer = SGD(N_PARAMS, np.float64, 0.2, schedule)
+    optimizer.iteration_ends(1000)
+    assert optimizer.learning_rate == 0.2
+
+
+def test_adaptive_schedule_divides_by_five_then_stops(capsys):
+    optimizer = SGD(N_PARAMS, np.float64, 0.1, "adaptive")
+    sk_optimizer = SGDOptimizer([np.zeros(N_PARAMS)], 0.1, "adaptive")
+    n_reductions = 0
+    while not optimizer.trigger_stopping("stalled.", verbose=False):
+        n_reductions += 1
+        assert optimizer.learning_rate == pytest.approx(0.1 / 5**n_reductions)
+        assert not sk_optimizer.trigger_stopping("stalled.", verbose=False)
+        assert optimizer.learning_rate == sk_optimizer.learning_rate
+        assert n_reductions < 100
+    assert sk_optimizer.trigger_stopping("stalled.", verbose=False)
+    # It stops once the rate is at or below 1e-6, and not before.
+    assert optimizer.learning_rate <= 1e-6 < optimizer.learning_rate * 5
+    assert n_reductions == math.ceil(math.log(0.1 / 1e-6, 5))
+    assert capsys.readouterr().out == ""
+
+
+def test_adaptive_verbose_messages(capsys):
+    optimizer = SGD(N_PARAMS, np.float64, 0.1, "adaptive")
+    assert not optimizer.trigger_stopping("No progress.", verbose=True)
+    assert "No progress. Setting learning rate to 0.020000" in capsys.readouterr().out
+    optimizer.learning_rate = 1e-6
+    assert optimizer.trigger_stopping("No progress.", verbose=True)
+    assert "Learning rate too small. Stopping." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: SGD(N_PARAMS, np.float64, 0.1, "constant"),
+        lambda: SGD(N_PARAMS, np.float64, 0.1, "invscaling"),
+        lambda: Adam(N_PARAMS, np.float64, 0.1),
+    ],
+    ids=["sgd-constant", "sgd-invscaling", "adam"],
+)
+def test_non_adaptive_optimizers_stop_at_once(make, capsys):
+    optimizer = make()
+    assert optimizer.trigger_stopping("Stalled.", verbose=True)
+    assert optimizer.learning_rate == 0.1
+    assert capsys.readouterr().out.strip() == "Stalled. Stopping."
+
+
+def test_adam_iteration_ends_is_a_no_op():
+    params, grads = _params_and_grads(2)
+    a, b = params.copy(), params.copy()
+    first, second = Adam(N_PARAMS, np.float64), Adam(N_PARAMS, np.float64)
+    first.step(a, grads[0])
+    second.step(b, grads[0])
+    second.iteration_ends(500)
+    first.step(a, grads[1])
+    second.step(b, grads[1])
+    np.testing.assert_array_equal(a, b)
+
+
+# ---------------------------------------------------------------------------
+# State: get_state and resuming
+# ---------------------------------------------------------------------------
+
+
+def _make(kind, dtype=np.float64, state=None):
+    if kind == "adam":
+        return Adam(N_PARAMS, dtype, 0.01, state=state)
+    return SGD(
+        N_PARAMS,
+        dtype,
+        0.05,
+        "invscaling",
+        momentum=0.0 if kind == "plain" else 0.8,
+        nesterov=kind == "nesterov",
+        state=state,
+    )
+
+
+@pytest.mark.parametrize("kind", ["plain", "momentum", "nesterov", "adam"])
+def test_resuming_from_state_gives_identical_steps(kind):
+    params, grads = _params_and_grads(6, seed=3)
+    uninterrupted = params.copy()
+    optimizer = _make(kind)
+    for grad in grads:
+        optimizer.step(uninterrupted, grad)
+        optimizer.iteration_ends(100)
+
+    interrupted = params.copy()
+    first = _make(kind)
+    for grad in grads[:3]:
+        first.step(interrupted, grad)
+        first.iteration_ends(100)
+    state = first.get_state()
+    del first
+    resumed = _make(kind, state=state)
+    for grad in grads[3:]:
+        resumed.step(interrupted, grad)
+        resumed.iteration_ends(100)
+
+    np.testing.assert_array_equal(interrupted, uninterrupted)
+    for name, value in optimizer.get_state().items():
+        np.testing.assert_array_equal(resumed.get_state()[name], value)
+
+
+@pytest.mark.parametrize("kind", ["momentum", "adam"])
+def test_state_is_plain_arrays_and_numbers(kind):
+    params, (grad,) = _params_and_grads(1)
+    optimizer = _make(kind)
+    optimizer.step(params, grad)
+    state = optimizer.get_state()
+    expected = (
+        {"first_moment", "second_moment", "t", "learning_rate"}
+        if kind == "adam"
+        else {"velocity", "learning_rate"}
+    )
+    assert set(state) == expected
+    for value in state.values():
+        assert isinstance(value, (np.ndarray, int, float))
+    # Resuming copies the arrays: the new optimizer never writes into the
+    # state it was given.
+    saved = {name: np.copy(value) for name, value in state.items()}
+    resumed = _make(kind, state=state)
+    resumed.step(params, grad)
+    for name, value in saved.items():
+        np.testing.assert_array_equal(state[name], value)
+
+
+@pytest.mark.parametrize("kind", ["plain", "nesterov", "adam"])
+def test_resumed_state_is_cast_to_the_requested_dtype(kind):
+    optimizer = _make(kind, np.float64)
+    params, (grad,) = _params_and_grads(1)
+    optimizer.step(params, grad)
+    resumed = _make(kind, np.float32, state=optimizer.get_state())
+    for value in resumed.get_state().values():
+        if isinstance(value, np.ndarray):
+            assert value.dtype == np.float32
+
+
+# ---------------------------------------------------------------------------
+# dtype
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["plain", "momentum", "nesterov", "adam"])
+def test_float32_buffers_stay_float32(kind):
+    params, grads = _params_and_grads(3, dtype=np.float32)
+    buffer = params
+    optimizer = _make(kind, np.float32)
+    for grad in grads:
+        optimizer.step(params, grad)
+        optimizer.iteration_ends(50)
+    assert params is buffer
+    assert params.dtype == np.float32
+    arrays = [v for v in vars(optimizer).values() if isinstance(v, np.ndarray)]
+    assert arrays
+    for array in arrays:
+        assert array.dtype == np.float32
+    # Close to the same steps in float64.
+    params64, grads64 = _params_and_grads(3, dtype=np.float64)
+    optimizer64 = _make(kind, np.float64)
+    for grad in grads64:
+        optimizer64.step(params64, grad)
+        optimizer64.iteration_ends(50)
+    np.testing.assert_allclose(params, params64, rtol=1e-5, atol=1e-6)
