@@ -165,6 +165,28 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
             raise
 
     def _fit_unguarded(self, X, y, sample_weight, incremental):
+        network, X, y, sample_weight, random_state = self._prepare_fit(
+            X, y, sample_weight, incremental
+        )
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self._fit_stochastic(
+                network, X, y, sample_weight, incremental, random_state
+            )
+        else:
+            self._fit_lbfgs(network, X, y, sample_weight)
+
+        if not np.isfinite(network.params).all():
+            raise ValueError(self._divergence_message())
+        return self
+
+    def _prepare_fit(self, X, y, sample_weight, incremental):
+        """Validate and encode the data and set up the engine for training.
+
+        Returns the network (freshly initialised on a first pass, else holding
+        a copy of the current weights, which ``coefs_`` and ``intercepts_``
+        then view), the validated ``X``, the 2-D target matrix, the sample
+        weights and the random generator of this call.
+        """
         hidden_layer_sizes = self._hidden_layer_sizes()
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
@@ -219,17 +241,7 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
             network.set_weights(self.coefs_, self.intercepts_)
         # coefs_ and intercepts_ are live views of the engine's flat buffer.
         self.coefs_, self.intercepts_ = network.coefs, network.intercepts
-
-        if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(
-                network, X, y, sample_weight, incremental, random_state
-            )
-        else:
-            self._fit_lbfgs(network, X, y, sample_weight)
-
-        if not np.isfinite(network.params).all():
-            raise ValueError(self._divergence_message())
-        return self
+        return network, X, y, sample_weight, random_state
 
     def _glorot(self):
         # scikit-learn's Glorot bound uses 2 for logistic units, 6 otherwise.
