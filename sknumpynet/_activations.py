@@ -76,6 +76,60 @@ def relu_backward(a, delta):
     return delta
 
 
+#: Slope of the leaky ReLU for negative inputs.
+LEAKY_RELU_SLOPE = 0.01
+
+
+def leaky_relu(z):
+    r"""Leaky ReLU in place, :math:`f(z) = \max(z, 0.01 z)`."""
+    return np.maximum(z, z * LEAKY_RELU_SLOPE, out=z)
+
+
+def leaky_relu_backward(a, delta):
+    r"""Leaky ReLU derivative through its output (same sign as z):
+    :math:`f' = 1` where :math:`a > 0`, else 0.01."""
+    delta *= np.where(a > 0, 1.0, LEAKY_RELU_SLOPE).astype(delta.dtype, copy=False)
+    return delta
+
+
+def elu(z):
+    r"""Exponential linear unit in place (with :math:`\alpha = 1`).
+
+    .. math:: f(z) = z \ (z > 0), \qquad f(z) = e^z - 1 \ (z \le 0)
+
+    ``expm1`` only ever sees non-positive inputs, so it cannot overflow.
+    """
+    negative_part = np.expm1(np.minimum(z, 0))
+    np.copyto(z, negative_part, where=z <= 0)
+    return z
+
+
+def elu_backward(a, delta):
+    r"""ELU derivative through its output: :math:`f' = 1` where
+    :math:`a > 0`, else :math:`e^z = a + 1`."""
+    delta *= np.where(a > 0, 1, a + 1)
+    return delta
+
+
+def softplus(z):
+    r"""Softplus in place, overflow-free.
+
+    .. math:: f(z) = \log(1 + e^z) = \max(z, 0) + \log(1 + e^{-|z|})
+    """
+    correction = np.log1p(np.exp(-np.abs(z)))
+    np.maximum(z, 0, out=z)
+    z += correction
+    return z
+
+
+def softplus_backward(a, delta):
+    r"""Softplus derivative through its output: the sigmoid,
+    :math:`f'(z) = \sigma(z) = 1 - e^{-a}` (computed as ``-expm1(-a)``, exact
+    for small ``a``)."""
+    delta *= -np.expm1(-a)
+    return delta
+
+
 # ---------------------------------------------------------------------------
 # Output-layer activations (their derivative is folded into the loss's delta).
 # ---------------------------------------------------------------------------
@@ -126,6 +180,9 @@ HIDDEN_ACTIVATIONS = {
     "tanh": (tanh, tanh_backward),
     "relu": (relu, relu_backward),
     "identity": (identity, identity_backward),
+    "leaky_relu": (leaky_relu, leaky_relu_backward),
+    "elu": (elu, elu_backward),
+    "softplus": (softplus, softplus_backward),
 }
 
 #: Output-layer activations by name (the names scikit-learn's

@@ -7,6 +7,7 @@ stopping, convergence, warnings) and drives the NumPy engine of
 """
 
 import copy
+import time
 import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
@@ -22,11 +23,12 @@ from sklearn.base import (
     is_classifier,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import accuracy_score, r2_score
+from sklearn.metrics import accuracy_score, check_scoring, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils import check_array, check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
@@ -53,13 +55,26 @@ _SCIPY_HAS_IPRINT = tuple(int(part) for part in scipy.__version__.split(".")[:2]
 )
 
 
+try:  # scikit-learn >= 1.9: estimators can take callbacks (progress bars...)
+    from sklearn.callback import CallbackSupportMixin
+except ImportError:  # older scikit-learn: no callbacks, nothing else changes
+
+    class CallbackSupportMixin:
+        """Stand-in for scikit-learn's callback mixin (scikit-learn < 1.9)."""
+
+
 def _is_fitted_attribute(name):
     # Everything learned ends in "_", private state starts with "_";
-    # constructor parameters do neither.
-    return (name.endswith("_") or name.startswith("_")) and not name.startswith("__")
+    # constructor parameters do neither. The callbacks' bookkeeping belongs to
+    # scikit-learn's callback machinery, which tears it down itself.
+    return (
+        (name.endswith("_") or name.startswith("_"))
+        and not name.startswith("__")
+        and "callback" not in name
+    )
 
 
-class _BaseNumpyMLP(BaseEstimator, ABC):
+class _BaseNumpyMLP(CallbackSupportMixin, BaseEstimator, ABC):
     """Shared machinery of the classifier and the regressor.
 
     Do not use directly; use :class:`NumpyMLPClassifier` or
@@ -71,7 +86,7 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS)), list, tuple],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
@@ -101,6 +116,9 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "fit_intercept": ["boolean"],
         "weight_init": [StrOptions(set(WEIGHT_INITS))],
+        "dropout": [Interval(Real, 0, 1, closed="left"), list, tuple],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "scoring": [StrOptions({"loss"}), str, callable, None],
     }
 
     @abstractmethod
@@ -144,6 +162,65 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
             )
         return [int(size) for size in sizes]
 
+    def _per_hidden_layer(self, name, value, n_hidden, check):
+        """One value per hidden layer from a parameter given once or per layer."""
+        if isinstance(value, list | tuple):
+            if len(value) != n_hidden:
+                raise ValueError(
+                    f"{name} has {len(value)} entries but the network has "
+                    f"{n_hidden} hidden layers (hidden_layer_sizes="
+                    f"{self.hidden_layer_sizes!r}); give one value, or one per "
+                    "hidden layer."
+                )
+            values = list(value)
+        else:
+            values = [value] * n_hidden
+        for entry in values:
+            check(entry)
+        return values
+
+    def _hidden_activations(self, n_hidden):
+        """The activation of each hidden layer, validated."""
+
+        def check(name):
+            if not isinstance(name, str) or name not in HIDDEN_ACTIVATIONS:
+                raise ValueError(
+                    f"activation must be one of {sorted(HIDDEN_ACTIVATIONS)} or a "
+                    f"list of them, one per hidden layer; got {name!r}."
+                )
+
+        return self._per_hidden_layer("activation", self.activation, n_hidden, check)
+
+    def _dropout_rates(self, n_hidden):
+        """The dropout probability of each hidden layer, validated."""
+
+        def check(rate):
+            if not isinstance(rate, Real) or not 0 <= rate < 1:
+                raise ValueError(
+                    "dropout must be a probability in [0, 1) or a list of them, "
+                    f"one per hidden layer; got {rate!r}."
+                )
+
+        return self._per_hidden_layer("dropout", self.dropout, n_hidden, check)
+
+    def _glorot_factors(self, activations):
+        """The constant of the Glorot bound of each layer of weights.
+
+        scikit-learn uses 2 for logistic units and 6 otherwise; each layer of
+        weights follows the activation of the units it feeds (the output
+        layer's weights follow the last hidden layer's, as in scikit-learn,
+        where every layer follows the one hidden activation).
+        """
+        names = activations or [self._single_activation_name()]
+        feeding = [*names, names[-1]]
+        return [2.0 if CANONICAL_NAMES[name] == "logistic" else 6.0 for name in feeding]
+
+    def _single_activation_name(self):
+        # Used only for a network without hidden layers.
+        if isinstance(self.activation, str) and self.activation in CANONICAL_NAMES:
+            return self.activation
+        return "relu"
+
     def _fit(self, X, y, sample_weight=None, incremental=False, **fit_params):
         """Fit, keeping the previous fitted state if anything goes wrong."""
         # A fit never writes into the arrays it finds (the engine copies the
@@ -164,16 +241,41 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
             vars(self).update(saved_state)
             raise
 
-    def _fit_unguarded(self, X, y, sample_weight, incremental):
+    def _fit_unguarded(
+        self,
+        X,
+        y,
+        sample_weight,
+        incremental,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         network, X, y, sample_weight, random_state = self._prepare_fit(
             X, y, sample_weight, incremental
         )
+        validation = self._validation_data(X_val, y_val, sample_weight_val, X.dtype)
+        callbacks = _EpochCallbacks(
+            self,
+            X,
+            y,
+            sample_weight,
+            max_epochs=1 if incremental else self.max_iter,
+        )
         if self.solver in _STOCHASTIC_SOLVERS:
             self._fit_stochastic(
-                network, X, y, sample_weight, incremental, random_state
+                network,
+                X,
+                y,
+                sample_weight,
+                incremental,
+                random_state,
+                validation,
+                callbacks,
             )
         else:
-            self._fit_lbfgs(network, X, y, sample_weight)
+            self._fit_lbfgs(network, X, y, sample_weight, validation, callbacks)
+        callbacks.end_fit()
 
         if not np.isfinite(network.params).all():
             raise ValueError(self._divergence_message())
@@ -185,9 +287,12 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
         Returns the network (freshly initialised on a first pass, else holding
         a copy of the current weights, which ``coefs_`` and ``intercepts_``
         then view), the validated ``X``, the 2-D target matrix, the sample
-        weights and the random generator of this call.
+        weights (class weights folded in) and the random generator of this
+        call.
         """
         hidden_layer_sizes = self._hidden_layer_sizes()
+        activations = self._hidden_activations(len(hidden_layer_sizes))
+        dropout = self._dropout_rates(len(hidden_layer_sizes))
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
@@ -205,6 +310,7 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
             )
         if y.ndim == 1:
             y = y.reshape((-1, 1))
+        sample_weight = self._with_class_weight(y, sample_weight, incremental, X.dtype)
         layer_units = [X.shape[1], *hidden_layer_sizes, y.shape[1]]
 
         # A fresh generator from random_state at every call, as scikit-learn
@@ -226,15 +332,18 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
 
         network = MLP(
             layer_units,
-            self.activation,
+            activations,
             self.out_activation_,
             self.loss,
             X.dtype,
             fit_intercept=self.fit_intercept,
+            dropout=dropout,
         )
         if first_pass:
             network.initialize(
-                random_state, method=self.weight_init, glorot_factor=self._glorot()
+                random_state,
+                method=self.weight_init,
+                glorot_factor=self._glorot_factors(activations),
             )
             self._best_params = network.params.copy()
         else:
@@ -243,9 +352,9 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
         self.coefs_, self.intercepts_ = network.coefs, network.intercepts
         return network, X, y, sample_weight, random_state
 
-    def _glorot(self):
-        # scikit-learn's Glorot bound uses 2 for logistic units, 6 otherwise.
-        return 2.0 if CANONICAL_NAMES[self.activation] == "logistic" else 6.0
+    def _with_class_weight(self, y, sample_weight, incremental, dtype):
+        """Fold per-class weights into the sample weights (classifier only)."""
+        return sample_weight
 
     def _initialize(self, y, layer_units):
         """Set the attributes of a fresh fit (weights are drawn by the engine)."""
@@ -255,7 +364,9 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
         self.n_layers_ = len(layer_units)
         self.out_activation_ = self._output_activation()
         self.loss_curve_ = []
+        self.history_ = []
         self._optimizer_state = None
+        self._best_loss_seen = np.inf
         if self.solver in _STOCHASTIC_SOLVERS:
             self._no_improvement_count = 0
             if self.early_stopping:
@@ -309,8 +420,51 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
             self.beta_1,
             self.beta_2,
             self.epsilon,
+            lr_schedule=self.learning_rate,
+            power_t=self.power_t,
             state=state,
         )
+
+    # -----------------------------------------------------------------------
+    # Validation data: the user's, or a split of the training data
+    # -----------------------------------------------------------------------
+
+    def _validation_data(self, X_val, y_val, sample_weight_val, dtype):
+        """Validate the user's validation set; None when there is none."""
+        if X_val is None and y_val is None:
+            if sample_weight_val is not None:
+                raise ValueError("sample_weight_val was given without X_val and y_val.")
+            return None
+        if X_val is None or y_val is None:
+            raise ValueError(
+                "X_val and y_val must be given together (got only "
+                f"{'X_val' if y_val is None else 'y_val'})."
+            )
+        X_val = validate_data(
+            self,
+            X_val,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            reset=False,
+        )
+        X_val = X_val.astype(dtype, copy=False)
+        y_val = self._encode_validation_targets(y_val)
+        if y_val.ndim == 1:
+            y_val = y_val.reshape((-1, 1))
+        if y_val.shape[0] != X_val.shape[0]:
+            raise ValueError(
+                f"X_val has {X_val.shape[0]} samples but y_val has {y_val.shape[0]}."
+            )
+        if y_val.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y_val has {y_val.shape[1]} outputs but the training targets "
+                f"have {self.n_outputs_}."
+            )
+        if sample_weight_val is not None:
+            sample_weight_val = _check_sample_weight(
+                sample_weight_val, X_val, dtype=dtype, ensure_non_negative=True
+            )
+        return _Validation(X_val, y_val, self._decode_targets(y_val), sample_weight_val)
 
     def _validation_split(self, X, y, sample_weight, random_state):
         """Rows to train on and the held-out set for early stopping."""
@@ -328,26 +482,83 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
                 "The validation set is too small. Increase 'validation_fraction' "
                 "or the size of your dataset."
             )
-        X_val = X[val_rows]
         y_val = y[val_rows]
-        if is_classifier(self):
-            y_val = self._label_binarizer.inverse_transform(y_val)
         sample_weight_val = None if sample_weight is None else sample_weight[val_rows]
-        return train_rows, (X_val, y_val, sample_weight_val)
+        return train_rows, _Validation(
+            X[val_rows], y_val, self._decode_targets(y_val), sample_weight_val
+        )
 
-    def _fit_stochastic(self, network, X, y, sample_weight, incremental, random_state):
+    def _decode_targets(self, y):
+        """The encoded target matrix back in the form the scorers expect."""
+        return y
+
+    def _encode_validation_targets(self, y_val):
+        """Check and encode the user's validation targets like the training's."""
+        raise NotImplementedError
+
+    def _evaluate(self, network, validation):
+        """Validation loss and score of the network as it is now.
+
+        The score is what early stopping watches (higher is better): by
+        default accuracy or R^2 as in scikit-learn, ``-loss`` with
+        ``scoring="loss"``, or the given scorer.
+        """
+        y_pred = network.predict(validation.X)
+        if not np.isfinite(y_pred).all():
+            return np.nan, np.nan
+        loss = network.reported_data_loss(
+            validation.y, y_pred, validation.sample_weight
+        )
+        if self.scoring is None:
+            score = self._score_predictions(
+                validation.labels, self._decode(y_pred), validation.sample_weight
+            )
+        elif self.scoring == "loss":
+            score = -loss
+        else:
+            scorer = check_scoring(self, scoring=self.scoring)
+            params = (
+                {}
+                if validation.sample_weight is None
+                else {"sample_weight": validation.sample_weight}
+            )
+            score = scorer(self, validation.X, validation.labels, **params)
+        return float(loss), float(score)
+
+    # -----------------------------------------------------------------------
+    # Stochastic solvers
+    # -----------------------------------------------------------------------
+
+    def _fit_stochastic(
+        self,
+        network,
+        X,
+        y,
+        sample_weight,
+        incremental,
+        random_state,
+        validation,
+        callbacks,
+    ):
         optimizer = self._make_optimizer(network, incremental)
-        if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True")
         early_stopping = self.early_stopping
-        if early_stopping:
+        if early_stopping and incremental and validation is None:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True without a "
+                "validation set: pass X_val and y_val to partial_fit to stop "
+                "on their score, or set early_stopping=False."
+            )
+        train_rows = None
+        if early_stopping and validation is None:
             train_rows, validation = self._validation_split(
                 X, y, sample_weight, random_state
             )
-            n_samples = train_rows.shape[0]
-        else:
-            train_rows, validation = None, None
-            n_samples = X.shape[0]
+        n_samples = X.shape[0] if train_rows is None else train_rows.shape[0]
+        if validation is not None and self.validation_scores_ is None:
+            # A validation set given to a fit without early stopping is
+            # scored too, and its best epoch remembered.
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
 
         if self.batch_size == "auto":
             batch_size = min(200, n_samples)
@@ -365,16 +576,37 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
             rows = np.arange(n_samples) if train_rows is None else train_rows.copy()
         else:
             rows = train_rows
+        # Dropout masks come from a generator of their own, seeded from
+        # random_state only when dropout is used (the draws above stay those
+        # of scikit-learn).
+        dropout_rng = (
+            np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+            if any(network.dropout)
+            else None
+        )
 
         try:
             self.n_iter_ = 0
+            if incremental:
+                self.should_stop_ = False
             for _ in range(self.max_iter):
+                epoch_start = time.perf_counter()
+                learning_rate = optimizer.base_learning_rate
                 if self.shuffle:
                     random_state.shuffle(rows)
+                callbacks.begin_epoch()
                 # Overflow is detected below, from the loss, and explained.
                 with np.errstate(over="ignore", invalid="ignore"):
                     loss = network.train_epoch(
-                        X, y, sample_weight, optimizer, batch_size, self.alpha, rows
+                        X,
+                        y,
+                        sample_weight,
+                        optimizer,
+                        batch_size,
+                        self.alpha,
+                        rows,
+                        dropout_rng=dropout_rng,
+                        max_grad_norm=self.max_grad_norm,
                     )
                 if not np.isfinite(loss):
                     raise ValueError(
@@ -387,8 +619,12 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
                 if self.verbose:
                     print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
 
-                self._update_no_improvement_count(network, validation)
+                record = self._track_progress(network, validation, early_stopping)
                 optimizer.iteration_ends(self.t_)
+                self._record_epoch(
+                    loss, record, learning_rate, time.perf_counter() - epoch_start
+                )
+                stop_requested = callbacks.end_epoch()
 
                 if self._no_improvement_count > self.n_iter_no_change:
                     if early_stopping:
@@ -404,10 +640,13 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
                             % (self.tol, self.n_iter_no_change)
                         )
                     if optimizer.trigger_stopping(message, self.verbose):
+                        if incremental:
+                            # Streaming: the caller decides; tell it to stop.
+                            self.should_stop_ = True
                         break
                     self._no_improvement_count = 0
 
-                if incremental:
+                if incremental or stop_requested:
                     break
 
                 if self.n_iter_ == self.max_iter:
@@ -420,40 +659,99 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
 
-        if early_stopping:
+        if early_stopping and (not incremental or self.should_stop_):
             network.params[...] = self._best_params
         self._optimizer_state = {"solver": self.solver, **optimizer.get_state()}
 
-    def _update_no_improvement_count(self, network, validation):
+    def _track_progress(self, network, validation, early_stopping):
+        """Score the epoch, remember the best weights, count stalled epochs.
+
+        Stopping follows scikit-learn: the validation score with early
+        stopping, the training loss otherwise. The best weights are those of
+        the best validation score when there is a validation set, else of the
+        lowest training loss. Returns (validation loss, score) or (None, None).
+        """
+        last_loss = self.loss_curve_[-1]
+        val_loss = score = None
         if validation is not None:
-            X_val, y_val, sample_weight_val = validation
-            score = self._score_network(network, X_val, y_val, sample_weight_val)
+            val_loss, score = self._evaluate(network, validation)
             self.validation_scores_.append(score)
             if self.verbose:
                 print("Validation score: %f" % score)
-            if score < self.best_validation_score_ + self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
+            if early_stopping:
+                # Compared with the best score before this epoch, as in
+                # scikit-learn.
+                if score < self.best_validation_score_ + self.tol:
+                    self._no_improvement_count += 1
+                else:
+                    self._no_improvement_count = 0
             if score > self.best_validation_score_:
                 self.best_validation_score_ = score
                 self._best_params = network.params.copy()
-        else:
-            last_loss = self.loss_curve_[-1]
+        elif last_loss < self._best_loss_seen:
+            self._best_params = network.params.copy()
+        self._best_loss_seen = min(self._best_loss_seen, last_loss)
+
+        if not early_stopping:
             if last_loss > self.best_loss_ - self.tol:
                 self._no_improvement_count += 1
             else:
                 self._no_improvement_count = 0
             if last_loss < self.best_loss_:
                 self.best_loss_ = last_loss
+        return val_loss, score
 
-    def _score_network(self, network, X, y, sample_weight):
-        y_pred = network.predict(X)
-        if not np.isfinite(y_pred).all():
-            return np.nan
-        return self._score_predictions(y, self._decode(y_pred), sample_weight)
+    def _record_epoch(self, loss, record, learning_rate, seconds):
+        """Append one epoch (or L-BFGS iteration) to ``history_``."""
+        val_loss, val_score = record
+        entry = {"epoch": len(self.history_) + 1, "loss": float(loss)}
+        if val_loss is not None:
+            entry["val_loss"] = val_loss
+            entry["val_score"] = val_score
+        entry["learning_rate"] = learning_rate
+        entry["time"] = seconds
+        self.history_.append(entry)
 
-    def _fit_lbfgs(self, network, X, y, sample_weight):
+    def restore_best_weights(self):
+        """Set the weights to those of the best epoch seen so far.
+
+        The best epoch is the one with the best validation score when a
+        validation set was used (early stopping, or ``X_val``/``y_val``), else
+        the one with the lowest training loss. With ``early_stopping=True``,
+        ``fit`` already ends with these weights.
+
+        Returns
+        -------
+        self : object
+            The estimator, with ``coefs_`` and ``intercepts_`` replaced.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from sknumpynet import NumpyMLPClassifier
+        >>> X, y = load_digits(return_X_y=True)
+        >>> clf = NumpyMLPClassifier(hidden_layer_sizes=(16,), max_iter=5,
+        ...                          random_state=0).fit(X[:500] / 16, y[:500])
+        >>> best = min(clf.loss_curve_)
+        >>> clf = clf.restore_best_weights()
+        """
+        check_is_fitted(self)
+        network = MLP(
+            [c.shape[0] for c in self.coefs_] + [self.coefs_[-1].shape[1]],
+            "identity",
+            "identity",
+            "squared_error",
+            self.coefs_[0].dtype,
+        )
+        network.params[...] = self._best_params
+        self.coefs_, self.intercepts_ = network.coefs, network.intercepts
+        return self
+
+    # -----------------------------------------------------------------------
+    # L-BFGS
+    # -----------------------------------------------------------------------
+
+    def _fit_lbfgs(self, network, X, y, sample_weight, validation, callbacks):
         """Full-batch training with SciPy's L-BFGS-B on the flat parameters."""
         alpha = self.alpha
         last = {}  # the last evaluated point and its loss as reported
@@ -466,18 +764,40 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
             return loss, network.grad.astype(np.float64)
 
         accepted = {"x": network.params.astype(np.float64), "n_iter": 0}
+        clock = {"start": time.perf_counter()}
+        if validation is not None and getattr(self, "validation_scores_", None) is None:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+        callbacks.begin_epoch()
 
         def on_iteration(flat_params):
             # L-BFGS-B calls back with the point its line search accepted,
             # which is the one it evaluated last.
             accepted["x"] = np.array(flat_params, dtype=np.float64)
             accepted["n_iter"] += 1
-            self.loss_curve_.append(last["reported_loss"])
+            loss = last["reported_loss"]
+            self.loss_curve_.append(loss)
             if self.verbose:
-                print(
-                    "Iteration %d, loss = %.8f"
-                    % (accepted["n_iter"], last["reported_loss"])
-                )
+                print("Iteration %d, loss = %.8f" % (accepted["n_iter"], loss))
+            record = (None, None)
+            if validation is not None:
+                network.params[...] = flat_params
+                record = self._evaluate(network, validation)
+                self.validation_scores_.append(record[1])
+                if record[1] > self.best_validation_score_:
+                    self.best_validation_score_ = record[1]
+                    self._best_params = network.params.copy()
+            elif loss < self._best_loss_seen:
+                self._best_params = network.params.astype(network.dtype)
+                self._best_params[...] = flat_params
+            self._best_loss_seen = min(self._best_loss_seen, loss)
+            now = time.perf_counter()
+            self._record_epoch(loss, record, None, now - clock["start"])
+            clock["start"] = now
+            network.params[...] = flat_params
+            if callbacks.end_epoch():
+                raise _StopTraining
+            callbacks.begin_epoch()
 
         def reported_loss_at(flat_params):
             if not np.array_equal(last.get("x"), flat_params):
@@ -502,9 +822,13 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
             warnings.warn("Training interrupted by user.")
             self.n_iter_ = accepted["n_iter"]
             final_params = accepted["x"]
+        except _StopTraining:
+            self.n_iter_ = accepted["n_iter"]
+            final_params = accepted["x"]
         else:
             self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
             final_params = result.x
+        callbacks.close_epoch()
         # The loss as scikit-learn reports it (output-averaged squared error).
         self.loss_ = reported_loss_at(final_params)
         network.params[...] = final_params
@@ -515,8 +839,9 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
     # Prediction
     # -----------------------------------------------------------------------
 
-    def _forward(self, X, check_input=True):
-        """The network's output for X (validated unless told otherwise)."""
+    def _forward(self, X, check_input=True, n_layers=None):
+        """The network's output for X (validated unless told otherwise), or
+        the activation of an earlier layer."""
         if check_input:
             X = validate_data(
                 self,
@@ -528,7 +853,7 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
         dtype = self.coefs_[0].dtype
         if X.dtype != dtype:
             X = X.astype(dtype)
-        hidden_forward, _ = HIDDEN_ACTIVATIONS[self.activation]
+        names = self._hidden_activations(len(self.coefs_) - 1)
         # Extreme logits may overflow on the way to a finite, correct output
         # (softmax subtracts the row maximum); that is not worth a warning.
         with np.errstate(over="ignore"):
@@ -536,8 +861,9 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
                 X,
                 self.coefs_,
                 self.intercepts_,
-                hidden_forward,
+                [HIDDEN_ACTIVATIONS[name][0] for name in names],
                 OUTPUT_ACTIVATIONS[self.out_activation_],
+                n_layers=n_layers,
             )
 
     def _check_solver(self):
@@ -549,7 +875,15 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
         return True
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -562,13 +896,35 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sample; the loss is their weighted
             average.
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+default=None
+            A validation set of your own. It is scored after every epoch
+            (``validation_scores_``, ``history_``), its best epoch is
+            remembered (:meth:`restore_best_weights`) and, with
+            ``early_stopping=True``, it replaces the internal split of
+            ``validation_fraction``. Routed like ``sample_weight`` with
+            metadata routing; in a Pipeline, ``transform_input=["X_val"]``
+            passes it through the preceding steps. Not in scikit-learn.
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), \
+default=None
+            Targets of ``X_val``.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation samples.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        return self._fit(
+            X,
+            y,
+            sample_weight=sample_weight,
+            incremental=False,
+            X_val=X_val,
+            y_val=y_val,
+            sample_weight_val=sample_weight_val,
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -576,17 +932,104 @@ class _BaseNumpyMLP(BaseEstimator, ABC):
         return tags
 
 
+class _Validation:
+    """A validation set: inputs, encoded targets, their labels, weights."""
+
+    def __init__(self, X, y, labels, sample_weight):
+        self.X, self.y, self.labels, self.sample_weight = X, y, labels, sample_weight
+
+
+class _StopTraining(Exception):
+    """Raised from L-BFGS's callback when a callback asks training to stop."""
+
+
+class _EpochCallbacks:
+    """scikit-learn's callbacks (``sklearn.callback``, scikit-learn >= 1.9).
+
+    One task per fit with one subtask per epoch (or L-BFGS iteration); a
+    no-op when the estimator has no callbacks or scikit-learn has no callback
+    support.
+    """
+
+    def __init__(self, estimator, X, y, sample_weight, max_epochs):
+        self.estimator, self.X, self.y = estimator, X, y
+        self.metadata = (
+            None if sample_weight is None else {"sample_weight": sample_weight}
+        )
+        self.context = self.epoch_context = None
+        if getattr(estimator, "_skl_callbacks", None) and hasattr(
+            estimator, "_init_callback_context"
+        ):
+            # L-BFGS may open one more, empty, iteration task than it runs.
+            self.context = estimator._init_callback_context(max_subtasks=max_epochs + 1)
+            self.context.call_on_fit_task_begin(
+                estimator=estimator, X=X, y=y, metadata=self.metadata
+            )
+
+    def _weights(self):
+        # A snapshot: the live coefs_ keep changing after the callback returns.
+        return {
+            "coefs_": [c.copy() for c in self.estimator.coefs_],
+            "intercepts_": [b.copy() for b in self.estimator.intercepts_],
+        }
+
+    def begin_epoch(self):
+        if self.context is None:
+            return
+        self.epoch_context = self.context.subcontext(task_name="epoch")
+        self.epoch_context.call_on_fit_task_begin(
+            estimator=self.estimator,
+            X=self.X,
+            y=self.y,
+            metadata=self.metadata,
+            reconstruction_attributes=self._weights,
+        )
+
+    def end_epoch(self):
+        """Close the epoch's task; True when a callback asks to stop."""
+        if self.epoch_context is None:
+            return False
+        stop = self.epoch_context.call_on_fit_task_end(
+            estimator=self.estimator,
+            X=self.X,
+            y=self.y,
+            metadata=self.metadata,
+            reconstruction_attributes=self._weights,
+        )
+        self.epoch_context = None
+        return bool(stop)
+
+    def close_epoch(self):
+        """Close an epoch task that was opened but never run (L-BFGS)."""
+        if self.epoch_context is not None:
+            self.epoch_context.call_on_fit_task_end(estimator=self.estimator)
+            self.epoch_context = None
+
+    def end_fit(self):
+        if self.context is not None:
+            self.context.call_on_fit_task_end(
+                estimator=self.estimator,
+                X=self.X,
+                y=self.y,
+                metadata=self.metadata,
+                reconstruction_attributes={},
+            )
+
+
 _PARAMETERS_DOC = """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of units in the ith hidden layer.
 
-    activation : {'logistic', 'sigmoid', 'tanh', 'relu', 'identity'}, \
-default='logistic'
-        Activation of the hidden layers. 'logistic' (alias 'sigmoid', the seed
-        article's name) is :math:`1 / (1 + e^{-z})`, computed without overflow
-        for any input; 'tanh' is :math:`\\tanh z`; 'relu' is :math:`\\max(0, z)`;
-        'identity' is :math:`z`. The default differs from scikit-learn's
-        ('relu'): it is the seed network's sigmoid.
+    activation : str or list of str, default='logistic'
+        Activation of the hidden layers, or one per hidden layer (a list as
+        long as ``hidden_layer_sizes``; not in scikit-learn). 'logistic'
+        (alias 'sigmoid', the seed article's name) is :math:`1 / (1 +
+        e^{-z})`, computed without overflow for any input; 'tanh' is
+        :math:`\\tanh z`; 'relu' is :math:`\\max(0, z)`; 'identity' is
+        :math:`z`; and, not in scikit-learn, 'leaky_relu' is :math:`\\max(z,
+        0.01 z)`, 'elu' is :math:`z` for :math:`z > 0` and :math:`e^z - 1`
+        otherwise, 'softplus' is :math:`\\log(1 + e^z)`. The default differs
+        from scikit-learn's ('relu'): it is the seed network's sigmoid.
 
     solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
         The solver: SciPy's L-BFGS-B quasi-Newton method, stochastic gradient
@@ -601,9 +1044,10 @@ default='logistic'
         n_samples)`` when 'auto'. Not used by 'lbfgs'.
 
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        Step-size schedule of 'sgd': constant; ``learning_rate_init / (t + 1)
-        ** power_t`` with ``t`` the samples seen; or divided by 5 each time
-        ``n_iter_no_change`` epochs fail to improve by ``tol``.
+        Step-size schedule of 'sgd' and, unlike scikit-learn, of 'adam' too:
+        constant; ``learning_rate_init / (t + 1) ** power_t`` with ``t`` the
+        samples seen; or divided by 5 each time ``n_iter_no_change`` epochs
+        fail to improve by ``tol`` (instead of stopping).
 
     learning_rate_init : float, default=0.001
         Initial step size of 'sgd' and 'adam'.
@@ -674,6 +1118,24 @@ default='logistic'
         ``np.random.rand``; 'he' draws weights from
         :math:`\\mathcal{N}(0, 2 / \\text{fan\\_in})` and zero intercepts.
         Not in scikit-learn.
+
+    dropout : float or list of float, default=0.0
+        Probability of dropping each hidden unit during training (inverted
+        dropout: kept units are scaled by ``1 / (1 - dropout)``, so prediction
+        uses the whole network unchanged), one value or one per hidden layer.
+        The masks are drawn from a generator seeded by ``random_state``.
+        Stochastic solvers only. Not in scikit-learn.
+
+    max_grad_norm : float or None, default=None
+        Clip each mini-batch gradient to this Euclidean norm (over all
+        weights and intercepts). Stochastic solvers only. Not in scikit-learn.
+
+    scoring : None, 'loss', str or callable, default=None
+        What the validation set is judged by (early stopping, best weights):
+        None is scikit-learn's choice (accuracy for the classifier, R^2 for
+        the regressor); 'loss' is the validation loss (``validation_scores_``
+        then holds its negative, higher being better); any other string or
+        callable is a scikit-learn scorer. Not in scikit-learn.
 """
 
 _ATTRIBUTES_DOC = """
@@ -722,6 +1184,20 @@ _ATTRIBUTES_DOC = """
 
     out_activation_ : str
         Name of the output activation.
+
+    history_ : list of dict
+        One entry per epoch (or L-BFGS iteration), across warm starts and
+        ``partial_fit`` calls: ``epoch``, ``loss`` (training), ``val_loss``
+        and ``val_score`` when there is a validation set, ``learning_rate``
+        (the scheduled step size; None for L-BFGS) and ``time`` (seconds).
+        Not in scikit-learn.
+
+    should_stop_ : bool
+        After ``partial_fit``: True once ``n_iter_no_change`` calls in a row
+        brought no improvement (of the validation score with
+        ``early_stopping=True`` and ``X_val``/``y_val``, which also restores
+        the best weights; of the training loss otherwise). Not in
+        scikit-learn, whose ``partial_fit`` refuses early stopping.
 """
 
 
@@ -731,16 +1207,24 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
 
     A drop-in superset of scikit-learn's
     :class:`~sklearn.neural_network.MLPClassifier`: the same parameters,
-    attributes and methods, the same result for the same seed, plus
-    ``fit_intercept`` and ``weight_init``. The default hidden activation is
-    the sigmoid ('logistic'). It minimises the log-loss (softmax output for
-    multiclass, logistic outputs for binary and multilabel targets) with
-    L-BFGS, SGD or Adam.
+    attributes and methods, the same result for the same seed, plus what it
+    lacks (``class_weight``, a validation set of your own, per-layer
+    activations, dropout, gradient clipping, ``history_``, callbacks...). The
+    default hidden activation is the sigmoid ('logistic'). It minimises the
+    log-loss (softmax output for multiclass, logistic outputs for binary and
+    multilabel targets) with L-BFGS, SGD or Adam.
 
     Parameters
     ----------"""
         + _PARAMETERS_DOC
         + """
+    class_weight : dict, 'balanced' or None, default=None
+        Weight of each class, multiplied into ``sample_weight`` as
+        scikit-learn's linear models do: a dict ``{label: weight}``, or
+        'balanced' for ``n_samples / (n_classes * np.bincount(y))``. Not
+        for multilabel targets; with ``partial_fit``, only a dict (the class
+        frequencies of a stream are unknown). Not in scikit-learn.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -811,6 +1295,10 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
         max_fun=15000,
         fit_intercept=True,
         weight_init="glorot",
+        dropout=0.0,
+        max_grad_norm=None,
+        scoring=None,
+        class_weight=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -837,6 +1325,15 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
         self.max_fun = max_fun
         self.fit_intercept = fit_intercept
         self.weight_init = weight_init
+        self.dropout = dropout
+        self.max_grad_norm = max_grad_norm
+        self.scoring = scoring
+        self.class_weight = class_weight
+
+    _parameter_constraints: dict = {
+        **_BaseNumpyMLP._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
 
     #: The classifier always minimises the log-loss.
     loss = "log_loss"
@@ -929,7 +1426,16 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
+    def partial_fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        classes=None,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         """Update the model with one epoch over the given data.
 
         Parameters
@@ -943,6 +1449,18 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
         classes : array-like of shape (n_classes,), default=None
             Every class across all calls to partial_fit, for instance
             ``np.unique(y_all)``. Required on the first call, optional after.
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+default=None
+            A validation set, scored after this call's epoch: the best weights
+            so far are remembered (:meth:`restore_best_weights`) and, with
+            ``early_stopping=True``, ``should_stop_`` turns True (and the best
+            weights come back) once ``n_iter_no_change`` calls in a row fail to
+            improve its score by ``tol``. Not in scikit-learn.
+        y_val : array-like of shape (n_val,) or (n_val, n_classes), \
+default=None
+            Labels of ``X_val``.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation samples.
 
         Returns
         -------
@@ -950,10 +1468,17 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
             The updated estimator.
         """
         return self._fit(
-            X, y, sample_weight=sample_weight, incremental=True, classes=classes
+            X,
+            y,
+            sample_weight=sample_weight,
+            incremental=True,
+            classes=classes,
+            X_val=X_val,
+            y_val=y_val,
+            sample_weight_val=sample_weight_val,
         )
 
-    def _fit_unguarded(self, X, y, sample_weight, incremental, classes=None):
+    def _fit_unguarded(self, X, y, sample_weight, incremental, classes=None, **kw):
         if incremental and _check_partial_fit_first_call(self, classes):
             # The first partial_fit call learns the label encoding from
             # ``classes`` (or from y itself when it is a multilabel matrix).
@@ -962,7 +1487,50 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
                 self._label_binarizer.fit(y)
             else:
                 self._label_binarizer.fit(classes)
-        return super()._fit_unguarded(X, y, sample_weight, incremental)
+        return super()._fit_unguarded(X, y, sample_weight, incremental, **kw)
+
+    def _with_class_weight(self, y, sample_weight, incremental, dtype):
+        """Multiply the weight of each sample's class into ``sample_weight``."""
+        if self.class_weight is None:
+            return sample_weight
+        if self._label_binarizer.y_type_.startswith("multilabel"):
+            raise ValueError(
+                "class_weight is not supported for multilabel targets; give "
+                "per-sample weights with sample_weight instead."
+            )
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported for partial_fit: the "
+                "class frequencies of the whole stream are unknown. Compute them "
+                "with sklearn.utils.class_weight.compute_class_weight('balanced', "
+                "classes=classes, y=y_sample) on a large enough sample of the "
+                "targets and pass the result as a dict."
+            )
+        labels = self._decode_targets(y)
+        weights = compute_class_weight(
+            self.class_weight, classes=self.classes_, y=labels
+        )
+        per_sample = weights[np.searchsorted(self.classes_, labels)].astype(dtype)
+        if sample_weight is None:
+            return per_sample
+        return sample_weight * per_sample
+
+    def _decode_targets(self, y):
+        return self._label_binarizer.inverse_transform(y)
+
+    def _encode_validation_targets(self, y_val):
+        y_val = check_array(y_val, ensure_2d=False, dtype=None)
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        if self._label_binarizer.y_type_.startswith("multilabel"):
+            return self._label_binarizer.transform(y_val).astype(bool)
+        unknown = np.setdiff1d(np.unique(y_val), self.classes_)
+        if len(unknown):
+            raise ValueError(
+                f"y_val has classes not in the training classes {self.classes_}: "
+                f"{unknown}."
+            )
+        return self._encode_targets(y_val)
 
     def predict_proba(self, X):
         """Probability of each class.
@@ -1014,8 +1582,10 @@ class NumpyMLPRegressor(RegressorMixin, _BaseNumpyMLP):
 
     A drop-in superset of scikit-learn's
     :class:`~sklearn.neural_network.MLPRegressor`: the same parameters,
-    attributes and methods, the same result for the same seed, plus
-    ``fit_intercept``, ``weight_init`` and ``out_activation``. The default
+    attributes and methods, the same result for the same seed, plus what it
+    lacks (``out_activation``, a validation set of your own, per-layer
+    activations, dropout, gradient clipping, ``history_``, callbacks...). The
+    default
     hidden activation is the sigmoid ('logistic'). It minimises half the
     squared error (identity or logistic output) or half the Poisson deviance
     (exponential output) with L-BFGS, SGD or Adam, for one or several
@@ -1099,6 +1669,9 @@ class NumpyMLPRegressor(RegressorMixin, _BaseNumpyMLP):
         fit_intercept=True,
         weight_init="glorot",
         out_activation="identity",
+        dropout=0.0,
+        max_grad_norm=None,
+        scoring=None,
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -1127,6 +1700,9 @@ class NumpyMLPRegressor(RegressorMixin, _BaseNumpyMLP):
         self.fit_intercept = fit_intercept
         self.weight_init = weight_init
         self.out_activation = out_activation
+        self.dropout = dropout
+        self.max_grad_norm = max_grad_norm
+        self.scoring = scoring
 
     def _output_activation(self):
         if self.loss == "poisson":
@@ -1193,7 +1769,9 @@ class NumpyMLPRegressor(RegressorMixin, _BaseNumpyMLP):
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(
+        self, X, y, sample_weight=None, X_val=None, y_val=None, sample_weight_val=None
+    ):
         """Update the model with one epoch over the given data.
 
         Parameters
@@ -1204,13 +1782,45 @@ class NumpyMLPRegressor(RegressorMixin, _BaseNumpyMLP):
             The target values.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sample.
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+default=None
+            A validation set, scored after this call's epoch: the best weights
+            so far are remembered (:meth:`restore_best_weights`) and, with
+            ``early_stopping=True``, ``should_stop_`` turns True (and the best
+            weights come back) once ``n_iter_no_change`` calls in a row fail to
+            improve its score by ``tol``. Not in scikit-learn.
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), \
+default=None
+            Targets of ``X_val``.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation samples.
 
         Returns
         -------
         self : object
             The updated estimator.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        return self._fit(
+            X,
+            y,
+            sample_weight=sample_weight,
+            incremental=True,
+            X_val=X_val,
+            y_val=y_val,
+            sample_weight_val=sample_weight_val,
+        )
+
+    def _encode_validation_targets(self, y_val):
+        y_val = check_array(y_val, ensure_2d=False, dtype="numeric")
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        y_val = y_val.astype(self.coefs_[0].dtype)
+        if self.loss == "poisson" and (y_val < 0).any():
+            raise ValueError(
+                "Some value(s) of y_val are negative which is not allowed for "
+                "loss='poisson'."
+            )
+        return y_val
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -51,6 +51,17 @@ def _take_rows(X, rows, out):
     return X.take(rows, axis=0, out=out)
 
 
+def _per_layer(value, n_hidden):
+    """One entry per hidden layer from a single value or a per-layer list."""
+    if isinstance(value, list | tuple):
+        if len(value) != n_hidden:
+            raise ValueError(
+                f"Got {len(value)} per-layer values for {n_hidden} hidden layers."
+            )
+        return list(value)
+    return [value] * n_hidden
+
+
 def predict(X, coefs, intercepts, hidden_forward, output_forward, n_layers=None):
     """Forward pass that stores nothing, for prediction (thread-safe).
 
@@ -60,8 +71,10 @@ def predict(X, coefs, intercepts, hidden_forward, output_forward, n_layers=None)
         Input, of the weights' dtype.
     coefs, intercepts : list of ndarray
         Per-layer weights, as in :class:`MLP`.
-    hidden_forward, output_forward : callable
-        In-place activations of the hidden and output layers.
+    hidden_forward : callable or list of callable
+        In-place activation of the hidden layers, or one per hidden layer.
+    output_forward : callable
+        In-place activation of the output layer.
     n_layers : int, default=None
         Stop after this many weight layers and return that layer's activation
         (a hidden representation); by default run the whole network.
@@ -73,6 +86,7 @@ def predict(X, coefs, intercepts, hidden_forward, output_forward, n_layers=None)
         stops early.
     """
     last = len(coefs) - 1
+    hidden_forwards = _per_layer(hidden_forward, last)
     a = X
     for i in range(len(coefs) if n_layers is None else n_layers):
         a = a @ coefs[i]
@@ -80,7 +94,7 @@ def predict(X, coefs, intercepts, hidden_forward, output_forward, n_layers=None)
         if i == last:
             output_forward(a)
         else:
-            hidden_forward(a)
+            hidden_forwards[i](a)
     return a
 
 
@@ -92,9 +106,10 @@ class MLP:
     layer_units : sequence of int
         Units per layer, input and output included: ``[n_features, *hidden,
         n_outputs]``.
-    hidden_activation : str
+    hidden_activation : str or list of str
         Name of the hidden activation, a key of
-        :data:`~sknumpynet._activations.HIDDEN_ACTIVATIONS`.
+        :data:`~sknumpynet._activations.HIDDEN_ACTIVATIONS`, or one name per
+        hidden layer.
     output_activation : str
         Name of the output activation, a key of
         :data:`~sknumpynet._activations.OUTPUT_ACTIVATIONS`.
@@ -106,6 +121,10 @@ class MLP:
     fit_intercept : bool, default=True
         When False the intercepts stay at zero (the seed article's network
         has no biases).
+    dropout : float or list of float, default=0.0
+        Probability of dropping each unit of a hidden layer (one value, or one
+        per hidden layer) while training with :meth:`train_epoch`; inverted
+        dropout, so prediction needs no rescaling.
 
     Attributes
     ----------
@@ -132,11 +151,14 @@ class MLP:
         loss,
         dtype,
         fit_intercept=True,
+        dropout=0.0,
     ):
         self.layer_units = [int(units) for units in layer_units]
-        self.hidden_forward, self.hidden_backward = HIDDEN_ACTIVATIONS[
-            hidden_activation
-        ]
+        n_hidden = len(self.layer_units) - 2
+        names = _per_layer(hidden_activation, n_hidden)
+        self.hidden_forwards = [HIDDEN_ACTIVATIONS[name][0] for name in names]
+        self.hidden_backwards = [HIDDEN_ACTIVATIONS[name][1] for name in names]
+        self.dropout = [float(rate) for rate in _per_layer(dropout, n_hidden)]
         self.output_forward = OUTPUT_ACTIVATIONS[output_activation]
         self.loss_function, self.output_delta = LOSSES[(output_activation, loss)]
         self._report_divisor = (
@@ -203,13 +225,19 @@ class MLP:
               article's ``np.random.rand``;
             - "he": :math:`\mathcal{N}(0, 2 / \text{fan\_in})` weights, zero
               intercepts.
-        glorot_factor : float, default=6.0
-            The constant ``c`` of the "glorot" bound.
+        glorot_factor : float or list of float, default=6.0
+            The constant ``c`` of the "glorot" bound, or one per layer of
+            weights.
         """
-        for coef, intercept in zip(self.coefs, self.intercepts):
+        factors = (
+            list(glorot_factor)
+            if isinstance(glorot_factor, list | tuple)
+            else [glorot_factor] * len(self.coefs)
+        )
+        for coef, intercept, factor in zip(self.coefs, self.intercepts, factors):
             fan_in, fan_out = coef.shape
             if method == "glorot":
-                bound = np.sqrt(glorot_factor / (fan_in + fan_out))
+                bound = np.sqrt(factor / (fan_in + fan_out))
                 coef[...] = random_state.uniform(-bound, bound, (fan_in, fan_out))
                 intercept[...] = random_state.uniform(-bound, bound, fan_out)
             elif method == "uniform":
@@ -243,10 +271,15 @@ class MLP:
     # Forward pass
     # -----------------------------------------------------------------------
 
+    @property
+    def hidden_forward(self):
+        """The hidden layers' in-place activations, one per hidden layer."""
+        return self.hidden_forwards
+
     def predict(self, X):
         """Output of the network for ``X``; see :func:`predict`."""
         return predict(
-            X, self.coefs, self.intercepts, self.hidden_forward, self.output_forward
+            X, self.coefs, self.intercepts, self.hidden_forwards, self.output_forward
         )
 
     def _work_arrays(self, batch_size, n_samples):
@@ -272,7 +305,7 @@ class MLP:
         # activations[0] is the input batch itself, set by forward().
         return [None, *layer_buffers], delta_buffers
 
-    def forward(self, X, activations):
+    def forward(self, X, activations, masks=None):
         """Forward pass that keeps every layer's activation for backprop.
 
         Parameters
@@ -281,13 +314,19 @@ class MLP:
             A batch of input.
         activations : list of ndarray
             Buffers, one per layer; ``activations[0]`` is replaced by ``X``.
+        masks : list of (ndarray or None), default=None
+            Dropout masks, one per hidden layer, already divided by the keep
+            probability (None for a layer without dropout).
 
         Returns
         -------
-        activations : list of ndarray
-            ``activations[-1]`` is the network's output.
+        inputs : list of ndarray
+            What each layer passes on: ``activations`` itself without dropout;
+            with dropout, hidden layers' activations times their masks.
+            ``inputs[-1]`` is the network's output.
         """
         activations[0] = a = X
+        inputs = activations if masks is None else list(activations)
         last = len(self.coefs) - 1
         for i, (W, b) in enumerate(zip(self.coefs, self.intercepts)):
             # z = a W + b, then a = f(z), in place in the layer's buffer.
@@ -300,15 +339,20 @@ class MLP:
             if i == last:
                 self.output_forward(z)
             else:
-                self.hidden_forward(z)
+                self.hidden_forwards[i](z)
             a = z
-        return activations
+            if masks is not None and i < last and masks[i] is not None:
+                # Inverted dropout: the next layer sees the kept units, scaled.
+                a = inputs[i + 1] = z * masks[i]
+        return inputs
 
     # -----------------------------------------------------------------------
     # Backward pass
     # -----------------------------------------------------------------------
 
-    def loss_and_gradient(self, X, y, sample_weight, alpha, batch_size=None):
+    def loss_and_gradient(
+        self, X, y, sample_weight, alpha, batch_size=None, masks=None
+    ):
         r"""Loss on a batch and its gradient, by backpropagation.
 
         The loss is the data term (averaged over samples, weighted by
@@ -328,6 +372,8 @@ class MLP:
             Strength of the L2 penalty.
         batch_size : int, default=None
             Size the work buffers are allocated for (defaults to the batch's).
+        masks : list of (ndarray or None), default=None
+            Dropout masks for this batch, see :meth:`forward`.
 
         Returns
         -------
@@ -338,7 +384,7 @@ class MLP:
         """
         n_samples = X.shape[0]
         activations, deltas = self._work_arrays(batch_size or n_samples, n_samples)
-        self.forward(X, activations)
+        inputs = self.forward(X, activations, masks)
         y_pred = activations[-1]
 
         if sample_weight is None:
@@ -366,7 +412,7 @@ class MLP:
         # From the top layer down: dW = a^T delta, db = sum(delta), then the
         # delta of the layer below through W^T and the derivative f'.
         for i in range(len(self.coefs) - 1, -1, -1):
-            delta, a_prev = deltas[i], activations[i]
+            delta, a_prev = deltas[i], inputs[i]
             if i == 0:
                 _dot(a_prev.T, delta, out=self._grad_coefs[0])
             else:
@@ -374,7 +420,9 @@ class MLP:
             np.add.reduce(delta, axis=0, out=self._grad_intercepts[i])
             if i > 0:
                 below = np.dot(delta, self.coefs[i].T, out=deltas[i - 1])
-                self.hidden_backward(a_prev, below)
+                if masks is not None and masks[i - 1] is not None:
+                    below *= masks[i - 1]  # dropped units pass no gradient
+                self.hidden_backwards[i - 1](activations[i], below)
 
         grad = self.grad
         if alpha:
@@ -391,7 +439,18 @@ class MLP:
     # One epoch of mini-batch training
     # -----------------------------------------------------------------------
 
-    def train_epoch(self, X, y, sample_weight, optimizer, batch_size, alpha, rows=None):
+    def train_epoch(
+        self,
+        X,
+        y,
+        sample_weight,
+        optimizer,
+        batch_size,
+        alpha,
+        rows=None,
+        dropout_rng=None,
+        max_grad_norm=None,
+    ):
         """One pass over the data in mini-batches, one optimizer step each.
 
         Parameters
@@ -412,6 +471,12 @@ class MLP:
             Rows of ``X`` to train on, in order (already shuffled by the
             caller if wanted). None means all rows in their natural order,
             taken as slices without copying.
+        dropout_rng : numpy.random.Generator or None
+            Source of the dropout masks; needed when :attr:`dropout` is
+            non-zero for some layer.
+        max_grad_norm : float or None
+            Rescale each batch's gradient so that its Euclidean norm is at
+            most this (gradient-norm clipping).
 
         Returns
         -------
@@ -451,7 +516,63 @@ class MLP:
                     if sample_weight is None
                     else sample_weight.take(batch_rows, out=weight_buffer[:size])
                 )
-            self.loss_and_gradient(X_batch, y_batch, weight_batch, alpha, batch_size)
+            masks = None
+            if dropout_rng is not None and any(self.dropout):
+                masks = self._dropout_masks(dropout_rng, stop - start)
+            self.loss_and_gradient(
+                X_batch, y_batch, weight_batch, alpha, batch_size, masks
+            )
             accumulated_loss += self.reported_loss * (stop - start)
+            if max_grad_norm is not None:
+                self._clip_gradient(max_grad_norm)
             optimizer.step(self.params, self.grad)
         return accumulated_loss / n_samples
+
+    def _dropout_masks(self, rng, n_samples):
+        r"""Inverted-dropout masks for one batch, one per hidden layer.
+
+        A unit is kept with probability :math:`1 - p` and then scaled by
+        :math:`1 / (1 - p)`, so that its expected output is unchanged and
+        prediction needs no dropout at all.
+        """
+        masks = []
+        for units, rate in zip(self.layer_units[1:-1], self.dropout):
+            if rate == 0:
+                masks.append(None)
+                continue
+            keep = rng.random((n_samples, units), dtype=self.dtype) >= rate
+            masks.append(keep * self.dtype.type(1.0 / (1.0 - rate)))
+        return masks
+
+    def reported_data_loss(self, y, y_pred, sample_weight=None):
+        """The loss of predictions, without the L2 penalty, as scikit-learn
+        reports losses (see :data:`~sknumpynet._losses.REPORTED_AS_MEAN_OVER_OUTPUTS`).
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_samples, n_outputs)
+            Targets, encoded as for training.
+        y_pred : ndarray of shape (n_samples, n_outputs)
+            The network's output.
+        sample_weight : ndarray of shape (n_samples,), default=None
+            Weight of each sample.
+
+        Returns
+        -------
+        loss : float
+        """
+        if sample_weight is not None and sample_weight.sum() == 0:
+            return 0.0
+        return float(
+            self.loss_function(y, y_pred, sample_weight) / self._report_divisor
+        )
+
+    def _clip_gradient(self, max_norm):
+        r"""Scale :attr:`grad` down to Euclidean norm ``max_norm`` if it is larger.
+
+        .. math:: g \leftarrow g \cdot \min\left(1,
+                  \frac{\text{max\_norm}}{\lVert g \rVert_2}\right)
+        """
+        norm = np.sqrt(np.dot(self.grad, self.grad))
+        if norm > max_norm:
+            self.grad *= self.dtype.type(max_norm / norm)

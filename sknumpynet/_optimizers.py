@@ -17,13 +17,33 @@ import numpy as np
 
 
 class _Optimizer:
-    """Shared schedule logic: the current learning rate and when to stop."""
+    """Shared learning-rate schedule: its current value and when to stop.
+
+    ``base_learning_rate`` follows the schedule of scikit-learn's SGD for every
+    solver: "constant"; "invscaling", ``learning_rate_init / (t + 1) **
+    power_t`` after each epoch, ``t`` being the number of samples seen; and
+    "adaptive", divided by 5 each time training stalls, until it falls below
+    1e-6.
+    """
 
     def iteration_ends(self, time_step):
-        """Update the learning rate at the end of an epoch (no-op here)."""
+        """Apply the "invscaling" schedule at the end of an epoch.
+
+        Parameters
+        ----------
+        time_step : int
+            Number of training samples seen so far.
+        """
+        if self.lr_schedule == "invscaling":
+            self.base_learning_rate = (
+                float(self.learning_rate_init) / (time_step + 1) ** self.power_t
+            )
 
     def trigger_stopping(self, message, verbose):
         """Decide whether training stops after too many epochs without progress.
+
+        With the "adaptive" schedule the step is divided by 5 instead, until
+        it is too small to matter.
 
         Parameters
         ----------
@@ -37,9 +57,18 @@ class _Optimizer:
         is_stopping : bool
             True when training should stop.
         """
+        if self.lr_schedule != "adaptive":
+            if verbose:
+                print(message + " Stopping.")
+            return True
+        if self.base_learning_rate <= 1e-6:
+            if verbose:
+                print(message + " Learning rate too small. Stopping.")
+            return True
+        self.base_learning_rate /= 5.0
         if verbose:
-            print(message + " Stopping.")
-        return True
+            print(message + " Setting learning rate to %f" % self.base_learning_rate)
+        return False
 
     def get_state(self):
         """Return a copy of the optimizer's state: a dict of arrays and numbers."""
@@ -117,31 +146,15 @@ class SGD(_Optimizer):
         else:
             params += velocity
 
-    def iteration_ends(self, time_step):
-        """Apply the "invscaling" schedule at the end of an epoch.
+    # For SGD the current step size is the schedule's value itself.
+    @property
+    def base_learning_rate(self):
+        """The scheduled step size (for SGD, the learning rate itself)."""
+        return self.learning_rate
 
-        Parameters
-        ----------
-        time_step : int
-            Number of training samples seen so far.
-        """
-        if self.lr_schedule == "invscaling":
-            self.learning_rate = (
-                float(self.learning_rate_init) / (time_step + 1) ** self.power_t
-            )
-
-    def trigger_stopping(self, message, verbose):
-        """Stop, or with the "adaptive" schedule divide the step by 5 first."""
-        if self.lr_schedule != "adaptive":
-            return super().trigger_stopping(message, verbose)
-        if self.learning_rate <= 1e-6:
-            if verbose:
-                print(message + " Learning rate too small. Stopping.")
-            return True
-        self.learning_rate /= 5.0
-        if verbose:
-            print(message + " Setting learning rate to %f" % self.learning_rate)
-        return False
+    @base_learning_rate.setter
+    def base_learning_rate(self, value):
+        self.learning_rate = value
 
 
 class Adam(_Optimizer):
@@ -160,13 +173,25 @@ class Adam(_Optimizer):
     dtype : numpy dtype
         Floating dtype of the parameters.
     learning_rate_init : float
-        Step size :math:`\eta`.
+        Step size :math:`\eta` (before any schedule).
     beta_1, beta_2 : float
         Decay rates of the first and second moment estimates.
     epsilon : float
         Added to :math:`\sqrt{v}` for numerical stability.
+    lr_schedule : {"constant", "invscaling", "adaptive"}, default="constant"
+        How :math:`\eta` changes over epochs, as for :class:`SGD`
+        (scikit-learn's Adam has only "constant").
+    power_t : float, default=0.5
+        Exponent of the "invscaling" schedule.
     state : dict or None
         A state from :meth:`get_state` to resume from.
+
+    Attributes
+    ----------
+    base_learning_rate : float
+        The scheduled step size :math:`\eta`.
+    learning_rate : float
+        The bias-corrected step size :math:`\eta_t` of the last step.
 
     References
     ----------
@@ -174,7 +199,13 @@ class Adam(_Optimizer):
     optimization. arXiv:1412.6980.
     """
 
-    _state_names = ("first_moment", "second_moment", "t", "learning_rate")
+    _state_names = (
+        "first_moment",
+        "second_moment",
+        "t",
+        "learning_rate",
+        "base_learning_rate",
+    )
 
     def __init__(
         self,
@@ -184,22 +215,30 @@ class Adam(_Optimizer):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        lr_schedule="constant",
+        power_t=0.5,
         state=None,
     ):
         self.learning_rate_init = learning_rate_init
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
+        self.lr_schedule = lr_schedule
+        self.power_t = power_t
         if state is None:
             self.first_moment = np.zeros(n_params, dtype=dtype)
             self.second_moment = np.zeros(n_params, dtype=dtype)
             self.t = 0
             self.learning_rate = float(learning_rate_init)
+            self.base_learning_rate = float(learning_rate_init)
         else:
             self.first_moment = np.array(state["first_moment"], dtype=dtype)
             self.second_moment = np.array(state["second_moment"], dtype=dtype)
             self.t = int(state["t"])
             self.learning_rate = float(state["learning_rate"])
+            self.base_learning_rate = float(
+                state.get("base_learning_rate", learning_rate_init)
+            )
         self._scratch = np.empty(n_params, dtype=dtype)
         self._update = np.empty(n_params, dtype=dtype)
 
@@ -215,7 +254,7 @@ class Adam(_Optimizer):
         squared *= 1 - beta_2
         v += squared
         self.learning_rate = (
-            self.learning_rate_init
+            self.base_learning_rate
             * math.sqrt(1 - beta_2**self.t)
             / (1 - beta_1**self.t)
         )

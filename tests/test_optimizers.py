@@ -311,7 +311,7 @@ def test_state_is_plain_arrays_and_numbers(kind):
     optimizer.step(params, grad)
     state = optimizer.get_state()
     expected = (
-        {"first_moment", "second_moment", "t", "learning_rate"}
+        {"first_moment", "second_moment", "t", "learning_rate", "base_learning_rate"}
         if kind == "adam"
         else {"velocity", "learning_rate"}
     )
@@ -364,3 +364,28 @@ def test_float32_buffers_stay_float32(kind):
         optimizer64.step(params64, grad)
         optimizer64.iteration_ends(50)
     np.testing.assert_allclose(params, params64, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("schedule", ["invscaling", "adaptive"])
+def test_adam_follows_the_learning_rate_schedules(schedule):
+    """Adam's step size follows the same schedules as SGD's (not in
+    scikit-learn, whose Adam ignores learning_rate)."""
+    params, (grad,) = _params_and_grads(1)
+    adam = Adam(params.size, params.dtype, 0.1, lr_schedule=schedule, power_t=0.5)
+    sgd = SGD(params.size, params.dtype, 0.1, schedule, power_t=0.5)
+    for optimizer in (adam, sgd):
+        optimizer.iteration_ends(99)
+        optimizer.trigger_stopping("stalled.", verbose=False)
+    expected = 0.1 / 100**0.5 if schedule == "invscaling" else 0.1 / 5
+    assert adam.base_learning_rate == pytest.approx(expected)
+    assert sgd.learning_rate == pytest.approx(expected)
+    # The bias-corrected step of the next update starts from the scheduled rate.
+    adam.step(params.copy(), grad)
+    corrected = expected * np.sqrt(1 - adam.beta_2) / (1 - adam.beta_1)
+    assert adam.learning_rate == pytest.approx(corrected)
+
+
+def test_adam_constant_schedule_stops_instead_of_dividing():
+    adam = Adam(3, np.float64, 0.1)
+    assert adam.trigger_stopping("stalled.", verbose=False) is True
+    assert adam.base_learning_rate == 0.1

@@ -216,7 +216,9 @@ def test_partial_fit_parity(solver, target, shuffle):
         "activation": "logistic",
         "solver": solver,
         "shuffle": shuffle,
-        "learning_rate": "invscaling",  # depends on t_ across calls (sgd)
+        # invscaling depends on t_ across calls. scikit-learn's Adam ignores
+        # learning_rate, sknumpynet's follows it (test_adam_schedules_differ).
+        "learning_rate": "invscaling" if solver == "sgd" else "constant",
         "learning_rate_init": 0.05,
         "batch_size": 32,
         "random_state": 0,
@@ -381,3 +383,33 @@ def test_lbfgs_multioutput_minimises_its_own_objective():
     penalty = 0.5 * params["alpha"] * sum((c**2).sum() for c in ours.coefs_)
     expected = 0.5 * np.mean(residual**2) + penalty / len(X)
     assert ours.loss_ == pytest.approx(expected, rel=1e-10)
+
+
+def test_adam_schedules_differ_from_scikit_learn_on_purpose():
+    """scikit-learn's Adam ignores learning_rate; sknumpynet's Adam follows
+    the schedule (with the default "constant" both agree, as tested above)."""
+    X, y, _, _ = _dataset("multiclass")
+    params = {
+        "hidden_layer_sizes": (15,),
+        "activation": "tanh",
+        "solver": "adam",
+        "learning_rate": "invscaling",
+        "learning_rate_init": 0.05,
+        "max_iter": 3,
+        "random_state": 0,
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = NumpyMLPClassifier(**params).fit(X, y)
+        theirs = MLPClassifier(**params).fit(X, y)
+        constant = NumpyMLPClassifier(**{**params, "learning_rate": "constant"})
+        constant.fit(X, y)
+    assert_allclose(constant.loss_curve_, theirs.loss_curve_, rtol=0, atol=ATOL)
+    assert ours.loss_curve_[0] == pytest.approx(theirs.loss_curve_[0], abs=ATOL)
+    assert abs(ours.loss_curve_[-1] - theirs.loss_curve_[-1]) > 1e-6
+    # The scheduled rate after the last epoch: learning_rate_init / (t + 1)^0.5.
+    expected = 0.05 / (ours.t_ + 1) ** 0.5
+    assert ours.history_[-1]["learning_rate"] == pytest.approx(
+        0.05 / (ours.t_ - len(X) + 1) ** 0.5
+    )
+    assert ours._optimizer_state["base_learning_rate"] == pytest.approx(expected)
