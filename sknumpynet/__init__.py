@@ -5,8 +5,16 @@ backpropagation, sigmoid by default -- and wrapped as drop-in supersets of
 scikit-learn's ``MLPClassifier`` and ``MLPRegressor``.
 """
 
+from ._display import TrainingCurveDisplay
 from ._estimators import NumpyMLPClassifier, NumpyMLPRegressor
+from ._features import HiddenLayerFeatures
 
 __version__ = "0.1.0"
 
-__all__ = ["NumpyMLPClassifier", "NumpyMLPRegressor", "__version__"]
+__all__ = [
+    "HiddenLayerFeatures",
+    "NumpyMLPClassifier",
+    "NumpyMLPRegressor",
+    "TrainingCurveDisplay",
+    "__version__",
+]

@@ -258,7 +258,7 @@ class _BaseNumpyMLP(CallbackSupportMixin, BaseEstimator, ABC):
         callbacks = _EpochCallbacks(
             self,
             X,
-            y,
+            self._decode_targets(y),
             sample_weight,
             max_epochs=1 if incremental else self.max_iter,
         )
@@ -730,10 +730,14 @@ class _BaseNumpyMLP(CallbackSupportMixin, BaseEstimator, ABC):
         >>> from sklearn.datasets import load_digits
         >>> from sknumpynet import NumpyMLPClassifier
         >>> X, y = load_digits(return_X_y=True)
-        >>> clf = NumpyMLPClassifier(hidden_layer_sizes=(16,), max_iter=5,
-        ...                          random_state=0).fit(X[:500] / 16, y[:500])
-        >>> best = min(clf.loss_curve_)
-        >>> clf = clf.restore_best_weights()
+        >>> X = X / 16
+        >>> clf = NumpyMLPClassifier(hidden_layer_sizes=(16,),
+        ...                          learning_rate_init=0.01, tol=1e-2,
+        ...                          random_state=0)
+        >>> clf = clf.fit(X[:1000], y[:1000], X_val=X[1000:], y_val=y[1000:])
+        >>> best = max(clf.validation_scores_)
+        >>> clf.restore_best_weights().score(X[1000:], y[1000:]) == best
+        True
         """
         check_is_fitted(self)
         network = MLP(
@@ -1809,6 +1813,9 @@ default=None
             y_val=y_val,
             sample_weight_val=sample_weight_val,
         )
+
+    def _decode_targets(self, y):
+        return y.ravel() if y.shape[1] == 1 else y
 
     def _encode_validation_targets(self, y_val):
         y_val = check_array(y_val, ensure_2d=False, dtype="numeric")

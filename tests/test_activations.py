@@ -21,7 +21,15 @@ from sknumpynet._activations import (
 )
 
 DTYPES = [np.float64, np.float32]
-HIDDEN_NAMES = ["logistic", "tanh", "relu", "identity"]
+HIDDEN_NAMES = [
+    "logistic",
+    "tanh",
+    "relu",
+    "identity",
+    "leaky_relu",
+    "elu",
+    "softplus",
+]
 
 
 def _formula(name, z):
@@ -33,6 +41,12 @@ def _formula(name, z):
         return (np.exp(z) - np.exp(-z)) / (np.exp(z) + np.exp(-z))
     if name == "relu":
         return np.where(z > 0, z, 0.0)
+    if name == "leaky_relu":
+        return np.where(z > 0, z, 0.01 * z)
+    if name == "elu":
+        return np.where(z > 0, z, np.exp(np.minimum(z, 0)) - 1)
+    if name == "softplus":
+        return np.log(1 + np.exp(z))
     assert name == "identity"
     return z
 

@@ -25,7 +25,10 @@ from sklearn.neural_network import _base as sk_base
 from sknumpynet._losses import LOSSES
 from sknumpynet._network import MLP
 
-HIDDEN = ["logistic", "tanh", "relu", "identity"]
+HIDDEN = ["logistic", "tanh", "relu", "identity", "leaky_relu", "elu", "softplus"]
+# Activations with a kink (or a jump in curvature) at 0: finite differences
+# need every hidden pre-activation away from it.
+KINKED = {"relu", "leaky_relu", "elu"}
 PAIRS = list(LOSSES)
 HIDDEN_UNITS = [5, 3]
 N_FEATURES = 4
@@ -60,12 +63,14 @@ def _targets(pair, n_outputs, rng, n_samples):
 
 
 def _hidden_pre_activations(network, X):
-    """Every hidden layer's z for every row, computed by hand (ReLU network)."""
+    """Every hidden layer's z for every row."""
     a, zs = X, []
-    for W, b in zip(network.coefs[:-1], network.intercepts[:-1]):
+    for W, b, forward in zip(
+        network.coefs[:-1], network.intercepts[:-1], network.hidden_forwards
+    ):
         z = a @ W + b
         zs.append(z)
-        a = np.maximum(z, 0)
+        a = forward(z.copy())
     return np.hstack(zs)
 
 
@@ -86,7 +91,7 @@ def _problem(hidden, pair, n_outputs, fit_intercept=True, seed=0, zeros=False):
     if zeros:
         # Many exact zeros, as in the sparse input the estimators accept.
         X[rng.random(X.shape) < 0.5] = 0.0
-    if hidden == "relu":
+    if hidden in KINKED:
         safe = np.abs(_hidden_pre_activations(network, X)).min(axis=1) > KINK_MARGIN
         X = X[safe]
     assert X.shape[0] >= N_SAMPLES, "not enough rows away from the ReLU kinks"
