@@ -1174,7 +1174,7 @@ _ATTRIBUTES_DOC = """
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when they are all strings.
 
     n_iter_ : int
@@ -1261,7 +1261,7 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
     >>> from sknumpynet import NumpyMLPClassifier
     >>> X, y = load_iris(return_X_y=True)
     >>> clf = NumpyMLPClassifier(hidden_layer_sizes=(16,), solver="lbfgs",
-    ...                          random_state=0).fit(X, y)
+    ...                          max_iter=1000, random_state=0).fit(X, y)
     >>> clf.predict(X[:3])
     array([0, 0, 0])
     >>> clf.predict_proba(X[:1]).shape
@@ -1628,6 +1628,7 @@ class NumpyMLPRegressor(RegressorMixin, _BaseNumpyMLP):
     >>> from sknumpynet import NumpyMLPRegressor
     >>> X, y = make_regression(n_samples=200, n_features=5, noise=1.0,
     ...                        random_state=0)
+    >>> y = y / 100  # targets of order one suit the network's scale
     >>> reg = NumpyMLPRegressor(hidden_layer_sizes=(20,), solver="lbfgs",
     ...                         max_iter=500, random_state=0).fit(X, y)
     >>> reg.predict(X[:2]).shape
