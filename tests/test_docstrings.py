@@ -118,13 +118,20 @@ def _own_public_methods(cls):
 
 @pytest.mark.parametrize("name", PUBLIC_NAMES)
 def test_public_methods_document_parameters_and_returns(name):
-    """fit, partial_fit, predict... document their Parameters and Returns."""
+    """fit, partial_fit, predict... document their Parameters and Returns
+    (Parameters only when they take any)."""
     cls = getattr(sknumpynet, name)
     methods = dict(_own_public_methods(cls))
-    assert {"fit", "predict"} <= set(methods)
+    assert methods, f"{name} defines no public method"
+    if hasattr(cls, "fit"):
+        assert "fit" in methods
     for method_name, method in methods.items():
         sections = _sections(inspect.getdoc(method))
-        missing = {"Parameters", "Returns"} - sections
+        required = {"Returns"}
+        arguments = set(inspect.signature(method).parameters) - {"self", "cls"}
+        if arguments:
+            required.add("Parameters")
+        missing = required - sections
         assert not missing, f"{name}.{method_name} lacks {sorted(missing)}"
 
 
