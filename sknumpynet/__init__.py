@@ -6,7 +6,25 @@ scikit-learn's ``MLPClassifier`` and ``MLPRegressor``.
 """
 
 from ._estimators import NumpyMLPClassifier, NumpyMLPRegressor
+from ._onnx import register_onnx_converters
+from ._persistence import (
+    InconsistentVersionWarning,
+    ModelFileError,
+    load,
+    save,
+    trusted_types,
+)
 
 __version__ = "0.1.0"
 
-__all__ = ["NumpyMLPClassifier", "NumpyMLPRegressor", "__version__"]
+__all__ = [
+    "InconsistentVersionWarning",
+    "ModelFileError",
+    "NumpyMLPClassifier",
+    "NumpyMLPRegressor",
+    "__version__",
+    "load",
+    "register_onnx_converters",
+    "save",
+    "trusted_types",
+]

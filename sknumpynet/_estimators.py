@@ -41,8 +41,10 @@ from sklearn.utils.validation import (
 )
 
 from ._activations import CANONICAL_NAMES, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from ._export import _SklearnExportMixin
 from ._network import MLP, WEIGHT_INITS, predict
 from ._optimizers import SGD, Adam
+from ._persistence import _VersionStampMixin
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 
@@ -59,7 +61,7 @@ def _is_fitted_attribute(name):
     return (name.endswith("_") or name.startswith("_")) and not name.startswith("__")
 
 
-class _BaseNumpyMLP(BaseEstimator, ABC):
+class _BaseNumpyMLP(_VersionStampMixin, _SklearnExportMixin, BaseEstimator, ABC):
     """Shared machinery of the classifier and the regressor.
 
     Do not use directly; use :class:`NumpyMLPClassifier` or

@@ -99,9 +99,12 @@ def test_public_names_have_numpydoc_docstrings(name):
     assert docstring, f"{name} has no docstring"
     assert docstring.splitlines()[0].strip(), f"{name}'s docstring has no summary"
     sections = _sections(docstring)
-    required = {"Parameters", "Examples"}
-    if inspect.isclass(obj):
-        required |= {"Attributes", "See Also"}
+    required = {"Examples"}
+    is_exception = inspect.isclass(obj) and issubclass(obj, Exception)
+    if inspect.isclass(obj) and not is_exception:
+        required |= {"Parameters", "Attributes", "See Also"}
+    elif not inspect.isclass(obj) and inspect.signature(obj).parameters:
+        required.add("Parameters")
     missing = required - sections
     assert not missing, f"{name}'s docstring lacks the sections {sorted(missing)}"
 
@@ -120,11 +123,19 @@ def _own_public_methods(cls):
 def test_public_methods_document_parameters_and_returns(name):
     """fit, partial_fit, predict... document their Parameters and Returns."""
     cls = getattr(sknumpynet, name)
+    if not inspect.isclass(cls) or issubclass(cls, Exception):
+        pytest.skip(f"{name} is not a class with methods of its own")
     methods = dict(_own_public_methods(cls))
-    assert {"fit", "predict"} <= set(methods)
+    assert methods, f"{name} defines no public method"
+    if hasattr(cls, "fit"):
+        assert "fit" in methods
     for method_name, method in methods.items():
         sections = _sections(inspect.getdoc(method))
-        missing = {"Parameters", "Returns"} - sections
+        required = {"Returns"}
+        arguments = set(inspect.signature(method).parameters) - {"self", "cls"}
+        if arguments:
+            required.add("Parameters")
+        missing = required - sections
         assert not missing, f"{name}.{method_name} lacks {sorted(missing)}"
 
 
