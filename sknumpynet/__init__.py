@@ -8,13 +8,27 @@ scikit-learn's ``MLPClassifier`` and ``MLPRegressor``.
 from ._display import TrainingCurveDisplay
 from ._estimators import NumpyMLPClassifier, NumpyMLPRegressor
 from ._features import HiddenLayerFeatures
+from ._onnx import register_onnx_converters
+from ._persistence import (
+    InconsistentVersionWarning,
+    ModelFileError,
+    load,
+    save,
+    trusted_types,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "HiddenLayerFeatures",
+    "InconsistentVersionWarning",
+    "ModelFileError",
     "NumpyMLPClassifier",
     "NumpyMLPRegressor",
     "TrainingCurveDisplay",
     "__version__",
+    "load",
+    "register_onnx_converters",
+    "save",
+    "trusted_types",
 ]

@@ -43,8 +43,10 @@ from sklearn.utils.validation import (
 )
 
 from ._activations import CANONICAL_NAMES, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from ._export import _SklearnExportMixin
 from ._network import MLP, WEIGHT_INITS, predict
 from ._optimizers import SGD, Adam
+from ._persistence import _VersionStampMixin
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 
@@ -74,7 +76,9 @@ def _is_fitted_attribute(name):
     )
 
 
-class _BaseNumpyMLP(CallbackSupportMixin, BaseEstimator, ABC):
+class _BaseNumpyMLP(
+    _VersionStampMixin, _SklearnExportMixin, CallbackSupportMixin, BaseEstimator, ABC
+):
     """Shared machinery of the classifier and the regressor.
 
     Do not use directly; use :class:`NumpyMLPClassifier` or

@@ -1,0 +1,238 @@
+"""Export to scikit-learn: an equivalent fitted MLPClassifier or MLPRegressor.
+
+sknumpynet's estimators are a superset of scikit-learn's MLP. Whenever the
+fitted network is one scikit-learn can compute -- hidden activation
+identity, logistic (alias sigmoid), tanh or relu; an output layer scikit-learn
+would choose for the same targets -- :meth:`to_sklearn` copies it into a
+fitted scikit-learn estimator whose predictions equal ours to rounding
+(1e-12 in float64). Everything else gets a :class:`ValueError` that names
+the obstacle.
+"""
+
+import copy
+import inspect
+import warnings
+
+import numpy as np
+from sklearn.base import is_classifier
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
+from sklearn.utils.validation import check_is_fitted
+
+from ._activations import CANONICAL_NAMES
+
+#: Hidden activations scikit-learn's MLP computes.
+SKLEARN_HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
+
+# sknumpynet parameters that scikit-learn lacks, and why dropping them keeps
+# the fitted network: they only shape training (or are checked below).
+_TRAINING_ONLY = {
+    "fit_intercept": "with fit_intercept=False the intercepts are zero",
+    "weight_init": "the initial weights are already replaced by the fitted ones",
+    "out_activation": "checked through out_activation_",
+}
+
+# scikit-learn's documented fitted attributes of its MLPs.
+_PUBLIC_ATTRIBUTES = (
+    "classes_",
+    "loss_",
+    "best_loss_",
+    "loss_curve_",
+    "validation_scores_",
+    "best_validation_score_",
+    "t_",
+    "n_features_in_",
+    "feature_names_in_",
+    "n_iter_",
+    "n_layers_",
+    "n_outputs_",
+    "out_activation_",
+)
+
+
+def _split_flat(flat, coefs, intercepts):
+    """Per-layer copies of a flat buffer laid out as coefs, then intercepts."""
+    pieces, start = [], 0
+    for array in (*coefs, *intercepts):
+        pieces.append(flat[start : start + array.size].reshape(array.shape).copy())
+        start += array.size
+    return pieces
+
+
+class _SklearnExportMixin:
+    """Adds :meth:`to_sklearn` to sknumpynet's estimators."""
+
+    def _sklearn_obstacles(self, target):
+        """Why scikit-learn's ``target`` cannot compute this network, if it can't."""
+        obstacles = []
+        activation = CANONICAL_NAMES.get(self.activation, self.activation)
+        if activation not in SKLEARN_HIDDEN_ACTIVATIONS:
+            obstacles.append(
+                f"activation={self.activation!r} (scikit-learn's hidden "
+                f"activations are {', '.join(SKLEARN_HIDDEN_ACTIVATIONS)})"
+            )
+        target_params = target().get_params()
+        if is_classifier(self):
+            allowed = {"softmax", "logistic"}
+        else:
+            # scikit-learn 1.7 added MLPRegressor(loss=...), with "poisson".
+            has_poisson = "loss" in target_params
+            loss = self.get_params().get("loss", "squared_error")
+            if loss != "squared_error" and not has_poisson:
+                obstacles.append(
+                    f"loss={loss!r} (scikit-learn's MLPRegressor has it from "
+                    "version 1.7 on)"
+                )
+            allowed = {"identity", "exp"} if has_poisson else {"identity"}
+        if self.out_activation_ not in allowed:
+            obstacles.append(
+                f"the {self.out_activation_!r} output layer (out_activation="
+                f"{self.get_params().get('out_activation')!r}): scikit-learn's "
+                f"{target.__name__} has an identity output (exponential with "
+                "loss='poisson') and no way to change it"
+            )
+        return obstacles
+
+    def to_sklearn(self, *, keep_training_state=True):
+        """Return an equivalent fitted scikit-learn MLPClassifier or MLPRegressor.
+
+        The scikit-learn estimator gets the same parameters (those
+        scikit-learn has; ``activation='sigmoid'`` becomes ``'logistic'``),
+        copies of the weights and of the fitted attributes, so that its
+        ``predict`` and ``predict_proba`` equal ours to rounding: within
+        1e-12 in float64 (float32 networks stay float32, so agree to float32
+        rounding).
+
+        Parameters
+        ----------
+        keep_training_state : bool, default=True
+            Also copy the state scikit-learn keeps to continue training in
+            private attributes (the optimizer's moments or velocities, the
+            best weights of early stopping, the count of epochs without
+            improvement), so that ``partial_fit`` on the export continues
+            from where this estimator is. With False, only the documented
+            fitted attributes are set; continued training then starts a
+            fresh optimizer.
+
+        Returns
+        -------
+        estimator : sklearn.neural_network.MLPClassifier or MLPRegressor
+            A fitted scikit-learn estimator computing the same network.
+
+        Raises
+        ------
+        ValueError
+            If the network has something scikit-learn's MLP cannot compute,
+            such as the logistic output layer of
+            ``NumpyMLPRegressor(out_activation='logistic')``; the message
+            names each obstacle.
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+
+        Notes
+        -----
+        ``fit_intercept=False`` networks are exported with their zero
+        intercepts; scikit-learn would train intercepts if the export were
+        trained further. ``weight_init`` has no counterpart: refitting the
+        export starts from scikit-learn's own initialisation.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_iris
+        >>> from sknumpynet import NumpyMLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = NumpyMLPClassifier(hidden_layer_sizes=(8,), activation="sigmoid",
+        ...                          solver="lbfgs", max_iter=1000,
+        ...                          random_state=0).fit(X, y)
+        >>> sk = clf.to_sklearn()
+        >>> type(sk).__name__, sk.activation
+        ('MLPClassifier', 'logistic')
+        >>> float(np.abs(sk.predict_proba(X) - clf.predict_proba(X)).max()) < 1e-12
+        True
+        """
+        check_is_fitted(self)
+        target = MLPClassifier if is_classifier(self) else MLPRegressor
+        obstacles = self._sklearn_obstacles(target)
+        if obstacles:
+            raise ValueError(
+                f"This {type(self).__name__} cannot be represented by "
+                f"scikit-learn's {target.__name__}: "
+                + "; ".join(obstacles)
+                + ". Predict with sknumpynet, or export to ONNX instead."
+            )
+
+        params = self.get_params(deep=False)
+        target_params = set(inspect.signature(target).parameters)
+        kwargs = {k: v for k, v in params.items() if k in target_params}
+        kwargs["activation"] = CANONICAL_NAMES.get(self.activation, self.activation)
+        defaults = type(self)().get_params(deep=False)
+        dropped = sorted(
+            name
+            for name, value in params.items()
+            if name not in target_params
+            and name not in _TRAINING_ONLY
+            and not _same(value, defaults.get(name))
+        )
+        if dropped:
+            warnings.warn(
+                f"Parameters {dropped} have no counterpart in scikit-learn's "
+                f"{target.__name__} and are not carried over; they do not change "
+                "the exported network, only how it would be trained further.",
+                UserWarning,
+                stacklevel=2,
+            )
+        estimator = target(**kwargs)
+
+        for name in _PUBLIC_ATTRIBUTES:
+            if hasattr(self, name):
+                setattr(estimator, name, copy.deepcopy(getattr(self, name)))
+        estimator.coefs_ = [np.array(coef) for coef in self.coefs_]
+        estimator.intercepts_ = [np.array(b) for b in self.intercepts_]
+        if is_classifier(self):
+            estimator._label_binarizer = copy.deepcopy(self._label_binarizer)
+        if keep_training_state:
+            self._copy_training_state(estimator)
+        return estimator
+
+    def _copy_training_state(self, estimator):
+        """scikit-learn's private training state, from ours."""
+        coefs, intercepts = estimator.coefs_, estimator.intercepts_
+        n_layers = len(coefs)
+        best = getattr(self, "_best_params", None)
+        if best is not None:
+            pieces = _split_flat(best, coefs, intercepts)
+            estimator._best_coefs = pieces[:n_layers]
+            estimator._best_intercepts = pieces[n_layers:]
+        if hasattr(self, "_no_improvement_count"):
+            estimator._no_improvement_count = self._no_improvement_count
+        state = getattr(self, "_optimizer_state", None)
+        if state is None or state.get("solver") != self.solver:
+            return
+        params = coefs + intercepts
+        if self.solver == "sgd":
+            optimizer = SGDOptimizer(
+                params,
+                self.learning_rate_init,
+                self.learning_rate,
+                self.momentum,
+                self.nesterovs_momentum,
+                self.power_t,
+            )
+            optimizer.velocities = _split_flat(state["velocity"], coefs, intercepts)
+        else:
+            optimizer = AdamOptimizer(
+                params, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon
+            )
+            optimizer.ms = _split_flat(state["first_moment"], coefs, intercepts)
+            optimizer.vs = _split_flat(state["second_moment"], coefs, intercepts)
+            optimizer.t = int(state["t"])
+        optimizer.learning_rate = float(state["learning_rate"])
+        estimator._optimizer = optimizer
+
+
+def _same(a, b):
+    try:
+        return bool(a == b) if not isinstance(a, np.ndarray) else False
+    except (TypeError, ValueError):
+        return False
