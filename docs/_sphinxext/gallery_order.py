@@ -9,6 +9,9 @@ ORDER = [
     "plot_digits_grid_search.py",
     "plot_training_curves.py",
     "plot_partial_fit_streaming.py",
+    "plot_save_load_resume.py",
+    "plot_dask_grid_search.py",
+    "plot_out_of_core.py",
 ]
 
 
