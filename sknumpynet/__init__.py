@@ -8,6 +8,7 @@ scikit-learn's ``MLPClassifier`` and ``MLPRegressor``.
 from ._display import TrainingCurveDisplay
 from ._estimators import NumpyMLPClassifier, NumpyMLPRegressor
 from ._features import HiddenLayerFeatures
+from ._gradcheck import check_gradients
 from ._onnx import register_onnx_converters
 from ._persistence import (
     InconsistentVersionWarning,
@@ -27,6 +28,7 @@ __all__ = [
     "NumpyMLPRegressor",
     "TrainingCurveDisplay",
     "__version__",
+    "check_gradients",
     "load",
     "register_onnx_converters",
     "save",

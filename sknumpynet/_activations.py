@@ -143,9 +143,26 @@ def softmax(z):
               {\sum_l e^{z_l - \max_j z_j}}
     """
     # The ufuncs' own reduce: same result as z.max / z.sum, less overhead.
-    z -= np.maximum.reduce(z, axis=1, keepdims=True)
+    row_max = np.maximum.reduce(z, axis=1, keepdims=True)
+    if not np.isfinite(row_max).all():
+        return _softmax_infinite(z, row_max)
+    z -= row_max
     np.exp(z, out=z)
     z /= np.add.reduce(z, axis=1, keepdims=True)
+    return z
+
+
+def _softmax_infinite(z, row_max):
+    """Rows with infinite logits: the +inf logits share the probability; a
+    row of -inf only is uniform; NaN rows stay NaN."""
+    top = np.isposinf(z)
+    hot = top.any(axis=1)
+    cold = np.isneginf(row_max[:, 0])
+    finite = ~(hot | cold | np.isnan(row_max[:, 0]))
+    if finite.any():
+        z[finite] = softmax(z[finite])
+    z[hot] = top[hot] / top[hot].sum(axis=1, keepdims=True)
+    z[cold] = 1.0 / z.shape[1]
     return z
 
 

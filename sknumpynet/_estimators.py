@@ -50,6 +50,10 @@ from ._persistence import _VersionStampMixin
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 
+#: A training loss this many times above the lowest one seen (or above 1,
+#: whichever is larger) means the solver has diverged, even while finite.
+_DIVERGENCE_FACTOR = 1e8
+
 # SciPy 1.15 deprecated L-BFGS-B's ``iprint``; older versions print with it.
 _SCIPY_HAS_IPRINT = tuple(int(part) for part in scipy.__version__.split(".")[:2]) < (
     1,
@@ -63,6 +67,26 @@ except ImportError:  # older scikit-learn: no callbacks, nothing else changes
 
     class CallbackSupportMixin:
         """Stand-in for scikit-learn's callback mixin (scikit-learn < 1.9)."""
+
+
+def _check_some_features(estimator, X):
+    if hasattr(X, "columns") and len(X.columns) == 0:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={X.shape}) while a minimum "
+            f"of 1 is required by {type(estimator).__name__}."
+        )
+
+
+def _check_label_types(y):
+    y = np.asarray(y)
+    if y.dtype == object and y.size:
+        kinds = {type(label).__name__ for label in y.ravel()}
+        if any(isinstance(label, str) for label in y.ravel()) and len(kinds) > 1:
+            raise ValueError(
+                "Mix of label input types (string and number): y has labels of "
+                f"types {sorted(kinds)}. Use labels of a single type, for "
+                "instance y.astype(str)."
+            )
 
 
 def _is_fitted_attribute(name):
@@ -283,6 +307,11 @@ class _BaseNumpyMLP(
 
         if not np.isfinite(network.params).all():
             raise ValueError(self._divergence_message())
+        if self.out_activation_ == "exp":
+            with np.errstate(over="ignore", invalid="ignore"):
+                finite = np.isfinite(network.predict(X)).all()
+            if not finite:
+                raise ValueError(self._divergence_message())
         return self
 
     def _prepare_fit(self, X, y, sample_weight, incremental):
@@ -309,9 +338,10 @@ class _BaseNumpyMLP(
             if y.dtype.kind == "f":
                 y = y.astype(X.dtype)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-            )
+            with np.errstate(over="ignore"):
+                sample_weight = _check_sample_weight(
+                    sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+                )
         if y.ndim == 1:
             y = y.reshape((-1, 1))
         sample_weight = self._with_class_weight(y, sample_weight, incremental, X.dtype)
@@ -488,6 +518,13 @@ class _BaseNumpyMLP(
             )
         y_val = y[val_rows]
         sample_weight_val = None if sample_weight is None else sample_weight[val_rows]
+        if sample_weight_val is not None and not sample_weight_val.any():
+            raise ValueError(
+                "Every sample of the validation set used for early stopping has "
+                "a zero sample_weight, so it cannot be scored. Increase "
+                "'validation_fraction', give fewer samples a zero weight, or set "
+                "early_stopping=False."
+            )
         return train_rows, _Validation(
             X[val_rows], y_val, self._decode_targets(y_val), sample_weight_val
         )
@@ -501,6 +538,12 @@ class _BaseNumpyMLP(
         raise NotImplementedError
 
     def _evaluate(self, network, validation):
+        """Validation loss and score; overflow of a diverging network is
+        reported by the loss check, not as warnings."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._evaluate_unguarded(network, validation)
+
+    def _evaluate_unguarded(self, network, validation):
         """Validation loss and score of the network as it is now.
 
         The score is what early stopping watches (higher is better): by
@@ -600,7 +643,7 @@ class _BaseNumpyMLP(
                     random_state.shuffle(rows)
                 callbacks.begin_epoch()
                 # Overflow is detected below, from the loss, and explained.
-                with np.errstate(over="ignore", invalid="ignore"):
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                     loss = network.train_epoch(
                         X,
                         y,
@@ -612,7 +655,11 @@ class _BaseNumpyMLP(
                         dropout_rng=dropout_rng,
                         max_grad_norm=self.max_grad_norm,
                     )
-                if not np.isfinite(loss):
+                if not np.isfinite(loss) or loss > _DIVERGENCE_FACTOR * max(
+                    self._best_loss_seen, 1.0
+                ):
+                    # Non-finite, or finite but 1e8 times the best loss yet:
+                    # healthy training never climbs that far.
                     raise ValueError(
                         self._divergence_message(loss, len(self.loss_curve_) + 1)
                     )
@@ -817,7 +864,7 @@ class _BaseNumpyMLP(
             options["iprint"] = 1 if self.verbose else -1
         try:
             # Overflow shows up as a non-finite loss, checked below.
-            with np.errstate(over="ignore", invalid="ignore"):
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 result = scipy.optimize.minimize(
                     loss_and_gradient,
                     accepted["x"],
@@ -838,7 +885,8 @@ class _BaseNumpyMLP(
             final_params = result.x
         callbacks.close_epoch()
         # The loss as scikit-learn reports it (output-averaged squared error).
-        self.loss_ = reported_loss_at(final_params)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            self.loss_ = reported_loss_at(final_params)
         network.params[...] = final_params
         if not np.isfinite(self.loss_):
             raise ValueError(self._divergence_message())
@@ -851,6 +899,7 @@ class _BaseNumpyMLP(
         """The network's output for X (validated unless told otherwise), or
         the activation of an earlier layer."""
         if check_input:
+            _check_some_features(self, X)
             X = validate_data(
                 self,
                 X,
@@ -1352,6 +1401,8 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
         return "logistic"
 
     def _validate_input(self, X, y, incremental, reset):
+        _check_some_features(self, X)
+        _check_label_types(y)
         X, y = validate_data(
             self,
             X,
@@ -1528,6 +1579,7 @@ default=None
 
     def _encode_validation_targets(self, y_val):
         y_val = check_array(y_val, ensure_2d=False, dtype=None)
+        _check_label_types(y_val)
         if y_val.ndim == 2 and y_val.shape[1] == 1:
             y_val = column_or_1d(y_val, warn=True)
         if self._label_binarizer.y_type_.startswith("multilabel"):
@@ -1555,6 +1607,8 @@ default=None
         """
         check_is_fitted(self)
         y_pred = self._forward(X)
+        if len(self.classes_) == 1 and self.n_outputs_ == 1:
+            return np.ones((y_pred.shape[0], 1), dtype=y_pred.dtype)
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
             return np.vstack([1 - y_pred, y_pred]).T
@@ -1725,6 +1779,7 @@ class NumpyMLPRegressor(RegressorMixin, _BaseNumpyMLP):
                 "loss='poisson', whose output is always exponential (log link); "
                 "use out_activation='identity'."
             )
+        _check_some_features(self, X)
         X, y = validate_data(
             self,
             X,

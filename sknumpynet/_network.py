@@ -573,6 +573,13 @@ class MLP:
         .. math:: g \leftarrow g \cdot \min\left(1,
                   \frac{\text{max\_norm}}{\lVert g \rVert_2}\right)
         """
-        norm = np.sqrt(np.dot(self.grad, self.grad))
+        with np.errstate(over="ignore"):
+            norm = float(np.sqrt(np.dot(self.grad, self.grad)))
+        if not np.isfinite(norm):
+            # ||g||^2 overflowed (||g|| > 1.8e19 in float32): scale first.
+            largest = float(np.abs(self.grad).max())
+            if np.isfinite(largest):
+                scaled = self.grad / self.dtype.type(largest)
+                norm = largest * float(np.sqrt(np.dot(scaled, scaled)))
         if norm > max_norm:
             self.grad *= self.dtype.type(max_norm / norm)
