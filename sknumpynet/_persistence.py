@@ -116,6 +116,7 @@ import math
 import os
 import re
 import secrets
+import tokenize
 import warnings
 import zipfile
 
@@ -702,6 +703,13 @@ def _no_constants(name):
     raise ValueError(f"the non-standard JSON constant {name}")
 
 
+def _finite_float(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text} is out of range")
+    return value
+
+
 def load(path):
     """Load an estimator saved with :func:`save`, running no code from the file.
 
@@ -815,6 +823,18 @@ def _read_member(path, archive, info, limit):
             f"member {info.filename!r} is {info.file_size} bytes, more than its "
             f"declared content allows ({limit}): the file is corrupted or crafted.",
         )
+    # A stored member's sizes agree, and it lies inside the file: the ZIP
+    # directory is never trusted to size a read (a damaged size field would
+    # otherwise ask for gigabytes).
+    if (
+        info.compress_size != info.file_size
+        or info.header_offset + info.compress_size > os.path.getsize(path)
+    ):
+        _fail(
+            path,
+            f"member {info.filename!r} has inconsistent sizes in the ZIP "
+            "directory: the file is corrupted.",
+        )
     try:
         return archive.read(info)
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, RuntimeError) as error:
@@ -848,6 +868,7 @@ def _load_archive(path, archive):
             raw.decode("utf-8"),
             object_pairs_hook=_strict_object,
             parse_constant=_no_constants,
+            parse_float=_finite_float,
         )
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         _fail(
@@ -899,7 +920,7 @@ def _load_archive(path, archive):
         },
         "content",
     )
-    manifest = _check_manifest(path, content["arrays"])
+    manifest = _check_manifest(path, content["arrays"], os.path.getsize(path))
 
     expected = {_METADATA_MEMBER} | {f"{name}.npy" for name in manifest}
     unexpected = sorted(set(names) - expected)
@@ -951,8 +972,13 @@ def _expect_keys(path, mapping, keys, what):
         )
 
 
-def _check_manifest(path, manifest):
-    """{name: (dtype, shape, nbytes)} from the "arrays" manifest, validated."""
+def _check_manifest(path, manifest, file_size):
+    """{name: (dtype, shape, nbytes)} from the "arrays" manifest, validated.
+
+    No array may claim more bytes than the whole file holds, and none may
+    have elements of zero bytes: sizes are settled before anything is read or
+    allocated.
+    """
     if not isinstance(manifest, dict):
         _fail(path, "its array manifest is not a JSON object.")
     checked = {}
@@ -962,9 +988,14 @@ def _check_manifest(path, manifest):
         if not isinstance(entry, dict) or set(entry) != {"dtype", "shape"}:
             _fail(path, f"the manifest entry of array {name!r} is malformed.")
         try:
-            dtype = (
-                np.dtype(entry["dtype"]) if isinstance(entry["dtype"], str) else None
-            )
+            with warnings.catch_warnings():
+                # A deprecated alias ('a10'...) is refused, not warned about.
+                warnings.simplefilter("error")
+                dtype = (
+                    np.dtype(entry["dtype"])
+                    if isinstance(entry["dtype"], str)
+                    else None
+                )
         except Exception:  # whatever NumPy raises for a malformed dtype string
             dtype = None
         if dtype is None or dtype.kind not in _ARRAY_KINDS or dtype.fields:
@@ -980,7 +1011,16 @@ def _check_manifest(path, manifest):
             or not all(_is_int(n) and n >= 0 for n in shape)
         ):
             _fail(path, f"array {name!r} has an invalid shape {shape!r}.")
-        checked[name] = (dtype, tuple(shape), math.prod(shape) * dtype.itemsize)
+        n_elements = math.prod(shape)
+        nbytes = n_elements * dtype.itemsize
+        if nbytes > file_size or (dtype.itemsize == 0 and n_elements > 0):
+            _fail(
+                path,
+                f"array {name!r} declares dtype {dtype} and shape {tuple(shape)}, "
+                f"which do not fit in the {file_size} bytes of the file: it is "
+                "corrupted or crafted.",
+            )
+        checked[name] = (dtype, tuple(shape), nbytes)
     return checked
 
 
@@ -995,7 +1035,7 @@ def _read_array(path, member, data, dtype, shape):
             header = np.lib.format.read_array_header_2_0(buffer)
         else:
             raise ValueError(f"unsupported .npy version {version}")
-    except ValueError as error:
+    except (ValueError, SyntaxError, tokenize.TokenError, OverflowError) as error:
         _fail(path, f"member {member!r} is not a valid .npy array ({error}).")
     found_shape, _, found_dtype = header
     if found_dtype.hasobject:
@@ -1010,6 +1050,13 @@ def _read_array(path, member, data, dtype, shape):
             path,
             f"member {member!r} holds an array of dtype {found_dtype} and shape "
             f"{found_shape}, not the {dtype} and {shape} of the manifest.",
+        )
+    if len(data) - buffer.tell() != math.prod(shape) * dtype.itemsize:
+        _fail(
+            path,
+            f"member {member!r} holds {len(data) - buffer.tell()} bytes of data "
+            f"for an array of dtype {dtype} and shape {shape}: it is truncated "
+            "or crafted.",
         )
     buffer.seek(0)
     try:
@@ -1068,8 +1115,11 @@ class _Decoder:
             if not isinstance(value, (bool, int, float)):
                 self.fail(f"{where} is a malformed scalar.")
             try:
-                return np.array(value, dtype=node["dtype"])[()]
-            except (OverflowError, ValueError):
+                with warnings.catch_warnings():
+                    # A float that overflows its dtype is refused, not cast.
+                    warnings.simplefilter("error", RuntimeWarning)
+                    return np.array(value, dtype=node["dtype"])[()]
+            except (OverflowError, ValueError, RuntimeWarning):
                 self.fail(f"{where} does not fit its dtype {node['dtype']}.")
         if kind == "tuple":
             self.keys(node, {"type", "items"}, where)
@@ -1156,6 +1206,9 @@ class _Decoder:
             or not isinstance(classes, np.ndarray)
             or classes.ndim != 1
             or not isinstance(getattr(binarizer, "sparse_input_", None), bool)
+            # Only a sparse multilabel y makes a fitted LabelBinarizer
+            # sparse; with other targets it would decode into sparse matrices.
+            or (binarizer.sparse_input_ and binarizer.y_type_ != "multilabel-indicator")
         ):
             self.fail(f"{where} is not a fitted LabelBinarizer.")
         return binarizer
@@ -1191,7 +1244,7 @@ class _Decoder:
                 self.fail(f"its {key} is not a string.")
         name = content["estimator"]
         classes = _estimator_classes()
-        if name not in classes:
+        if not isinstance(name, str) or name not in classes:
             self.fail(
                 f"it holds a {name!r}; sknumpynet.load rebuilds only {sorted(classes)}."
             )
@@ -1309,7 +1362,14 @@ def _validate_fitted_state(fail, estimator, state):
         found = getattr(estimator, name)
         if not _is_int(found) or found != value:
             fail(f"{name} is {found!r}, but the weights say {value}.")
-    if hidden != estimator._hidden_layer_sizes():
+    try:
+        sizes = estimator._hidden_layer_sizes()
+        # Per-layer parameters must fit the network the weights describe.
+        estimator._hidden_activations(len(hidden))
+        estimator._dropout_rates(len(hidden))
+    except ValueError as error:
+        fail(f"its parameters do not fit its weights ({error}).")
+    if hidden != sizes:
         fail(
             f"the weights have hidden layers of {hidden} units, but "
             f"hidden_layer_sizes is {estimator.hidden_layer_sizes!r}."
