@@ -144,8 +144,15 @@ def softmax(z):
     """
     # The ufuncs' own reduce: same result as z.max / z.sum, less overhead.
     row_max = np.maximum.reduce(z, axis=1, keepdims=True)
-    if not np.isfinite(row_max).all():
+    # A row whose maximum is infinite or NaN takes the careful path (raw
+    # ufunc calls: ndarray.all() costs more than the check itself).
+    if not np.logical_and.reduce(np.isfinite(row_max), axis=None):
         return _softmax_infinite(z, row_max)
+    return _softmax_shifted(z, row_max)
+
+
+def _softmax_shifted(z, row_max):
+    """Softmax of rows whose maxima are finite, in place."""
     z -= row_max
     np.exp(z, out=z)
     z /= np.add.reduce(z, axis=1, keepdims=True)
@@ -160,7 +167,7 @@ def _softmax_infinite(z, row_max):
     cold = np.isneginf(row_max[:, 0])
     finite = ~(hot | cold | np.isnan(row_max[:, 0]))
     if finite.any():
-        z[finite] = softmax(z[finite])
+        z[finite] = _softmax_shifted(z[finite], row_max[finite])
     z[hot] = top[hot] / top[hot].sum(axis=1, keepdims=True)
     z[cold] = 1.0 / z.shape[1]
     return z

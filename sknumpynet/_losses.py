@@ -25,8 +25,12 @@ def _clipped(y_prob):
     # Probabilities are clipped away from 0 and 1 before the log, as
     # scikit-learn does, so a confident mistake costs a large but finite loss.
     # (np.maximum/np.minimum: the same result as np.clip at half the cost.)
-    eps = np.finfo(y_prob.dtype).eps
+    eps = _EPS[y_prob.dtype]
     return np.minimum(np.maximum(y_prob, eps), 1 - eps)
+
+
+# Machine epsilon by dtype, looked up once rather than at every batch.
+_EPS = {np.dtype(t): np.finfo(t).eps for t in (np.float16, np.float32, np.float64)}
 
 
 def _sample_average(values, sample_weight):
@@ -38,7 +42,7 @@ def _sample_average(values, sample_weight):
     rounding, with fewer NumPy calls (this runs once per mini-batch).
     """
     if sample_weight is None:
-        return values.sum() / values.shape[0]
+        return np.add.reduce(values, axis=None) / values.shape[0]
     return np.dot(sample_weight, values.sum(axis=1)) / sample_weight.sum()
 
 
