@@ -496,6 +496,7 @@ class MLP:
             if sample_weight is not None:
                 weight_buffer = np.empty(batch_size, dtype=sample_weight.dtype)
 
+        dropout = dropout_rng is not None and any(self.dropout)
         accumulated_loss = 0.0
         for start in range(0, n_samples, batch_size):
             stop = min(start + batch_size, n_samples)
@@ -517,7 +518,7 @@ class MLP:
                     else sample_weight.take(batch_rows, out=weight_buffer[:size])
                 )
             masks = None
-            if dropout_rng is not None and any(self.dropout):
+            if dropout:
                 masks = self._dropout_masks(dropout_rng, stop - start)
             self.loss_and_gradient(
                 X_batch, y_batch, weight_batch, alpha, batch_size, masks

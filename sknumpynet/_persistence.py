@@ -348,18 +348,22 @@ class _VersionStampMixin:
         return state
 
     def __setstate__(self, state):
-        original = state.pop(_VERSION_KEY, "unknown")
-        current = _current_version()
-        if original != current:
-            warnings.warn(
-                InconsistentVersionWarning(
-                    estimator_name=type(self).__name__,
-                    current_sknumpynet_version=current,
-                    original_sknumpynet_version=original,
-                ),
-                stacklevel=2,
-            )
+        _warn_if_other_version(self, state.pop(_VERSION_KEY, "unknown"), stacklevel=3)
         super().__setstate__(state)
+
+
+def _warn_if_other_version(estimator, saved_version, stacklevel):
+    """Warn when a model saved by another sknumpynet version is loaded."""
+    current = _current_version()
+    if saved_version != current:
+        warnings.warn(
+            InconsistentVersionWarning(
+                estimator_name=type(estimator).__name__,
+                current_sknumpynet_version=current,
+                original_sknumpynet_version=saved_version,
+            ),
+            stacklevel=stacklevel,
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -781,16 +785,7 @@ def load(path):
             f"the file could not be read as a sknumpynet model ({type(error).__name__}"
             f": {error}); it is damaged or was not written by sknumpynet.save.",
         )
-    current = _current_version()
-    if saved_version != current:
-        warnings.warn(
-            InconsistentVersionWarning(
-                estimator_name=type(estimator).__name__,
-                current_sknumpynet_version=current,
-                original_sknumpynet_version=saved_version,
-            ),
-            stacklevel=2,
-        )
+    _warn_if_other_version(estimator, saved_version, stacklevel=3)
     return estimator
 
 
