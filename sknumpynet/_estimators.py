@@ -718,9 +718,34 @@ class _BaseNumpyMLP(
         """Score the epoch, remember the best weights, count stalled epochs.
 
         Stopping follows scikit-learn: the validation score with early
-        stopping, the training loss otherwise. The best weights are those of
-        the best validation score when there is a validation set, else of the
-        lowest training loss. Returns (validation loss, score) or (None, None).
+        stopping, the training loss otherwise. Returns (validation loss,
+        score) or (None, None).
+        """
+        best_score_before = self.best_validation_score_
+        val_loss, score = self._remember_best(network, validation)
+        last_loss = self.loss_curve_[-1]
+        if early_stopping:
+            # Compared with the best score before this epoch, as in
+            # scikit-learn.
+            if score < best_score_before + self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+        else:
+            if last_loss > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if last_loss < self.best_loss_:
+                self.best_loss_ = last_loss
+        return val_loss, score
+
+    def _remember_best(self, network, validation):
+        """Score the weights just reached and keep them if they are the best.
+
+        The best weights are those of the best validation score when there is
+        a validation set, else of the lowest training loss (the last entry of
+        ``loss_curve_``). Returns (validation loss, score) or (None, None).
         """
         last_loss = self.loss_curve_[-1]
         val_loss = score = None
@@ -729,27 +754,12 @@ class _BaseNumpyMLP(
             self.validation_scores_.append(score)
             if self.verbose:
                 print("Validation score: %f" % score)
-            if early_stopping:
-                # Compared with the best score before this epoch, as in
-                # scikit-learn.
-                if score < self.best_validation_score_ + self.tol:
-                    self._no_improvement_count += 1
-                else:
-                    self._no_improvement_count = 0
             if score > self.best_validation_score_:
                 self.best_validation_score_ = score
                 self._best_params = network.params.copy()
         elif last_loss < self._best_loss_seen:
             self._best_params = network.params.copy()
         self._best_loss_seen = min(self._best_loss_seen, last_loss)
-
-        if not early_stopping:
-            if last_loss > self.best_loss_ - self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if last_loss < self.best_loss_:
-                self.best_loss_ = last_loss
         return val_loss, score
 
     def _record_epoch(self, loss, record, learning_rate, seconds):
@@ -830,26 +840,15 @@ class _BaseNumpyMLP(
             # which is the one it evaluated last.
             accepted["x"] = np.array(flat_params, dtype=np.float64)
             accepted["n_iter"] += 1
+            network.params[...] = flat_params
             loss = last["reported_loss"]
             self.loss_curve_.append(loss)
             if self.verbose:
                 print("Iteration %d, loss = %.8f" % (accepted["n_iter"], loss))
-            record = (None, None)
-            if validation is not None:
-                network.params[...] = flat_params
-                record = self._evaluate(network, validation)
-                self.validation_scores_.append(record[1])
-                if record[1] > self.best_validation_score_:
-                    self.best_validation_score_ = record[1]
-                    self._best_params = network.params.copy()
-            elif loss < self._best_loss_seen:
-                self._best_params = network.params.astype(network.dtype)
-                self._best_params[...] = flat_params
-            self._best_loss_seen = min(self._best_loss_seen, loss)
+            record = self._remember_best(network, validation)
             now = time.perf_counter()
             self._record_epoch(loss, record, None, now - clock["start"])
             clock["start"] = now
-            network.params[...] = flat_params
             if callbacks.end_epoch():
                 raise _StopTraining
             callbacks.begin_epoch()
