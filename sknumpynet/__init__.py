@@ -10,15 +10,8 @@ from ._estimators import NumpyMLPClassifier, NumpyMLPRegressor
 from ._features import HiddenLayerFeatures
 from ._gradcheck import check_gradients
 from ._onnx import register_onnx_converters
-from ._persistence import (
-    InconsistentVersionWarning,
-    ModelFileError,
-    load,
-    save,
-    trusted_types,
-)
-
-__version__ = "0.1.0"
+from ._persistence import ModelFileError, load, save, trusted_types
+from ._version import InconsistentVersionWarning, __version__
 
 __all__ = [
     "HiddenLayerFeatures",

@@ -220,3 +220,73 @@ OUTPUT_ACTIVATIONS = {
 
 #: Canonical name of each accepted hidden activation (resolves aliases).
 CANONICAL_NAMES = {name: name for name in HIDDEN_ACTIVATIONS} | {"sigmoid": "logistic"}
+
+
+# ---------------------------------------------------------------------------
+# Per-layer settings: one value for every hidden layer, or one per layer.
+# ---------------------------------------------------------------------------
+
+
+def per_layer(value, n_hidden, name="value", check=None):
+    """One entry per hidden layer from a single value or a per-layer list.
+
+    Parameters
+    ----------
+    value : object or list or tuple
+        One value for every hidden layer, or a list (or tuple) of one value
+        per hidden layer.
+    n_hidden : int
+        Number of hidden layers.
+    name : str, default="value"
+        The parameter's name, for the error messages.
+    check : callable, default=None
+        Called on each entry; raises ``ValueError`` for an invalid one.
+
+    Returns
+    -------
+    values : list
+        ``n_hidden`` entries.
+    """
+    if isinstance(value, list | tuple):
+        if len(value) != n_hidden:
+            raise ValueError(
+                f"{name} has {len(value)} entries but the network has "
+                f"{n_hidden} hidden layers; give one value, or one per hidden "
+                "layer."
+            )
+        values = list(value)
+    else:
+        values = [value] * n_hidden
+    if check is not None:
+        for entry in values:
+            check(entry)
+    return values
+
+
+def hidden_activation_names(activation, n_hidden):
+    """The canonical activation name of each hidden layer, validated.
+
+    Parameters
+    ----------
+    activation : str or list of str
+        One name of :data:`HIDDEN_ACTIVATIONS` for every hidden layer, or one
+        per hidden layer.
+    n_hidden : int
+        Number of hidden layers.
+
+    Returns
+    -------
+    names : list of str
+        ``n_hidden`` keys of :data:`HIDDEN_ACTIVATIONS`, aliases resolved
+        ("sigmoid" becomes "logistic").
+    """
+
+    def check(name):
+        if not isinstance(name, str) or name not in HIDDEN_ACTIVATIONS:
+            raise ValueError(
+                f"activation must be one of {sorted(HIDDEN_ACTIVATIONS)} or a "
+                f"list of them, one per hidden layer; got {name!r}."
+            )
+
+    names = per_layer(activation, n_hidden, "activation", check)
+    return [CANONICAL_NAMES[name] for name in names]

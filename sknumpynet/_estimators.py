@@ -46,7 +46,7 @@ from ._activations import CANONICAL_NAMES, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATION
 from ._export import _SklearnExportMixin
 from ._network import MLP, WEIGHT_INITS, predict
 from ._optimizers import SGD, Adam
-from ._persistence import _VersionStampMixin
+from ._version import VersionStampMixin
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 
@@ -101,7 +101,7 @@ def _is_fitted_attribute(name):
 
 
 class _BaseNumpyMLP(
-    _VersionStampMixin, _SklearnExportMixin, CallbackSupportMixin, BaseEstimator, ABC
+    VersionStampMixin, _SklearnExportMixin, CallbackSupportMixin, BaseEstimator, ABC
 ):
     """Shared machinery of the classifier and the regressor.
 

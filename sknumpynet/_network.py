@@ -24,7 +24,7 @@ Work arrays are allocated once per batch size and reused.
 
 import numpy as np
 
-from ._activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from ._activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, per_layer
 from ._losses import LOSSES, REPORTED_AS_MEAN_OVER_OUTPUTS
 
 #: Weight initialisations by name.
@@ -51,15 +51,48 @@ def _take_rows(X, rows, out):
     return X.take(rows, axis=0, out=out)
 
 
-def _per_layer(value, n_hidden):
-    """One entry per hidden layer from a single value or a per-layer list."""
-    if isinstance(value, list | tuple):
-        if len(value) != n_hidden:
-            raise ValueError(
-                f"Got {len(value)} per-layer values for {n_hidden} hidden layers."
-            )
-        return list(value)
-    return [value] * n_hidden
+def layer_views(flat, layer_units):
+    """Split a flat buffer into per-layer coefficient and intercept views.
+
+    The one statement of the layout: every coefficient matrix, layer by
+    layer, then every intercept vector (as scikit-learn packs them for
+    L-BFGS). Parameters, gradients, optimizer moments and remembered best
+    weights all share it.
+
+    Parameters
+    ----------
+    flat : ndarray of shape (n_params,)
+        The buffer.
+    layer_units : sequence of int
+        Units per layer, input and output included.
+
+    Returns
+    -------
+    coefs : list of ndarray
+        ``coefs[i]`` is a ``(layer_units[i], layer_units[i + 1])`` view.
+    intercepts : list of ndarray
+        ``intercepts[i]`` is a ``(layer_units[i + 1],)`` view.
+    """
+    coefs, intercepts = [], []
+    start = 0
+    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
+        coefs.append(flat[start : start + fan_in * fan_out].reshape(fan_in, fan_out))
+        start += fan_in * fan_out
+    for fan_out in layer_units[1:]:
+        intercepts.append(flat[start : start + fan_out])
+        start += fan_out
+    if start != flat.shape[0]:
+        raise ValueError(
+            f"A buffer of {flat.shape[0]} parameters does not fit layers of "
+            f"{list(layer_units)} units ({start} parameters)."
+        )
+    return coefs, intercepts
+
+
+def n_parameters(layer_units):
+    """Number of weights and intercepts of a network with these layers."""
+    pairs = zip(layer_units[:-1], layer_units[1:])
+    return sum(fan_in * fan_out + fan_out for fan_in, fan_out in pairs)
 
 
 def predict(X, coefs, intercepts, hidden_forward, output_forward, n_layers=None):
@@ -86,7 +119,7 @@ def predict(X, coefs, intercepts, hidden_forward, output_forward, n_layers=None)
         stops early.
     """
     last = len(coefs) - 1
-    hidden_forwards = _per_layer(hidden_forward, last)
+    hidden_forwards = per_layer(hidden_forward, last)
     a = X
     for i in range(len(coefs) if n_layers is None else n_layers):
         a = a @ coefs[i]
@@ -155,10 +188,10 @@ class MLP:
     ):
         self.layer_units = [int(units) for units in layer_units]
         n_hidden = len(self.layer_units) - 2
-        names = _per_layer(hidden_activation, n_hidden)
+        names = per_layer(hidden_activation, n_hidden, "activation")
         self.hidden_forwards = [HIDDEN_ACTIVATIONS[name][0] for name in names]
         self.hidden_backwards = [HIDDEN_ACTIVATIONS[name][1] for name in names]
-        self.dropout = [float(rate) for rate in _per_layer(dropout, n_hidden)]
+        self.dropout = [float(rate) for rate in per_layer(dropout, n_hidden, "dropout")]
         self.output_forward = OUTPUT_ACTIVATIONS[output_activation]
         self.loss_function, self.output_delta = LOSSES[(output_activation, loss)]
         self._report_divisor = (
@@ -172,30 +205,18 @@ class MLP:
 
         shapes = list(zip(self.layer_units[:-1], self.layer_units[1:]))
         self.n_coefs = sum(fan_in * fan_out for fan_in, fan_out in shapes)
-        n_params = self.n_coefs + sum(self.layer_units[1:])
+        n_params = n_parameters(self.layer_units)
         self.params = np.zeros(n_params, dtype=self.dtype)
         self.grad = np.zeros(n_params, dtype=self.dtype)
-        self.coefs, self.intercepts = self._layer_views(self.params)
-        self._grad_coefs, self._grad_intercepts = self._layer_views(self.grad)
+        self.coefs, self.intercepts = layer_views(self.params, self.layer_units)
+        self._grad_coefs, self._grad_intercepts = layer_views(
+            self.grad, self.layer_units
+        )
         # The L2 penalty applies to the coefficients only: the leading part.
         self._all_coefs = self.params[: self.n_coefs]
         self._all_grad_coefs = self.grad[: self.n_coefs]
         self._penalty_grad = np.empty(self.n_coefs, dtype=self.dtype)
         self._work = {}
-
-    def _layer_views(self, flat):
-        """Split a flat buffer into per-layer coefficient and intercept views."""
-        coefs, intercepts = [], []
-        start = 0
-        for fan_in, fan_out in zip(self.layer_units[:-1], self.layer_units[1:]):
-            coefs.append(
-                flat[start : start + fan_in * fan_out].reshape(fan_in, fan_out)
-            )
-            start += fan_in * fan_out
-        for fan_out in self.layer_units[1:]:
-            intercepts.append(flat[start : start + fan_out])
-            start += fan_out
-        return coefs, intercepts
 
     @property
     def n_layers(self):

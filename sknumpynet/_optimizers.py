@@ -71,8 +71,13 @@ class _Optimizer:
         return False
 
     def get_state(self):
-        """Return a copy of the optimizer's state: a dict of arrays and numbers."""
-        return {name: copy.copy(getattr(self, name)) for name in self._state_names}
+        """Return a copy of the optimizer's state: a dict of arrays and numbers.
+
+        Its ``"solver"`` entry names the optimizer (:data:`OPTIMIZERS`), the
+        others are :attr:`state_names`.
+        """
+        state = {name: copy.copy(getattr(self, name)) for name in self.state_names}
+        return {"solver": self.name, **state}
 
 
 class SGD(_Optimizer):
@@ -104,7 +109,11 @@ class SGD(_Optimizer):
         A state from :meth:`get_state` to resume from.
     """
 
-    _state_names = ("velocity", "learning_rate")
+    name = "sgd"
+    #: The entries of :meth:`get_state` besides "solver".
+    state_names = ("velocity", "learning_rate")
+    #: Entries a state may lack (states written by older versions).
+    optional_state_names = ()
 
     def __init__(
         self,
@@ -199,13 +208,17 @@ class Adam(_Optimizer):
     optimization. arXiv:1412.6980.
     """
 
-    _state_names = (
+    name = "adam"
+    #: The entries of :meth:`get_state` besides "solver".
+    state_names = (
         "first_moment",
         "second_moment",
         "t",
         "learning_rate",
         "base_learning_rate",
     )
+    #: Entries a state may lack: states saved before Adam had schedules.
+    optional_state_names = ("base_learning_rate",)
 
     def __init__(
         self,
@@ -263,3 +276,67 @@ class Adam(_Optimizer):
         update = np.multiply(m, -self.learning_rate, out=self._update)
         update /= denominator
         params += update
+
+
+#: The stochastic optimizers by solver name.
+OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+
+
+def make_optimizer(
+    solver,
+    n_params,
+    dtype,
+    *,
+    learning_rate_init,
+    lr_schedule="constant",
+    momentum=0.9,
+    nesterov=True,
+    power_t=0.5,
+    beta_1=0.9,
+    beta_2=0.999,
+    epsilon=1e-8,
+    state=None,
+):
+    """Build the optimizer of ``solver``, resumed from ``state`` if it is its own.
+
+    Parameters
+    ----------
+    solver : {"sgd", "adam"}
+        A key of :data:`OPTIMIZERS`.
+    n_params, dtype
+        Size and dtype of the flat parameter buffer.
+    learning_rate_init, lr_schedule, power_t
+        The step size and its schedule (both optimizers).
+    momentum, nesterov
+        Used by "sgd" only.
+    beta_1, beta_2, epsilon
+        Used by "adam" only.
+    state : dict or None, default=None
+        A :meth:`~_Optimizer.get_state` result. A state of another solver is
+        ignored: the new optimizer starts afresh.
+
+    Returns
+    -------
+    optimizer : SGD or Adam
+    """
+    if state is not None and state.get("solver") != solver:
+        state = None
+    schedule = {
+        "learning_rate_init": learning_rate_init,
+        "lr_schedule": lr_schedule,
+        "power_t": power_t,
+        "state": state,
+    }
+    if solver == "sgd":
+        return SGD(
+            n_params, dtype, momentum=momentum, nesterov=nesterov, **schedule
+        )
+    return Adam(
+        n_params, dtype, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, **schedule
+    )
+
+
+def required_state_names(solver):
+    """The entries a saved state of ``solver`` must have, "solver" aside."""
+    optimizer = OPTIMIZERS[solver]
+    return set(optimizer.state_names) - set(optimizer.optional_state_names)

@@ -125,13 +125,15 @@ import sklearn
 from sklearn import config_context
 from sklearn.preprocessing import LabelBinarizer
 
+from . import _version
+from ._version import InconsistentVersionWarning, warn_if_other_version
+
 FORMAT_NAME = "sknumpynet-model"
 FORMAT_VERSION = 1
 
 _METADATA_MEMBER = "sknumpynet.json"
 _ARRAY_NAME = re.compile(r"a[0-9]{4,8}")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_VERSION_KEY = "_sknumpynet_version"
 
 # The NumPy dtypes a file may hold: booleans, integers, floats, strings.
 # Never objects (pickles), structured or datetime arrays.
@@ -145,14 +147,6 @@ _MAX_JSON_BYTES = 256 * 2**20
 _MAX_NPY_HEADER = 65536 + 16
 _MAX_DEPTH = 32
 _LABEL_TYPES = ("binary", "multiclass", "multilabel-indicator")
-
-
-def _current_version():
-    # Looked up at call time: the package sets __version__ after importing
-    # this module (and tests can monkeypatch it).
-    from . import __version__
-
-    return __version__
 
 
 def _estimator_classes():
@@ -208,76 +202,6 @@ def trusted_types():
 # ---------------------------------------------------------------------------
 
 
-class InconsistentVersionWarning(UserWarning):
-    """Warning: an estimator saved by another sknumpynet version is loaded.
-
-    scikit-learn warns with its own ``InconsistentVersionWarning`` when one
-    of its estimators is unpickled under another scikit-learn version, but it
-    does this only for its own classes. sknumpynet's estimators stamp their
-    pickled state (and the files of :func:`save`) with the sknumpynet
-    version and warn in the same way. The estimator may still work; to be
-    sure, refit it, or load it under the original version and re-save it
-    with :func:`save`.
-
-    Parameters
-    ----------
-    estimator_name : str
-        The estimator's class name.
-    current_sknumpynet_version : str
-        The version of sknumpynet loading the estimator.
-    original_sknumpynet_version : str
-        The version that saved it (``"unknown"`` for pickles made before
-        version stamps).
-
-    Attributes
-    ----------
-    estimator_name : str
-        The estimator's class name.
-    current_sknumpynet_version : str
-        The version of sknumpynet loading the estimator.
-    original_sknumpynet_version : str
-        The version that saved it.
-
-    See Also
-    --------
-    sklearn.exceptions.InconsistentVersionWarning : scikit-learn's warning.
-
-    Examples
-    --------
-    >>> import pickle, warnings
-    >>> from sknumpynet import InconsistentVersionWarning, NumpyMLPRegressor
-    >>> data = pickle.dumps(NumpyMLPRegressor())
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("error", InconsistentVersionWarning)
-    ...     reg = pickle.loads(data)  # same version: no warning
-    >>> str(InconsistentVersionWarning(
-    ...     estimator_name="NumpyMLPRegressor", current_sknumpynet_version="0.2.0",
-    ...     original_sknumpynet_version="0.1.0"))[:60]
-    'Loading estimator NumpyMLPRegressor saved with sknumpynet 0.'
-    """
-
-    def __init__(
-        self,
-        *,
-        estimator_name,
-        current_sknumpynet_version,
-        original_sknumpynet_version,
-    ):
-        self.estimator_name = estimator_name
-        self.current_sknumpynet_version = current_sknumpynet_version
-        self.original_sknumpynet_version = original_sknumpynet_version
-
-    def __str__(self):
-        return (
-            f"Loading estimator {self.estimator_name} saved with sknumpynet "
-            f"{self.original_sknumpynet_version} under sknumpynet "
-            f"{self.current_sknumpynet_version}. This might lead to breaking "
-            "code or invalid results. Use at your own risk: refit the "
-            "estimator, or load it under sknumpynet "
-            f"{self.original_sknumpynet_version} and save it again."
-        )
-
-
 class ModelFileError(ValueError):
     """A file that :func:`load` cannot read as a sknumpynet model.
 
@@ -326,44 +250,6 @@ class ModelFileError(ValueError):
 
 def _fail(path, problem):
     raise ModelFileError(f"Cannot load {str(path)!r}: {problem}", path)
-
-
-# ---------------------------------------------------------------------------
-# Version stamp of pickles
-# ---------------------------------------------------------------------------
-
-
-class _VersionStampMixin:
-    """Stamp pickled state with the sknumpynet version; warn on mismatch.
-
-    Cooperates with :class:`sklearn.base.BaseEstimator`'s own
-    ``__getstate__`` / ``__setstate__`` (which stamp only scikit-learn's
-    classes) through ``super()``.
-    """
-
-    def __getstate__(self):
-        # A copy: Python's default __getstate__ returns the __dict__ itself.
-        state = dict(super().__getstate__())
-        state[_VERSION_KEY] = _current_version()
-        return state
-
-    def __setstate__(self, state):
-        _warn_if_other_version(self, state.pop(_VERSION_KEY, "unknown"), stacklevel=3)
-        super().__setstate__(state)
-
-
-def _warn_if_other_version(estimator, saved_version, stacklevel):
-    """Warn when a model saved by another sknumpynet version is loaded."""
-    current = _current_version()
-    if saved_version != current:
-        warnings.warn(
-            InconsistentVersionWarning(
-                estimator_name=type(estimator).__name__,
-                current_sknumpynet_version=current,
-                original_sknumpynet_version=saved_version,
-            ),
-            stacklevel=stacklevel,
-        )
 
 
 # ---------------------------------------------------------------------------
@@ -629,7 +515,7 @@ def save(estimator, path):
     params, state = _split_vars(estimator, owner, encoder._refuse)
     content = {
         "estimator": owner,
-        "sknumpynet_version": _current_version(),
+        "sknumpynet_version": _version.__version__,
         "sklearn_version": sklearn.__version__,
         "numpy_version": np.__version__,
         "params": {
@@ -785,7 +671,7 @@ def load(path):
             f"the file could not be read as a sknumpynet model ({type(error).__name__}"
             f": {error}); it is damaged or was not written by sknumpynet.save.",
         )
-    _warn_if_other_version(estimator, saved_version, stacklevel=3)
+    warn_if_other_version(estimator, saved_version, stacklevel=3)
     return estimator
 
 
@@ -889,7 +775,7 @@ def _load_archive(path, archive):
         _fail(
             path,
             f"it is in format version {version}, written by a newer sknumpynet "
-            f"({writer or 'unknown version'}); sknumpynet {_current_version()} "
+            f"({writer or 'unknown version'}); sknumpynet {_version.__version__} "
             f"reads format version {FORMAT_VERSION} only. Upgrade sknumpynet to "
             "load it.",
         )
@@ -1251,7 +1137,7 @@ class _Decoder:
         known = estimator.get_params(deep=False)
         unknown = sorted(set(params) - set(known))
         if unknown:
-            writer, current = content["sknumpynet_version"], _current_version()
+            writer, current = content["sknumpynet_version"], _version.__version__
             self.fail(
                 f"it sets parameters {unknown} that {name} of sknumpynet "
                 f"{current} does not have"

@@ -315,6 +315,9 @@ def test_state_is_plain_arrays_and_numbers(kind):
         if kind == "adam"
         else {"velocity", "learning_rate"}
     )
+    # The state names its solver, so that a state is never resumed by the
+    # other optimizer.
+    assert state.pop("solver") == ("adam" if kind == "adam" else "sgd")
     assert set(state) == expected
     for value in state.values():
         assert isinstance(value, (np.ndarray, int, float))

@@ -449,7 +449,8 @@ def test_same_version_loads_silently(tmp_path):
 def test_other_version_warns(how, tmp_path, monkeypatch):
     est, X, _ = _fitted("binary-strings")
     with monkeypatch.context() as patch:
-        patch.setattr(sknumpynet, "__version__", "0.0.1")
+        # The version lives in sknumpynet._version (the package re-exports it).
+        patch.setattr(sknumpynet._version, "__version__", "0.0.1")
         if how == "pickle":
             data = pickle.dumps(est)
         elif how == "joblib":

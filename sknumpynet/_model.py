@@ -1,0 +1,193 @@
+"""What a network estimator is made of: the facts every module reads from it.
+
+The estimators, the training loop, persistence, export to scikit-learn and
+ONNX, the gradient check and the hidden-layer features all need the same few
+facts about an estimator. Each is answered here, once, from the estimator's
+parameters and fitted attributes:
+
+* which attributes are fitted state (:func:`is_fitted_state_name`);
+* the hidden layer sizes and the per-layer settings, given once or one per
+  hidden layer (:func:`hidden_layer_sizes`, :func:`hidden_activations`,
+  :func:`dropout_rates`);
+* the output activation its loss and targets call for
+  (:func:`output_activation`);
+* the layers of a fitted network (:func:`layer_units`,
+  :func:`layer_activations`);
+* the engine network that computes it (:func:`build_network`).
+
+Like the NumPy core below it, this module never imports scikit-learn.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+
+from ._activations import hidden_activation_names, per_layer
+from ._network import MLP
+
+
+def is_fitted_state_name(name):
+    """Whether an attribute of an estimator is fitted (or private) state.
+
+    Everything learned ends in "_", private state starts with "_";
+    constructor parameters do neither. scikit-learn's callbacks
+    (``set_callbacks``) keep their own bookkeeping, which is no fitted state:
+    it survives a refit and is never saved.
+
+    Parameters
+    ----------
+    name : str
+        An attribute name.
+
+    Returns
+    -------
+    bool
+    """
+    return (
+        isinstance(name, str)
+        and (name.endswith("_") or name.startswith("_"))
+        and not name.startswith("__")
+        and "callback" not in name
+    )
+
+
+def fitted_state(estimator):
+    """The estimator's fitted and private state, by attribute name."""
+    return {
+        name: value
+        for name, value in vars(estimator).items()
+        if is_fitted_state_name(name)
+    }
+
+
+def hidden_layer_sizes(estimator):
+    """The units of each hidden layer, validated, as a list of int."""
+    sizes = estimator.hidden_layer_sizes
+    if not hasattr(sizes, "__iter__"):
+        sizes = [sizes]
+    sizes = list(sizes)
+    if not all(isinstance(size, Integral | np.integer) and size > 0 for size in sizes):
+        raise ValueError(f"hidden_layer_sizes must be positive integers, got {sizes}.")
+    return [int(size) for size in sizes]
+
+
+def _n_hidden(estimator, n_hidden):
+    if n_hidden is not None:
+        return n_hidden
+    if hasattr(estimator, "coefs_"):
+        return len(estimator.coefs_) - 1
+    return len(hidden_layer_sizes(estimator))
+
+
+def hidden_activations(estimator, n_hidden=None):
+    """The canonical activation name of each hidden layer, validated.
+
+    Parameters
+    ----------
+    estimator : NumpyMLPClassifier or NumpyMLPRegressor
+        Its ``activation`` is one name or one per hidden layer.
+    n_hidden : int, default=None
+        Number of hidden layers; by default that of the fitted weights, or
+        of ``hidden_layer_sizes`` before the first fit.
+
+    Returns
+    -------
+    names : list of str
+        Keys of :data:`~sknumpynet._activations.HIDDEN_ACTIVATIONS`, aliases
+        resolved.
+    """
+    return hidden_activation_names(
+        estimator.activation, _n_hidden(estimator, n_hidden)
+    )
+
+
+def dropout_rates(estimator, n_hidden=None):
+    """The dropout probability of each hidden layer, validated.
+
+    Parameters
+    ----------
+    estimator : NumpyMLPClassifier or NumpyMLPRegressor
+        Its ``dropout`` is one probability or one per hidden layer.
+    n_hidden : int, default=None
+        As for :func:`hidden_activations`.
+
+    Returns
+    -------
+    rates : list of float
+    """
+
+    def check(rate):
+        if not isinstance(rate, Real) or not 0 <= rate < 1:
+            raise ValueError(
+                "dropout must be a probability in [0, 1) or a list of them, "
+                f"one per hidden layer; got {rate!r}."
+            )
+
+    rates = per_layer(
+        estimator.dropout, _n_hidden(estimator, n_hidden), "dropout", check
+    )
+    return [float(rate) for rate in rates]
+
+
+def output_activation(estimator):
+    """The output activation the estimator's loss and targets call for.
+
+    The classifier (which always minimises the log-loss) has a softmax output
+    for multiclass targets and logistic outputs for binary and multilabel
+    ones; the regressor has an exponential output with the Poisson loss and
+    its ``out_activation`` otherwise.
+    """
+    if estimator.loss == "log_loss":
+        y_type = estimator._label_binarizer.y_type_
+        return "softmax" if y_type == "multiclass" else "logistic"
+    if estimator.loss == "poisson":
+        return "exp"
+    return estimator.out_activation
+
+
+def layer_units(estimator):
+    """Units per layer of a fitted network, input and output included."""
+    coefs = estimator.coefs_
+    return [coefs[0].shape[0], *(coef.shape[1] for coef in coefs)]
+
+
+def layer_activations(estimator):
+    """The activation of every layer of a fitted network, output last.
+
+    Returns
+    -------
+    names : list of str
+        One canonical hidden activation name per hidden layer, then
+        ``out_activation_``.
+    """
+    return [*hidden_activations(estimator), estimator.out_activation_]
+
+
+def build_network(estimator, units, dtype):
+    """The engine network that trains or computes the estimator's model.
+
+    Parameters
+    ----------
+    estimator : NumpyMLPClassifier or NumpyMLPRegressor
+        Gives the activations, dropout, output activation (``out_activation_``,
+        so fitted or being fitted), loss and ``fit_intercept``.
+    units : list of int
+        Units per layer, input and output included.
+    dtype : numpy dtype
+        float32 or float64.
+
+    Returns
+    -------
+    network : sknumpynet._network.MLP
+        With zero weights: initialise them or copy them in.
+    """
+    n_hidden = len(units) - 2
+    return MLP(
+        units,
+        hidden_activations(estimator, n_hidden),
+        estimator.out_activation_,
+        estimator.loss,
+        dtype,
+        fit_intercept=estimator.fit_intercept,
+        dropout=dropout_rates(estimator, n_hidden),
+    )
