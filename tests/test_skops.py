@@ -124,7 +124,7 @@ def test_skops_version_warning(tmp_path, monkeypatch):
     X, y = _classification()
     clf = NumpyMLPClassifier((4,), max_iter=3, random_state=0).fit(X, y)
     with monkeypatch.context() as patch:
-        patch.setattr(sknumpynet, "__version__", "0.0.1")
+        patch.setattr(sknumpynet._version, "__version__", "0.0.1")
         sio.dump(clf, tmp_path / "model.skops")
     with pytest.warns(InconsistentVersionWarning, match="sknumpynet 0.0.1"):
         sio.load(tmp_path / "model.skops", trusted=trusted_types())
