@@ -83,8 +83,9 @@ class TrainingCurveDisplay:
 
         Parameters
         ----------
-        estimator : NumpyMLPClassifier or NumpyMLPRegressor
-            A fitted network.
+        estimator : NumpyMLPClassifier, NumpyMLPRegressor or Pipeline
+            A fitted network, or a fitted pipeline (or other meta-estimator
+            with ``steps``) whose final step is one.
         ax : matplotlib Axes, default=None
             Axes to draw on; a new figure by default.
         name : str, default=None
@@ -96,7 +97,15 @@ class TrainingCurveDisplay:
             The plotted display.
         """
         check_matplotlib_support(f"{cls.__name__}.from_estimator")
+        if hasattr(estimator, "steps"):  # a Pipeline: the network is last
+            estimator = estimator.steps[-1][1]
         check_is_fitted(estimator)
+        if not hasattr(estimator, "loss_curve_"):
+            raise TypeError(
+                f"{cls.__name__} needs a network with a loss curve "
+                "(NumpyMLPClassifier, NumpyMLPRegressor, or a Pipeline ending "
+                f"in one), got {type(estimator).__name__}."
+            )
         history = getattr(estimator, "history_", [])
         loss_curve = [entry["loss"] for entry in history] or list(estimator.loss_curve_)
         validation_loss = [entry.get("val_loss") for entry in history]

@@ -13,6 +13,8 @@ from sklearn.base import (
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
+from ._base import _BaseNumpyMLP, network_output
+
 
 class HiddenLayerFeatures(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, MetaEstimatorMixin, BaseEstimator
@@ -96,6 +98,16 @@ class HiddenLayerFeatures(
         self : object
             The fitted transformer.
         """
+        # Checked before anything is trained: only sknumpynet's networks
+        # expose their hidden layers.
+        if not isinstance(self.estimator, _BaseNumpyMLP):
+            raise TypeError(
+                "HiddenLayerFeatures needs a sknumpynet NumpyMLPClassifier or "
+                "NumpyMLPRegressor as its estimator, got "
+                f"{type(self.estimator).__name__}. (To use a scikit-learn "
+                "MLPClassifier or MLPRegressor, train a sknumpynet network with "
+                "the same parameters instead: they are drop-in replacements.)"
+            )
         if self.prefit:
             check_is_fitted(self.estimator)
             self.estimator_ = self.estimator
@@ -135,7 +147,7 @@ class HiddenLayerFeatures(
             The activation of the layer, in the network's dtype.
         """
         check_is_fitted(self)
-        return self.estimator_._forward(X, n_layers=self._layer_index() + 1)
+        return network_output(self.estimator_, X, n_layers=self._layer_index() + 1)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

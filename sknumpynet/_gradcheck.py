@@ -12,8 +12,9 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import Bunch, check_random_state
 
-from ._estimators import _BaseNumpyMLP
-from ._network import MLP
+from ._base import _BaseNumpyMLP, prepare_training
+from ._model import build_network
+from ._network import layer_views
 
 #: Weights of the five-point central difference, for the steps -2h .. 2h.
 _STENCIL = {2: -1.0, 1: 8.0, -1: -8.0, -2: 1.0}
@@ -21,32 +22,25 @@ _STENCIL = {2: -1.0, 1: 8.0, -1: -8.0, -2: 1.0}
 
 def _float64_network(estimator, network):
     """A float64 copy of ``network``: same layers, activations, loss, weights."""
-    n_hidden = len(network.layer_units) - 2
-    network64 = MLP(
-        network.layer_units,
-        estimator._hidden_activations(n_hidden),
-        estimator.out_activation_,
-        estimator.loss,
-        np.float64,
-        fit_intercept=estimator.fit_intercept,
-        dropout=network.dropout,
-    )
+    network64 = build_network(estimator, network.layer_units, np.float64)
     network64.set_weights(network.coefs, network.intercepts)
     return network64
 
 
 def _parameter_name(network, index):
     """``coefs_[l][i, j]`` or ``intercepts_[l][j]`` for a flat parameter index."""
-    start = 0
-    for layer, coef in enumerate(network.coefs):
-        if index < start + coef.size:
-            i, j = np.unravel_index(index - start, coef.shape)
+    # The flat layout itself tells where each index lands.
+    positions = np.arange(network.params.size)
+    coefs, intercepts = layer_views(positions, network.layer_units)
+    for layer, coef in enumerate(coefs):
+        found = np.argwhere(coef == index)
+        if found.size:
+            i, j = found[0]
             return f"coefs_[{layer}][{i}, {j}]"
-        start += coef.size
-    for layer, intercept in enumerate(network.intercepts):
-        if index < start + intercept.size:
-            return f"intercepts_[{layer}][{index - start}]"
-        start += intercept.size
+    for layer, intercept in enumerate(intercepts):
+        found = np.flatnonzero(intercept == index)
+        if found.size:
+            return f"intercepts_[{layer}][{found[0]}]"
     raise IndexError(index)
 
 
@@ -195,16 +189,12 @@ def check_gradients(
         # and encodes y with the fitted label encoding.
         prepared = copy.deepcopy(estimator)
         prepared.set_params(warm_start=True)
-        prepared._validate_params()
-        network, X, y, sample_weight, _ = prepared._prepare_fit(
-            X, y, sample_weight, incremental=False
-        )
     else:
         prepared = clone(estimator)
-        prepared._validate_params()
-        network, X, y, sample_weight, _ = prepared._prepare_fit(
-            X, y, sample_weight, incremental=False
-        )
+    prepared._validate_params()
+    network, X, y, sample_weight, _ = prepare_training(
+        prepared, X, y, sample_weight, incremental=False
+    )
 
     network = _float64_network(prepared, network)
     X = X.astype(np.float64)

@@ -96,9 +96,7 @@ def hidden_activations(estimator, n_hidden=None):
         Keys of :data:`~sknumpynet._activations.HIDDEN_ACTIVATIONS`, aliases
         resolved.
     """
-    return hidden_activation_names(
-        estimator.activation, _n_hidden(estimator, n_hidden)
-    )
+    return hidden_activation_names(estimator.activation, _n_hidden(estimator, n_hidden))
 
 
 def dropout_rates(estimator, n_hidden=None):

@@ -328,9 +328,7 @@ def make_optimizer(
         "state": state,
     }
     if solver == "sgd":
-        return SGD(
-            n_params, dtype, momentum=momentum, nesterov=nesterov, **schedule
-        )
+        return SGD(n_params, dtype, momentum=momentum, nesterov=nesterov, **schedule)
     return Adam(
         n_params, dtype, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, **schedule
     )

@@ -125,8 +125,8 @@ import sklearn
 from sklearn import config_context
 from sklearn.preprocessing import LabelBinarizer
 
-from . import _version
-from ._version import InconsistentVersionWarning, warn_if_other_version
+from . import _model, _version
+from ._version import warn_if_other_version
 
 FORMAT_NAME = "sknumpynet-model"
 FORMAT_VERSION = 1
@@ -1244,10 +1244,10 @@ def _validate_fitted_state(fail, estimator, state):
         if not _is_int(found) or found != value:
             fail(f"{name} is {found!r}, but the weights say {value}.")
     try:
-        sizes = estimator._hidden_layer_sizes()
+        sizes = _model.hidden_layer_sizes(estimator)
         # Per-layer parameters must fit the network the weights describe.
-        estimator._hidden_activations(len(hidden))
-        estimator._dropout_rates(len(hidden))
+        _model.hidden_activations(estimator, len(hidden))
+        _model.dropout_rates(estimator, len(hidden))
     except ValueError as error:
         fail(f"its parameters do not fit its weights ({error}).")
     if hidden != sizes:
@@ -1267,7 +1267,7 @@ def _validate_fitted_state(fail, estimator, state):
     out_activation = estimator.out_activation_
     if is_classifier:
         _validate_classes(fail, estimator, n_outputs)
-    expected = estimator._output_activation()
+    expected = _model.output_activation(estimator)
     if out_activation != expected:
         fail(
             f"out_activation_ is {out_activation!r}, but this estimator's "

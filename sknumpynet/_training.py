@@ -1,0 +1,478 @@
+"""The training loop: epochs of SGD and Adam, and L-BFGS.
+
+It gets everything as arguments -- the engine network, the prepared data, the
+estimator's parameters, a :class:`Progress` record, and callables for what
+only the estimator knows (scoring a validation set, splitting one off,
+scikit-learn's callbacks) -- and never the estimator itself. It runs the
+epochs, scores the validation set, remembers the best weights, counts
+epochs without improvement, detects divergence and calls the callbacks.
+
+What training learns along the way is kept in :class:`Progress`, whose
+attribute names are the estimator's fitted attributes (``loss_curve_``,
+``n_iter_``, ``_best_params``, ...): the estimator hands its own values in
+and copies the record back after a successful call.
+"""
+
+import time
+import warnings
+
+import numpy as np
+import scipy
+import scipy.optimize
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.optimize import _check_optimize_result
+
+from ._optimizers import make_optimizer
+
+STOCHASTIC_SOLVERS = ("sgd", "adam")
+
+#: A training loss this many times above the lowest one seen (or above 1,
+#: whichever is larger) means the solver has diverged, even while finite.
+DIVERGENCE_FACTOR = 1e8
+
+# SciPy 1.15 deprecated L-BFGS-B's ``iprint``; older versions print with it.
+_SCIPY_HAS_IPRINT = tuple(int(part) for part in scipy.__version__.split(".")[:2]) < (
+    1,
+    15,
+)
+
+#: The fitted attributes that training reads and updates.
+PROGRESS_NAMES = (
+    "n_iter_",
+    "t_",
+    "loss_",
+    "loss_curve_",
+    "history_",
+    "best_loss_",
+    "validation_scores_",
+    "best_validation_score_",
+    "should_stop_",
+    "_no_improvement_count",
+    "_best_params",
+    "_best_loss_seen",
+    "_optimizer_state",
+)
+
+
+class Progress:
+    """What training has learned so far, under the estimator's attribute names.
+
+    Parameters
+    ----------
+    **state
+        Initial values, a subset of :data:`PROGRESS_NAMES`.
+    """
+
+    def __init__(self, **state):
+        unknown = set(state) - set(PROGRESS_NAMES)
+        if unknown:
+            raise TypeError(f"Not training progress: {sorted(unknown)}.")
+        vars(self).update(state)
+
+    @classmethod
+    def fresh(cls, solver, early_stopping):
+        """The record of a first fit, before any epoch."""
+        state = {
+            "n_iter_": 0,
+            "t_": 0,
+            "loss_curve_": [],
+            "history_": [],
+            "_optimizer_state": None,
+            "_best_loss_seen": np.inf,
+        }
+        if solver in STOCHASTIC_SOLVERS:
+            state["_no_improvement_count"] = 0
+            if early_stopping:
+                state.update(
+                    validation_scores_=[],
+                    best_validation_score_=-np.inf,
+                    best_loss_=None,
+                )
+            else:
+                state.update(
+                    best_loss_=np.inf,
+                    validation_scores_=None,
+                    best_validation_score_=None,
+                )
+        return cls(**state)
+
+
+class Validation:
+    """A validation set: inputs, encoded targets, their labels, weights."""
+
+    def __init__(self, X, y, labels, sample_weight):
+        self.X, self.y, self.labels, self.sample_weight = X, y, labels, sample_weight
+
+
+class _StopTraining(Exception):
+    """Raised from L-BFGS's callback when a callback asks training to stop."""
+
+
+def divergence_message(params, loss=None, epoch=None, best_loss=None):
+    """Why training stopped as diverged, and what to change.
+
+    Parameters
+    ----------
+    params : namespace
+        The estimator's parameters (``solver``, ``learning_rate_init``).
+    loss, epoch : float and int, default=None
+        The training loss that gave divergence away, and its epoch.
+    best_loss : float, default=None
+        The lowest training loss before it, when the loss was finite but had
+        grown :data:`DIVERGENCE_FACTOR`-fold: that rule, not non-finite
+        weights, is then named as the cause.
+    """
+    if loss is not None and np.isfinite(loss) and best_loss is not None:
+        cause = (
+            f"The training loss grew to {loss} at epoch {epoch}, more than "
+            f"{DIVERGENCE_FACTOR:g} times the lowest loss so far "
+            f"({best_loss}, or 1 if that is smaller)"
+        )
+    else:
+        where = (
+            "" if loss is None else f" (the training loss was {loss} at epoch {epoch})"
+        )
+        cause = f"Solver produced non-finite parameter weights{where}"
+    hint = (
+        f"; or learning_rate_init={params.learning_rate_init} is too large for "
+        "this data: try a smaller one"
+        if params.solver in STOCHASTIC_SOLVERS
+        else ""
+    )
+    return (
+        f"{cause}: training diverged. The input data may contain large values "
+        "and need to be preprocessed, for instance with StandardScaler"
+        + hint
+        + ". The estimator keeps the state it had before this call."
+    )
+
+
+# ---------------------------------------------------------------------------
+# Stochastic solvers
+# ---------------------------------------------------------------------------
+
+
+def _batch_size(params, n_samples):
+    if params.batch_size == "auto":
+        return min(200, n_samples)
+    if params.batch_size > n_samples:
+        warnings.warn(
+            "Got `batch_size` less than 1 or larger than "
+            "sample size. It is going to be clipped"
+        )
+    return int(np.clip(params.batch_size, 1, n_samples))
+
+
+def fit_stochastic(
+    network,
+    X,
+    y,
+    sample_weight,
+    *,
+    params,
+    progress,
+    incremental,
+    random_state,
+    validation,
+    split_validation,
+    evaluate,
+    callbacks,
+):
+    """Train with SGD or Adam: epochs of mini-batches until a stopping rule.
+
+    Parameters
+    ----------
+    network : sknumpynet._network.MLP
+        The network, holding the weights to start from; trained in place.
+    X, y, sample_weight : arrays
+        The prepared training data (``y`` the 2-D encoded targets).
+    params : namespace
+        The estimator's parameters.
+    progress : Progress
+        Updated in place.
+    incremental : bool
+        ``partial_fit``: one epoch, optimizer resumed from ``progress``.
+    random_state : numpy.random.RandomState
+        Draws the validation split, the shuffles and the dropout seed.
+    validation : Validation or None
+        The user's validation set.
+    split_validation : callable
+        ``(X, y, sample_weight, random_state) -> (train_rows, Validation)``,
+        the early-stopping split.
+    evaluate : callable
+        ``(network, validation) -> (loss, score)``.
+    callbacks : object
+        scikit-learn's callbacks: ``begin_epoch()``, ``end_epoch() -> stop``.
+    """
+    state = progress._optimizer_state if incremental else None
+    optimizer = make_optimizer(
+        params.solver,
+        network.params.size,
+        network.dtype,
+        learning_rate_init=params.learning_rate_init,
+        lr_schedule=params.learning_rate,
+        momentum=params.momentum,
+        nesterov=params.nesterovs_momentum,
+        power_t=params.power_t,
+        beta_1=params.beta_1,
+        beta_2=params.beta_2,
+        epsilon=params.epsilon,
+        state=state,
+    )
+    early_stopping = params.early_stopping
+    if early_stopping and incremental and validation is None:
+        raise ValueError(
+            "partial_fit does not support early_stopping=True without a "
+            "validation set: pass X_val and y_val to partial_fit to stop "
+            "on their score, or set early_stopping=False."
+        )
+    train_rows = None
+    if early_stopping and validation is None:
+        train_rows, validation = split_validation(X, y, sample_weight, random_state)
+    n_samples = X.shape[0] if train_rows is None else train_rows.shape[0]
+    if validation is not None and progress.validation_scores_ is None:
+        # A validation set given to a fit without early stopping is scored
+        # too, and its best epoch remembered.
+        progress.validation_scores_ = []
+        progress.best_validation_score_ = -np.inf
+    batch_size = _batch_size(params, n_samples)
+
+    # The order of the rows: shuffled in place every epoch, which draws the
+    # same permutations as scikit-learn's ``shuffle(sample_idx)``.
+    if params.shuffle:
+        rows = np.arange(n_samples) if train_rows is None else train_rows.copy()
+    else:
+        rows = train_rows
+    # Dropout masks come from a generator of their own, seeded from
+    # random_state only when dropout is used (the draws above stay those of
+    # scikit-learn).
+    dropout_rng = (
+        np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+        if any(network.dropout)
+        else None
+    )
+
+    try:
+        progress.n_iter_ = 0
+        if incremental:
+            progress.should_stop_ = False
+        for _ in range(params.max_iter):
+            epoch_start = time.perf_counter()
+            learning_rate = optimizer.base_learning_rate
+            if params.shuffle:
+                random_state.shuffle(rows)
+            callbacks.begin_epoch()
+            # Overflow is detected below, from the loss, and explained.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                loss = network.train_epoch(
+                    X,
+                    y,
+                    sample_weight,
+                    optimizer,
+                    batch_size,
+                    params.alpha,
+                    rows,
+                    dropout_rng=dropout_rng,
+                    max_grad_norm=params.max_grad_norm,
+                )
+            _check_divergence(params, progress, loss)
+            progress.n_iter_ += 1
+            progress.loss_ = loss
+            progress.t_ += n_samples
+            progress.loss_curve_.append(loss)
+            if params.verbose:
+                print("Iteration %d, loss = %.8f" % (progress.n_iter_, loss))
+
+            record = _track_progress(params, progress, network, validation, evaluate)
+            optimizer.iteration_ends(progress.t_)
+            _record_epoch(
+                progress, loss, record, learning_rate, time.perf_counter() - epoch_start
+            )
+            stop_requested = callbacks.end_epoch()
+
+            if progress._no_improvement_count > params.n_iter_no_change:
+                if optimizer.trigger_stopping(_stall_message(params), params.verbose):
+                    if incremental:
+                        # Streaming: the caller decides; tell it to stop.
+                        progress.should_stop_ = True
+                    break
+                progress._no_improvement_count = 0
+
+            if incremental or stop_requested:
+                break
+
+            if progress.n_iter_ == params.max_iter:
+                warnings.warn(
+                    "Stochastic Optimizer: Maximum iterations (%d) "
+                    "reached and the optimization hasn't converged yet."
+                    % params.max_iter,
+                    ConvergenceWarning,
+                )
+    except KeyboardInterrupt:
+        warnings.warn("Training interrupted by user.")
+
+    if early_stopping and (not incremental or progress.should_stop_):
+        network.params[...] = progress._best_params
+    progress._optimizer_state = optimizer.get_state()
+
+
+def _check_divergence(params, progress, loss):
+    """Raise when an epoch's loss is non-finite, or finite but 1e8 times the
+    best loss yet: healthy training never climbs that far."""
+    epoch = len(progress.loss_curve_) + 1
+    if not np.isfinite(loss):
+        raise ValueError(divergence_message(params, loss, epoch))
+    if loss > DIVERGENCE_FACTOR * max(progress._best_loss_seen, 1.0):
+        raise ValueError(
+            divergence_message(params, loss, epoch, progress._best_loss_seen)
+        )
+
+
+def _stall_message(params):
+    watched = "Validation score" if params.early_stopping else "Training loss"
+    return "%s did not improve more than tol=%f for %d consecutive epochs." % (
+        watched,
+        params.tol,
+        params.n_iter_no_change,
+    )
+
+
+def _track_progress(params, progress, network, validation, evaluate):
+    """Score the epoch, remember the best weights, count stalled epochs.
+
+    Stopping follows scikit-learn: the validation score with early stopping,
+    the training loss otherwise. Returns (validation loss, score) or (None,
+    None).
+    """
+    best_score_before = progress.best_validation_score_
+    val_loss, score = remember_best(params, progress, network, validation, evaluate)
+    last_loss = progress.loss_curve_[-1]
+    if params.early_stopping:
+        # Compared with the best score before this epoch, as in scikit-learn
+        # (a NaN score counts as no stall, as there).
+        stalled = score < best_score_before + params.tol
+    else:
+        stalled = last_loss > progress.best_loss_ - params.tol
+        if last_loss < progress.best_loss_:
+            progress.best_loss_ = last_loss
+    progress._no_improvement_count = (
+        progress._no_improvement_count + 1 if stalled else 0
+    )
+    return val_loss, score
+
+
+def remember_best(params, progress, network, validation, evaluate):
+    """Score the weights just reached and keep them if they are the best.
+
+    The best weights are those of the best validation score when there is a
+    validation set, else of the lowest training loss (the last entry of
+    ``loss_curve_``). Returns (validation loss, score) or (None, None).
+    """
+    last_loss = progress.loss_curve_[-1]
+    val_loss = score = None
+    if validation is not None:
+        val_loss, score = evaluate(network, validation)
+        progress.validation_scores_.append(score)
+        if params.verbose:
+            print("Validation score: %f" % score)
+        if score > progress.best_validation_score_:
+            progress.best_validation_score_ = score
+            progress._best_params = network.params.copy()
+    elif last_loss < progress._best_loss_seen:
+        progress._best_params = network.params.copy()
+    progress._best_loss_seen = min(progress._best_loss_seen, last_loss)
+    return val_loss, score
+
+
+def _record_epoch(progress, loss, record, learning_rate, seconds):
+    """Append one epoch (or L-BFGS iteration) to ``history_``."""
+    val_loss, val_score = record
+    entry = {"epoch": len(progress.history_) + 1, "loss": float(loss)}
+    if val_loss is not None:
+        entry["val_loss"] = val_loss
+        entry["val_score"] = val_score
+    entry["learning_rate"] = learning_rate
+    entry["time"] = seconds
+    progress.history_.append(entry)
+
+
+# ---------------------------------------------------------------------------
+# L-BFGS
+# ---------------------------------------------------------------------------
+
+
+def fit_lbfgs(
+    network, X, y, sample_weight, *, params, progress, validation, evaluate, callbacks
+):
+    """Full-batch training with SciPy's L-BFGS-B on the flat parameters.
+
+    The arguments are those of :func:`fit_stochastic`.
+    """
+    last = {}  # the last evaluated point and its loss as reported
+
+    def loss_and_gradient(flat_params):
+        network.params[...] = flat_params
+        loss = network.loss_and_gradient(X, y, sample_weight, params.alpha)
+        last["x"] = np.array(flat_params, dtype=np.float64)
+        last["reported_loss"] = network.reported_loss
+        return loss, network.grad.astype(np.float64)
+
+    accepted = {"x": network.params.astype(np.float64), "n_iter": 0}
+    clock = {"start": time.perf_counter()}
+    if validation is not None and getattr(progress, "validation_scores_", None) is None:
+        progress.validation_scores_ = []
+        progress.best_validation_score_ = -np.inf
+    callbacks.begin_epoch()
+
+    def on_iteration(flat_params):
+        # L-BFGS-B calls back with the point its line search accepted, which
+        # is the one it evaluated last.
+        accepted["x"] = np.array(flat_params, dtype=np.float64)
+        accepted["n_iter"] += 1
+        network.params[...] = flat_params
+        loss = last["reported_loss"]
+        progress.loss_curve_.append(loss)
+        if params.verbose:
+            print("Iteration %d, loss = %.8f" % (accepted["n_iter"], loss))
+        record = remember_best(params, progress, network, validation, evaluate)
+        now = time.perf_counter()
+        _record_epoch(progress, loss, record, None, now - clock["start"])
+        clock["start"] = now
+        if callbacks.end_epoch():
+            raise _StopTraining
+        callbacks.begin_epoch()
+
+    def reported_loss_at(flat_params):
+        if not np.array_equal(last.get("x"), flat_params):
+            loss_and_gradient(flat_params)
+        return last["reported_loss"]
+
+    options = {"maxfun": params.max_fun, "maxiter": params.max_iter, "gtol": params.tol}
+    if _SCIPY_HAS_IPRINT:
+        options["iprint"] = 1 if params.verbose else -1
+    try:
+        # Overflow shows up as a non-finite loss, checked below.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = scipy.optimize.minimize(
+                loss_and_gradient,
+                accepted["x"],
+                method="L-BFGS-B",
+                jac=True,
+                options=options,
+                callback=on_iteration,
+            )
+    except (KeyboardInterrupt, _StopTraining) as stop:
+        if isinstance(stop, KeyboardInterrupt):
+            warnings.warn("Training interrupted by user.")
+        progress.n_iter_ = accepted["n_iter"]
+        final_params = accepted["x"]
+    else:
+        progress.n_iter_ = _check_optimize_result("lbfgs", result, params.max_iter)
+        final_params = result.x
+    callbacks.close_epoch()
+    # The loss as scikit-learn reports it (output-averaged squared error).
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        progress.loss_ = reported_loss_at(final_params)
+    network.params[...] = final_params
+    if not np.isfinite(progress.loss_):
+        raise ValueError(divergence_message(params))
