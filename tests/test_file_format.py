@@ -12,9 +12,13 @@ rearranged in the writer and the loader:
   same ``.npy`` members. The versions of sknumpynet, scikit-learn and NumPy
   that the writer records (and that the checksum covers) are set to the
   golden file's for that save, so what is compared is the format, not the
-  versions installed.
+  versions installed;
+* the checksum is computed as :mod:`sknumpynet._codec` documents it, so a
+  file edited and signed again by that recipe is checked by its content
+  alone: the loader refuses what is inconsistent in it.
 """
 
+import hashlib
 import io
 import json
 import math
@@ -31,6 +35,7 @@ from numpy.testing import assert_array_equal
 import sknumpynet
 from sknumpynet import (
     InconsistentVersionWarning,
+    ModelFileError,
     NumpyMLPClassifier,
     NumpyMLPRegressor,
     load,
@@ -106,3 +111,80 @@ def test_save_writes_the_golden_file_again(name, tmp_path, monkeypatch):
     for member, data in members.items():
         assert data == golden_members[member], f"member {member} differs"
     assert again == golden  # and the ZIP framing around the members
+
+
+def _framed(data):
+    return len(data).to_bytes(8, "little") + data
+
+
+def _documented_checksum(content, members):
+    """The SHA-256 of a file, by the recipe of sknumpynet._codec's docstring."""
+    canonical = json.dumps(
+        content, sort_keys=True, separators=(",", ":"), ensure_ascii=True
+    ).encode("ascii")
+    digest = hashlib.sha256(b"sknumpynet-model\n" + _framed(canonical))
+    for name in sorted(name for name in members if name.endswith(".npy")):
+        digest.update(_framed(name.encode("ascii")) + _framed(members[name]))
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_checksum_is_the_documented_one(name):
+    members = _members(GOLDEN[name].read_bytes())
+    header = json.loads(members["sknumpynet.json"])
+    assert set(header) == {"format", "format_version", "sha256", "content"}
+    assert (header["format"], header["format_version"]) == ("sknumpynet-model", 1)
+    assert header["sha256"] == _documented_checksum(header["content"], members)
+
+
+def _signed_again(path, edit, tmp_path):
+    """A copy of a model file with its content edited and its checksum redone."""
+    members = _members(Path(path).read_bytes())
+    header = json.loads(members["sknumpynet.json"])
+    edit(header["content"])
+    header["sha256"] = _documented_checksum(header["content"], members)
+    members["sknumpynet.json"] = json.dumps(header, indent=1, sort_keys=True).encode()
+    copy = tmp_path / "edited.npz"
+    with zipfile.ZipFile(copy, "w") as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+    return copy
+
+
+def _set_solver(solver):
+    def edit(content):
+        content["state"]["_optimizer_state"]["items"]["solver"] = solver
+
+    return edit
+
+
+def _add_state(name, value):
+    def edit(content):
+        content["state"][name] = value
+
+    return edit
+
+
+def test_a_file_signed_again_unchanged_loads(tmp_path):
+    path = _signed_again(GOLDEN["regressor"], lambda content: None, tmp_path)
+    X = np.zeros((1, 2))
+    assert_array_equal(load(path).predict(X), _load_golden("regressor").predict(X))
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (_set_solver("rmsprop"), "unknown solver 'rmsprop'"),
+        (_set_solver("adam"), "adam optimizer state lacks"),
+        # The callbacks' bookkeeping is no fitted state: never in a file.
+        (_add_state("_skl_callbacks", []), "'_skl_callbacks', which is no fitted"),
+        (_add_state("bad-name_", 1), "'bad-name_', which is no fitted"),
+    ],
+    ids=["unknown-solver", "other-solver", "callbacks", "not-an-identifier"],
+)
+def test_loader_refuses_inconsistent_content(edit, match, tmp_path):
+    path = _signed_again(GOLDEN["classifier"], edit, tmp_path)
+    with pytest.raises(ModelFileError, match=match):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InconsistentVersionWarning)
+            load(path)
