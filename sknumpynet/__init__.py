@@ -5,12 +5,13 @@ backpropagation, sigmoid by default -- and wrapped as drop-in supersets of
 scikit-learn's ``MLPClassifier`` and ``MLPRegressor``.
 """
 
+from ._codec import ModelFileError
 from ._display import TrainingCurveDisplay
 from ._estimators import NumpyMLPClassifier, NumpyMLPRegressor
 from ._features import HiddenLayerFeatures
 from ._gradcheck import check_gradients
 from ._onnx import register_onnx_converters
-from ._persistence import ModelFileError, load, save, trusted_types
+from ._persistence import load, save, trusted_types
 from ._version import InconsistentVersionWarning, __version__
 
 __all__ = [

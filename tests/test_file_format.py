@@ -1,0 +1,190 @@
+"""The file format of :func:`sknumpynet.save` stays what it is: golden files.
+
+``tests/data`` holds two model files written by sknumpynet 0.1.0 (commit
+539c939) and the predictions the saved models made, made by
+``tests/data/make_golden_models.py`` (which says how and why). Whatever is
+rearranged in the writer and the loader:
+
+* the files still load, into the estimators that were saved, which predict
+  the same to the last bit (on the same NumPy arithmetic as the writer's);
+* saving a loaded file writes it again byte for byte: the same ZIP framing
+  (member order, fixed timestamps, permissions), the same JSON text and the
+  same ``.npy`` members. The versions of sknumpynet, scikit-learn and NumPy
+  that the writer records (and that the checksum covers) are set to the
+  golden file's for that save, so what is compared is the format, not the
+  versions installed;
+* the checksum is computed as :mod:`sknumpynet._codec` documents it, so a
+  file edited and signed again by that recipe is checked by its content
+  alone: the loader refuses what is inconsistent in it.
+"""
+
+import hashlib
+import io
+import json
+import math
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+from numpy.testing import assert_array_equal
+
+import sknumpynet
+from sknumpynet import (
+    InconsistentVersionWarning,
+    ModelFileError,
+    NumpyMLPClassifier,
+    NumpyMLPRegressor,
+    load,
+    save,
+)
+
+DATA = Path(__file__).resolve().parent / "data"
+GOLDEN = {
+    "classifier": DATA / "golden_sgd_classifier.npz",
+    "regressor": DATA / "golden_adam_regressor.npz",
+}
+
+
+@pytest.fixture(scope="module")
+def expected():
+    with np.load(DATA / "golden_predictions.npz") as predictions:
+        return dict(predictions)
+
+
+def _load_golden(name):
+    with warnings.catch_warnings():
+        # Once sknumpynet is past 0.1.0, loading warns that the file is older.
+        warnings.simplefilter("ignore", InconsistentVersionWarning)
+        return load(GOLDEN[name])
+
+
+def test_golden_classifier_loads_and_predicts_as_saved(expected):
+    clf = _load_golden("classifier")
+    assert type(clf) is NumpyMLPClassifier
+    assert_array_equal(clf.classes_, ["cat", "dog", "emu"], strict=True)
+    assert list(clf.feature_names_in_) == list(expected["classifier_columns"])
+    assert isinstance(clf.random_state, np.random.RandomState)
+    assert clf._optimizer_state["solver"] == "sgd"
+    X = pd.DataFrame(
+        expected["X_classifier"], columns=list(expected["classifier_columns"])
+    )
+    assert_array_equal(clf.predict_proba(X), expected["proba_classifier"], strict=True)
+    assert_array_equal(clf.predict(X), expected["predict_classifier"], strict=True)
+
+
+def test_golden_regressor_loads_and_predicts_as_saved(expected):
+    reg = _load_golden("regressor")
+    assert type(reg) is NumpyMLPRegressor
+    assert reg.activation == ["tanh", "relu"] and reg.dropout == [0.1, 0.0]
+    assert type(reg.alpha) is np.float64 and reg.n_iter_no_change == math.inf
+    assert reg._optimizer_state["solver"] == "adam" and reg.n_outputs_ == 2
+    X = expected["X_regressor"]
+    assert_array_equal(reg.predict(X), expected["predict_regressor"], strict=True)
+
+
+def _members(data):
+    """{member name: bytes} of a model file, in archive order."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_save_writes_the_golden_file_again(name, tmp_path, monkeypatch):
+    golden = GOLDEN[name].read_bytes()
+    estimator = _load_golden(name)
+    content = json.loads(_members(golden)["sknumpynet.json"])["content"]
+    with monkeypatch.context() as patch:
+        patch.setattr(sknumpynet._version, "__version__", content["sknumpynet_version"])
+        patch.setattr(sklearn, "__version__", content["sklearn_version"])
+        patch.setattr(np, "__version__", content["numpy_version"])
+        again = Path(save(estimator, tmp_path / "again.npz")).read_bytes()
+    golden_members, members = _members(golden), _members(again)
+    assert list(members) == list(golden_members)
+    # The JSON first, as text, for a readable difference.
+    assert members.pop("sknumpynet.json").decode() == (
+        golden_members.pop("sknumpynet.json").decode()
+    )
+    for member, data in members.items():
+        assert data == golden_members[member], f"member {member} differs"
+    assert again == golden  # and the ZIP framing around the members
+
+
+def _framed(data):
+    return len(data).to_bytes(8, "little") + data
+
+
+def _documented_checksum(content, members):
+    """The SHA-256 of a file, by the recipe of sknumpynet._codec's docstring."""
+    canonical = json.dumps(
+        content, sort_keys=True, separators=(",", ":"), ensure_ascii=True
+    ).encode("ascii")
+    digest = hashlib.sha256(b"sknumpynet-model\n" + _framed(canonical))
+    for name in sorted(name for name in members if name.endswith(".npy")):
+        digest.update(_framed(name.encode("ascii")) + _framed(members[name]))
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_checksum_is_the_documented_one(name):
+    members = _members(GOLDEN[name].read_bytes())
+    header = json.loads(members["sknumpynet.json"])
+    assert set(header) == {"format", "format_version", "sha256", "content"}
+    assert (header["format"], header["format_version"]) == ("sknumpynet-model", 1)
+    assert header["sha256"] == _documented_checksum(header["content"], members)
+
+
+def _signed_again(path, edit, tmp_path):
+    """A copy of a model file with its content edited and its checksum redone."""
+    members = _members(Path(path).read_bytes())
+    header = json.loads(members["sknumpynet.json"])
+    edit(header["content"])
+    header["sha256"] = _documented_checksum(header["content"], members)
+    members["sknumpynet.json"] = json.dumps(header, indent=1, sort_keys=True).encode()
+    copy = tmp_path / "edited.npz"
+    with zipfile.ZipFile(copy, "w") as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+    return copy
+
+
+def _set_solver(solver):
+    def edit(content):
+        content["state"]["_optimizer_state"]["items"]["solver"] = solver
+
+    return edit
+
+
+def _add_state(name, value):
+    def edit(content):
+        content["state"][name] = value
+
+    return edit
+
+
+def test_a_file_signed_again_unchanged_loads(tmp_path):
+    path = _signed_again(GOLDEN["regressor"], lambda content: None, tmp_path)
+    X = np.zeros((1, 2))
+    assert_array_equal(load(path).predict(X), _load_golden("regressor").predict(X))
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (_set_solver("rmsprop"), "unknown solver 'rmsprop'"),
+        (_set_solver("adam"), "adam optimizer state lacks"),
+        # The callbacks' bookkeeping is no fitted state: never in a file.
+        (_add_state("_skl_callbacks", []), "'_skl_callbacks', which is no fitted"),
+        (_add_state("bad-name_", 1), "'bad-name_', which is no fitted"),
+    ],
+    ids=["unknown-solver", "other-solver", "callbacks", "not-an-identifier"],
+)
+def test_loader_refuses_inconsistent_content(edit, match, tmp_path):
+    path = _signed_again(GOLDEN["classifier"], edit, tmp_path)
+    with pytest.raises(ModelFileError, match=match):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InconsistentVersionWarning)
+            load(path)
