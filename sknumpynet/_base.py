@@ -28,6 +28,7 @@ from sklearn.utils.validation import (
 
 from ._activations import CANONICAL_NAMES, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
+from ._docs import PREDICT_DOC, with_doc
 from ._export import _SklearnExportMixin
 from ._model import (
     build_network,
@@ -306,7 +307,7 @@ class _BaseNumpyMLP(
     # Fitting
     # -----------------------------------------------------------------------
 
-    def _fit(self, X, y, sample_weight=None, incremental=False, **fit_params):
+    def _fit(self, X, y, sample_weight, incremental, *validation, **fit_params):
         """Fit, keeping the previous fitted state if anything goes wrong."""
         # A fit never writes into the arrays it finds (the engine copies the
         # weights into a buffer of its own), so keeping references is enough;
@@ -316,7 +317,9 @@ class _BaseNumpyMLP(
             for name, value in fitted_state(self).items()
         }
         try:
-            return self._fit_unguarded(X, y, sample_weight, incremental, **fit_params)
+            return self._fit_unguarded(
+                X, y, sample_weight, incremental, *validation, **fit_params
+            )
         except BaseException:
             # Nothing already trained is lost: a failed call (bad input,
             # divergence) leaves the estimator as it found it.
@@ -563,15 +566,19 @@ default=None
         self : object
             The fitted estimator.
         """
-        return self._fit(
-            X,
-            y,
-            sample_weight=sample_weight,
-            incremental=False,
-            X_val=X_val,
-            y_val=y_val,
-            sample_weight_val=sample_weight_val,
+        return self._fit(X, y, sample_weight, False, X_val, y_val, sample_weight_val)
+
+    @with_doc(
+        PREDICT_DOC.format(
+            summary="Predict the class or the target values of each sample.",
+            returns="y : ndarray of shape (n_samples,) or (n_samples, n_outputs)\n"
+            "            The predicted classes (an indicator matrix for "
+            "multilabel targets) or values.",
         )
+    )
+    def predict(self, X):
+        check_is_fitted(self)
+        return self._decode(network_output(self, X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -21,6 +21,14 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseNumpyMLP, network_output, validate_X
+from ._docs import (
+    ATTRIBUTES_DOC,
+    CLASSES_DOC,
+    PARAMETERS_DOC,
+    PARTIAL_FIT_DOC,
+    PREDICT_DOC,
+    with_doc,
+)
 
 
 def _check_label_types(y):
@@ -33,191 +41,6 @@ def _check_label_types(y):
                 f"types {sorted(kinds)}. Use labels of a single type, for "
                 "instance y.astype(str)."
             )
-
-
-_PARAMETERS_DOC = """
-    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
-        The ith element is the number of units in the ith hidden layer.
-
-    activation : str or list of str, default='logistic'
-        Activation of the hidden layers, or one per hidden layer (a list as
-        long as ``hidden_layer_sizes``; not in scikit-learn). 'logistic'
-        (alias 'sigmoid', the seed article's name) is :math:`1 / (1 +
-        e^{-z})`, computed without overflow for any input; 'tanh' is
-        :math:`\\tanh z`; 'relu' is :math:`\\max(0, z)`; 'identity' is
-        :math:`z`; and, not in scikit-learn, 'leaky_relu' is :math:`\\max(z,
-        0.01 z)`, 'elu' is :math:`z` for :math:`z > 0` and :math:`e^z - 1`
-        otherwise, 'softplus' is :math:`\\log(1 + e^z)`. The default differs
-        from scikit-learn's ('relu'): it is the seed network's sigmoid.
-
-    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
-        The solver: SciPy's L-BFGS-B quasi-Newton method, stochastic gradient
-        descent, or Adam.
-
-    alpha : float, default=0.0001
-        Strength of the L2 penalty, divided by the (weighted) sample count of
-        each batch when added to the loss.
-
-    batch_size : int or 'auto', default='auto'
-        Size of minibatches for the stochastic solvers, ``min(200,
-        n_samples)`` when 'auto'. Not used by 'lbfgs'.
-
-    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        Step-size schedule of 'sgd' and, unlike scikit-learn, of 'adam' too:
-        constant; ``learning_rate_init / (t + 1) ** power_t`` with ``t`` the
-        samples seen; or divided by 5 each time ``n_iter_no_change`` epochs
-        fail to improve by ``tol`` (instead of stopping).
-
-    learning_rate_init : float, default=0.001
-        Initial step size of 'sgd' and 'adam'.
-
-    power_t : float, default=0.5
-        Exponent of the 'invscaling' schedule.
-
-    max_iter : int, default=200
-        Maximum number of epochs (stochastic solvers) or iterations (lbfgs).
-
-    shuffle : bool, default=True
-        Whether to shuffle the samples at each epoch (stochastic solvers).
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weight initialisation, the early-stopping split and the
-        shuffling. The draws are made in the same order as in scikit-learn's
-        MLP, so an integer seed gives the same network as there.
-
-    tol : float, default=1e-4
-        Training stops when the loss (or validation score) fails to improve
-        by ``tol`` for ``n_iter_no_change`` consecutive epochs; for 'lbfgs'
-        it is the gradient tolerance.
-
-    verbose : bool, default=False
-        Whether to print progress messages to stdout.
-
-    warm_start : bool, default=False
-        Reuse the previous solution as initialization of the next ``fit``.
-
-    momentum : float, default=0.9
-        Momentum of 'sgd', in [0, 1].
-
-    nesterovs_momentum : bool, default=True
-        Whether 'sgd' uses Nesterov's momentum.
-
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data and stop when
-        its score fails to improve by ``tol`` for ``n_iter_no_change``
-        epochs; the best weights are restored. Stochastic solvers only.
-
-    validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping.
-
-    beta_1 : float, default=0.9
-        Decay rate of Adam's first-moment estimate, in [0, 1).
-
-    beta_2 : float, default=0.999
-        Decay rate of Adam's second-moment estimate, in [0, 1).
-
-    epsilon : float, default=1e-8
-        Adam's numerical-stability constant.
-
-    n_iter_no_change : int, default=10
-        Number of epochs without ``tol`` improvement before stopping.
-
-    max_fun : int, default=15000
-        Maximum number of loss evaluations of 'lbfgs'.
-
-    fit_intercept : bool, default=True
-        Whether the layers have intercepts (biases). False gives the seed
-        article's network, whose biases stay at zero. Not in scikit-learn.
-
-    weight_init : {'glorot', 'uniform', 'he'}, default='glorot'
-        Initial weights: 'glorot' is scikit-learn's scheme (uniform on
-        :math:`\\pm\\sqrt{c / (\\text{fan\\_in} + \\text{fan\\_out})}`, c = 2
-        for logistic units and 6 otherwise); 'uniform' draws weights and
-        intercepts from :math:`[0, 1)`, as the seed article's
-        ``np.random.rand``; 'he' draws weights from
-        :math:`\\mathcal{N}(0, 2 / \\text{fan\\_in})` and zero intercepts.
-        Not in scikit-learn.
-
-    dropout : float or list of float, default=0.0
-        Probability of dropping each hidden unit during training (inverted
-        dropout: kept units are scaled by ``1 / (1 - dropout)``, so prediction
-        uses the whole network unchanged), one value or one per hidden layer.
-        The masks are drawn from a generator seeded by ``random_state``.
-        Stochastic solvers only. Not in scikit-learn.
-
-    max_grad_norm : float or None, default=None
-        Clip each mini-batch gradient to this Euclidean norm (over all
-        weights and intercepts). Stochastic solvers only. Not in scikit-learn.
-
-    scoring : None, 'loss', str or callable, default=None
-        What the validation set is judged by (early stopping, best weights):
-        None is scikit-learn's choice (accuracy for the classifier, R^2 for
-        the regressor); 'loss' is the validation loss (``validation_scores_``
-        then holds its negative, higher being better); any other string or
-        callable is a scikit-learn scorer. Not in scikit-learn.
-"""
-
-_ATTRIBUTES_DOC = """
-    loss_ : float
-        The loss at the end of fitting (data term plus L2 penalty).
-
-    best_loss_ : float or None
-        The smallest training loss reached; None with early stopping.
-        Stochastic solvers only.
-
-    loss_curve_ : list of float
-        The loss at each epoch (stochastic solvers) or L-BFGS iteration.
-
-    validation_scores_ : list of float or None
-        The validation score at each epoch when ``early_stopping=True``,
-        else None. Stochastic solvers only.
-
-    best_validation_score_ : float or None
-        The best validation score with early stopping, else None.
-        Stochastic solvers only.
-
-    t_ : int
-        Number of training samples seen by the stochastic solver.
-
-    coefs_ : list of ndarray
-        ``coefs_[i]`` is the weight matrix from layer i to layer i + 1, of
-        shape ``(n_units_i, n_units_i+1)``, in the dtype of the training data.
-
-    intercepts_ : list of ndarray
-        ``intercepts_[i]`` is the bias vector of layer i + 1.
-
-    n_features_in_ : int
-        Number of features seen during fit.
-
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when they are all strings.
-
-    n_iter_ : int
-        Number of epochs (iterations) run by the last call to fit.
-
-    n_layers_ : int
-        Number of layers, input and output included.
-
-    n_outputs_ : int
-        Number of outputs.
-
-    out_activation_ : str
-        Name of the output activation.
-
-    history_ : list of dict
-        One entry per epoch (or L-BFGS iteration), across warm starts and
-        ``partial_fit`` calls: ``epoch``, ``loss`` (training), ``val_loss``
-        and ``val_score`` when there is a validation set, ``learning_rate``
-        (the scheduled step size; None for L-BFGS) and ``time`` (seconds).
-        Not in scikit-learn.
-
-    should_stop_ : bool
-        After ``partial_fit``: True once ``n_iter_no_change`` calls in a row
-        brought no improvement (of the validation score with
-        ``early_stopping=True`` and ``X_val``/``y_val``, which also restores
-        the best weights; of the training loss otherwise). Not in
-        scikit-learn, whose ``partial_fit`` refuses early stopping.
-"""
 
 
 class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
@@ -235,7 +58,7 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
 
     Parameters
     ----------"""
-        + _PARAMETERS_DOC
+        + PARAMETERS_DOC
         + """
     class_weight : dict, 'balanced' or None, default=None
         Weight of each class, multiplied into ``sample_weight`` as
@@ -249,7 +72,7 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
     classes_ : ndarray of shape (n_classes,)
         Class labels.
 """
-        + _ATTRIBUTES_DOC
+        + ATTRIBUTES_DOC
         + """
     See Also
     --------
@@ -415,24 +238,11 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
     def _score_predictions(self, y, y_pred, sample_weight):
         return accuracy_score(y, y_pred, sample_weight=sample_weight)
 
-    def predict(self, X):
-        """Predict the class of each sample.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            The predicted classes (an indicator matrix for multilabel targets).
-        """
-        check_is_fitted(self)
-        return self._decode(network_output(self, X))
-
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
+    @with_doc(
+        PARTIAL_FIT_DOC.format(outputs="n_classes", classes=CLASSES_DOC, y_val="Labels")
+    )
     def partial_fit(
         self,
         X,
@@ -443,49 +253,12 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
         y_val=None,
         sample_weight_val=None,
     ):
-        """Update the model with one epoch over the given data.
+        validation = (X_val, y_val, sample_weight_val)
+        return self._fit(X, y, sample_weight, True, *validation, classes=classes)
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
-        y : array-like of shape (n_samples,) or (n_samples, n_classes)
-            The target values.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sample.
-        classes : array-like of shape (n_classes,), default=None
-            Every class across all calls to partial_fit, for instance
-            ``np.unique(y_all)``. Required on the first call, optional after.
-        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
-default=None
-            A validation set, scored after this call's epoch: the best weights
-            so far are remembered (:meth:`restore_best_weights`) and, with
-            ``early_stopping=True``, ``should_stop_`` turns True (and the best
-            weights come back) once ``n_iter_no_change`` calls in a row fail to
-            improve its score by ``tol``. Not in scikit-learn.
-        y_val : array-like of shape (n_val,) or (n_val, n_classes), \
-default=None
-            Labels of ``X_val``.
-        sample_weight_val : array-like of shape (n_val,), default=None
-            Weights of the validation samples.
-
-        Returns
-        -------
-        self : object
-            The updated estimator.
-        """
-        return self._fit(
-            X,
-            y,
-            sample_weight=sample_weight,
-            incremental=True,
-            classes=classes,
-            X_val=X_val,
-            y_val=y_val,
-            sample_weight_val=sample_weight_val,
-        )
-
-    def _fit_unguarded(self, X, y, sample_weight, incremental, classes=None, **kw):
+    def _fit_unguarded(
+        self, X, y, sample_weight, incremental, *validation, classes=None
+    ):
         if incremental and _check_partial_fit_first_call(self, classes):
             # The first partial_fit call learns the label encoding from
             # ``classes`` (or from y itself when it is a multilabel matrix).
@@ -494,7 +267,7 @@ default=None
                 self._label_binarizer.fit(y)
             else:
                 self._label_binarizer.fit(classes)
-        return super()._fit_unguarded(X, y, sample_weight, incremental, **kw)
+        return super()._fit_unguarded(X, y, sample_weight, incremental, *validation)
 
     def _with_class_weight(self, y, sample_weight, incremental, dtype):
         """Multiply the weight of each sample's class into ``sample_weight``."""
@@ -540,19 +313,15 @@ default=None
             )
         return self._encode_targets(y_val)
 
+    @with_doc(
+        PREDICT_DOC.format(
+            summary="Probability of each class.",
+            returns="y_prob : ndarray of shape (n_samples, n_classes)\n"
+            "            The probability of each class, in the order of "
+            "``classes_``.",
+        )
+    )
     def predict_proba(self, X):
-        """Probability of each class.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
-
-        Returns
-        -------
-        y_prob : ndarray of shape (n_samples, n_classes)
-            The probability of each class, in the order of ``classes_``.
-        """
         check_is_fitted(self)
         y_pred = network_output(self, X)
         if len(self.classes_) == 1 and self.n_outputs_ == 1:
@@ -562,20 +331,15 @@ default=None
             return np.vstack([1 - y_pred, y_pred]).T
         return y_pred
 
+    @with_doc(
+        PREDICT_DOC.format(
+            summary="Logarithm of the probability of each class.",
+            returns="log_y_prob : ndarray of shape (n_samples, n_classes)\n"
+            "            ``log(predict_proba(X))``; a probability of exactly zero "
+            "gives ``-inf``.",
+        )
+    )
     def predict_log_proba(self, X):
-        """Logarithm of the probability of each class.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
-
-        Returns
-        -------
-        log_y_prob : ndarray of shape (n_samples, n_classes)
-            ``log(predict_proba(X))``; a probability of exactly zero gives
-            ``-inf``.
-        """
         y_prob = self.predict_proba(X)
         with np.errstate(divide="ignore"):
             return np.log(y_prob, out=y_prob)
@@ -607,7 +371,7 @@ class NumpyMLPRegressor(RegressorMixin, _BaseNumpyMLP):
         Half the squared error, or half the Poisson deviance with a log link
         (exponential output; requires ``y >= 0``).
 """
-        + _PARAMETERS_DOC
+        + PARAMETERS_DOC
         + """
     out_activation : {'identity', 'logistic'}, default='identity'
         Output activation with ``loss='squared_error'``. 'logistic' is the
@@ -616,7 +380,7 @@ class NumpyMLPRegressor(RegressorMixin, _BaseNumpyMLP):
 
     Attributes
     ----------"""
-        + _ATTRIBUTES_DOC
+        + ATTRIBUTES_DOC
         + """
     See Also
     --------
@@ -748,64 +512,13 @@ class NumpyMLPRegressor(RegressorMixin, _BaseNumpyMLP):
     def _score_predictions(self, y, y_pred, sample_weight):
         return r2_score(y, y_pred, sample_weight=sample_weight)
 
-    def predict(self, X):
-        """Predict the target of each sample.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            The predicted values.
-        """
-        check_is_fitted(self)
-        return self._decode(network_output(self, X))
-
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
+    @with_doc(PARTIAL_FIT_DOC.format(outputs="n_outputs", classes="", y_val="Targets"))
     def partial_fit(
         self, X, y, sample_weight=None, X_val=None, y_val=None, sample_weight_val=None
     ):
-        """Update the model with one epoch over the given data.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            The target values.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sample.
-        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
-default=None
-            A validation set, scored after this call's epoch: the best weights
-            so far are remembered (:meth:`restore_best_weights`) and, with
-            ``early_stopping=True``, ``should_stop_`` turns True (and the best
-            weights come back) once ``n_iter_no_change`` calls in a row fail to
-            improve its score by ``tol``. Not in scikit-learn.
-        y_val : array-like of shape (n_val,) or (n_val, n_outputs), \
-default=None
-            Targets of ``X_val``.
-        sample_weight_val : array-like of shape (n_val,), default=None
-            Weights of the validation samples.
-
-        Returns
-        -------
-        self : object
-            The updated estimator.
-        """
-        return self._fit(
-            X,
-            y,
-            sample_weight=sample_weight,
-            incremental=True,
-            X_val=X_val,
-            y_val=y_val,
-            sample_weight_val=sample_weight_val,
-        )
+        return self._fit(X, y, sample_weight, True, X_val, y_val, sample_weight_val)
 
     def _decode_targets(self, y):
         return y.ravel() if y.shape[1] == 1 else y

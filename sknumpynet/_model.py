@@ -100,19 +100,8 @@ def hidden_activations(estimator, n_hidden=None):
 
 
 def dropout_rates(estimator, n_hidden=None):
-    """The dropout probability of each hidden layer, validated.
-
-    Parameters
-    ----------
-    estimator : NumpyMLPClassifier or NumpyMLPRegressor
-        Its ``dropout`` is one probability or one per hidden layer.
-    n_hidden : int, default=None
-        As for :func:`hidden_activations`.
-
-    Returns
-    -------
-    rates : list of float
-    """
+    """The dropout probability of each hidden layer, validated: as
+    :func:`hidden_activations`, for the parameter ``dropout``."""
 
     def check(rate):
         if not isinstance(rate, Real) or not 0 <= rate < 1:

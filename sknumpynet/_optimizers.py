@@ -11,6 +11,7 @@ so an estimator can store it, pickle it and resume from it.
 """
 
 import copy
+import inspect
 import math
 
 import numpy as np
@@ -25,6 +26,11 @@ class _Optimizer:
     "adaptive", divided by 5 each time training stalls, until it falls below
     1e-6.
     """
+
+    def __init__(self, learning_rate_init, lr_schedule, power_t):
+        self.learning_rate_init = learning_rate_init
+        self.lr_schedule = lr_schedule
+        self.power_t = power_t
 
     def iteration_ends(self, time_step):
         """Apply the "invscaling" schedule at the end of an epoch.
@@ -126,11 +132,9 @@ class SGD(_Optimizer):
         power_t=0.5,
         state=None,
     ):
-        self.learning_rate_init = learning_rate_init
-        self.lr_schedule = lr_schedule
+        super().__init__(learning_rate_init, lr_schedule, power_t)
         self.momentum = momentum
         self.nesterov = nesterov
-        self.power_t = power_t
         if state is None:
             self.velocity = np.zeros(n_params, dtype=dtype)
             self.learning_rate = float(learning_rate_init)
@@ -177,10 +181,8 @@ class Adam(_Optimizer):
 
     Parameters
     ----------
-    n_params : int
-        Length of the flat parameter buffer.
-    dtype : numpy dtype
-        Floating dtype of the parameters.
+    n_params, dtype : int and numpy dtype
+        Size and floating dtype of the flat parameter buffer.
     learning_rate_init : float
         Step size :math:`\eta` (before any schedule).
     beta_1, beta_2 : float
@@ -232,12 +234,10 @@ class Adam(_Optimizer):
         power_t=0.5,
         state=None,
     ):
-        self.learning_rate_init = learning_rate_init
+        super().__init__(learning_rate_init, lr_schedule, power_t)
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
-        self.lr_schedule = lr_schedule
-        self.power_t = power_t
         if state is None:
             self.first_moment = np.zeros(n_params, dtype=dtype)
             self.second_moment = np.zeros(n_params, dtype=dtype)
@@ -282,38 +282,21 @@ class Adam(_Optimizer):
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}
 
 
-def make_optimizer(
-    solver,
-    n_params,
-    dtype,
-    *,
-    learning_rate_init,
-    lr_schedule="constant",
-    momentum=0.9,
-    nesterov=True,
-    power_t=0.5,
-    beta_1=0.9,
-    beta_2=0.999,
-    epsilon=1e-8,
-    state=None,
-):
+def make_optimizer(solver, n_params, dtype, state=None, **hyperparameters):
     """Build the optimizer of ``solver``, resumed from ``state`` if it is its own.
 
     Parameters
     ----------
     solver : {"sgd", "adam"}
         A key of :data:`OPTIMIZERS`.
-    n_params, dtype
+    n_params, dtype : int and numpy dtype
         Size and dtype of the flat parameter buffer.
-    learning_rate_init, lr_schedule, power_t
-        The step size and its schedule (both optimizers).
-    momentum, nesterov
-        Used by "sgd" only.
-    beta_1, beta_2, epsilon
-        Used by "adam" only.
     state : dict or None, default=None
         A :meth:`~_Optimizer.get_state` result. A state of another solver is
         ignored: the new optimizer starts afresh.
+    **hyperparameters
+        Keyword arguments of :class:`SGD` and :class:`Adam`; each optimizer
+        takes those it has (``momentum`` is for SGD, ``beta_1`` for Adam...).
 
     Returns
     -------
@@ -321,17 +304,10 @@ def make_optimizer(
     """
     if state is not None and state.get("solver") != solver:
         state = None
-    schedule = {
-        "learning_rate_init": learning_rate_init,
-        "lr_schedule": lr_schedule,
-        "power_t": power_t,
-        "state": state,
-    }
-    if solver == "sgd":
-        return SGD(n_params, dtype, momentum=momentum, nesterov=nesterov, **schedule)
-    return Adam(
-        n_params, dtype, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, **schedule
-    )
+    optimizer = OPTIMIZERS[solver]
+    accepted = inspect.signature(optimizer).parameters
+    own = {name: value for name, value in hyperparameters.items() if name in accepted}
+    return optimizer(n_params, dtype, state=state, **own)
 
 
 def required_state_names(solver):

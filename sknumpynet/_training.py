@@ -152,6 +152,21 @@ def divergence_message(params, loss=None, epoch=None, best_loss=None):
 # ---------------------------------------------------------------------------
 
 
+def optimizer_hyperparameters(params):
+    """The optimizers' keyword arguments from the estimator's parameters
+    (scikit-learn's names on the left of each pair)."""
+    return {
+        "learning_rate_init": params.learning_rate_init,
+        "lr_schedule": params.learning_rate,
+        "power_t": params.power_t,
+        "momentum": params.momentum,
+        "nesterov": params.nesterovs_momentum,
+        "beta_1": params.beta_1,
+        "beta_2": params.beta_2,
+        "epsilon": params.epsilon,
+    }
+
+
 def _batch_size(params, n_samples):
     if params.batch_size == "auto":
         return min(200, n_samples)
@@ -209,15 +224,8 @@ def fit_stochastic(
         params.solver,
         network.params.size,
         network.dtype,
-        learning_rate_init=params.learning_rate_init,
-        lr_schedule=params.learning_rate,
-        momentum=params.momentum,
-        nesterov=params.nesterovs_momentum,
-        power_t=params.power_t,
-        beta_1=params.beta_1,
-        beta_2=params.beta_2,
-        epsilon=params.epsilon,
-        state=state,
+        state,
+        **optimizer_hyperparameters(params),
     )
     early_stopping = params.early_stopping
     if early_stopping and incremental and validation is None:

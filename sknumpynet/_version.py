@@ -35,12 +35,8 @@ class InconsistentVersionWarning(UserWarning):
 
     Attributes
     ----------
-    estimator_name : str
-        The estimator's class name.
-    current_sknumpynet_version : str
-        The version of sknumpynet loading the estimator.
-    original_sknumpynet_version : str
-        The version that saved it.
+    estimator_name, current_sknumpynet_version, original_sknumpynet_version : str
+        The parameters, kept as given.
 
     See Also
     --------
