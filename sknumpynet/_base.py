@@ -74,6 +74,25 @@ def validate_X(estimator, X, y="no_validation", reset=False, **checks):
         return validate_data(estimator, X, y, reset=reset, **_X_CHECKS, **checks)
 
 
+def cast_input(X, dtype):
+    """``X`` in the model's dtype; a float64 value beyond float32's range is
+    refused with a clear error rather than cast to infinity."""
+    if X.dtype == dtype:
+        return X
+    with np.errstate(over="ignore"):
+        cast = X.astype(dtype)
+    data = cast.data if hasattr(cast, "tocsr") else cast
+    if not np.isfinite(data).all():
+        largest = float(abs(X).max())
+        raise ValueError(
+            f"X has values of magnitude up to {largest:g}, beyond the range of "
+            f"{np.dtype(dtype).name} ({np.finfo(dtype).max:g}), the precision "
+            "this model computes in. Scale X as the training data was scaled "
+            "(for instance with a StandardScaler fitted on it)."
+        )
+    return cast
+
+
 def network_output(estimator, X, n_layers=None):
     """The network's output for ``X``, or the activation of an earlier layer.
 
@@ -100,10 +119,7 @@ def network_output(estimator, X, n_layers=None):
         If the input is invalid, or so large that the network overflows (the
         output would not be finite).
     """
-    X = validate_X(estimator, X)
-    dtype = estimator.coefs_[0].dtype
-    if X.dtype != dtype:
-        X = X.astype(dtype)
+    X = cast_input(validate_X(estimator, X), estimator.coefs_[0].dtype)
     names = hidden_activations(estimator)
     # Extreme logits may overflow on the way to a finite, correct output
     # (softmax subtracts the row maximum); a non-finite result is caught below.
@@ -175,7 +191,7 @@ def prepare_training(estimator, X, y, sample_weight, incremental):
     if not first_pass and X.dtype != estimator.coefs_[0].dtype:
         # The first fit fixed the model's precision; later data follows it
         # (a float64 model is not silently downcast by a float32 batch).
-        X = X.astype(estimator.coefs_[0].dtype)
+        X = cast_input(X, estimator.coefs_[0].dtype)
         if y.dtype.kind == "f":
             y = y.astype(X.dtype)
     if sample_weight is not None:
@@ -409,7 +425,7 @@ class _BaseNumpyMLP(
                 "X_val and y_val must be given together (got only "
                 f"{'X_val' if y_val is None else 'y_val'})."
             )
-        X_val = validate_X(self, X_val).astype(dtype, copy=False)
+        X_val = cast_input(validate_X(self, X_val), dtype)
         y_val = self._encode_validation_targets(y_val)
         if y_val.ndim == 1:
             y_val = y_val.reshape((-1, 1))
