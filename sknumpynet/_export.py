@@ -1,12 +1,15 @@
 """Export to scikit-learn: an equivalent fitted MLPClassifier or MLPRegressor.
 
 sknumpynet's estimators are a superset of scikit-learn's MLP. Whenever the
-fitted network is one scikit-learn can compute -- hidden activation
-identity, logistic (alias sigmoid), tanh or relu; an output layer scikit-learn
-would choose for the same targets -- :meth:`to_sklearn` copies it into a
-fitted scikit-learn estimator whose predictions equal ours to rounding
-(1e-12 in float64). Everything else gets a :class:`ValueError` that names
-the obstacle.
+fitted network is one scikit-learn can compute -- one hidden activation for
+every hidden layer, identity, logistic (alias sigmoid), tanh or relu, given
+once or once per layer; an output layer scikit-learn would choose for the
+same targets -- :meth:`to_sklearn` copies it into a fitted scikit-learn
+estimator whose predictions equal ours to rounding (1e-12 in float64).
+Everything else (leaky_relu, elu or softplus units, different activations in
+different hidden layers, a logistic output layer on a regressor) gets a
+:class:`ValueError` that names each obstacle and recommends the ONNX export
+(:func:`sknumpynet.register_onnx_converters`), which converts every network.
 """
 
 import copy
@@ -20,6 +23,7 @@ from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOpti
 from sklearn.utils.validation import check_is_fitted
 
 from ._activations import CANONICAL_NAMES
+from ._model import hidden_activations
 
 #: Hidden activations scikit-learn's MLP computes.
 SKLEARN_HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
@@ -65,11 +69,22 @@ class _SklearnExportMixin:
     def _sklearn_obstacles(self, target):
         """Why scikit-learn's ``target`` cannot compute this network, if it can't."""
         obstacles = []
-        activation = CANONICAL_NAMES.get(self.activation, self.activation)
-        if activation not in SKLEARN_HIDDEN_ACTIVATIONS:
+        # Distinct canonical names, in layer order ("sigmoid" is "logistic").
+        activations = list(dict.fromkeys(hidden_activations(self)))
+        lacking = [
+            name for name in activations if name not in SKLEARN_HIDDEN_ACTIVATIONS
+        ]
+        if lacking:
             obstacles.append(
-                f"activation={self.activation!r} (scikit-learn's hidden "
-                f"activations are {', '.join(SKLEARN_HIDDEN_ACTIVATIONS)})"
+                f"activation={self.activation!r}: scikit-learn's MLP lacks "
+                f"{', '.join(lacking)} (its hidden activations are "
+                f"{', '.join(SKLEARN_HIDDEN_ACTIVATIONS)})"
+            )
+        if len(activations) > 1:
+            obstacles.append(
+                f"activation={self.activation!r} differs between the hidden layers "
+                f"({', '.join(activations)}): scikit-learn's MLP has one "
+                "activation for all of them"
             )
         target_params = target().get_params()
         if is_classifier(self):
@@ -97,8 +112,10 @@ class _SklearnExportMixin:
         """Return an equivalent fitted scikit-learn MLPClassifier or MLPRegressor.
 
         The scikit-learn estimator gets the same parameters (those
-        scikit-learn has; ``activation='sigmoid'`` becomes ``'logistic'``),
-        copies of the weights and of the fitted attributes, so that its
+        scikit-learn has; ``activation='sigmoid'`` becomes ``'logistic'``, and
+        a list or tuple of one activation per hidden layer, all the same
+        function, becomes that one name), copies of the weights and of the
+        fitted attributes, so that its
         ``predict`` and ``predict_proba`` equal ours to rounding: within
         1e-12 in float64 (float32 networks stay float32, so agree to float32
         rounding).
@@ -122,10 +139,13 @@ class _SklearnExportMixin:
         Raises
         ------
         ValueError
-            If the network has something scikit-learn's MLP cannot compute,
-            such as the logistic output layer of
-            ``NumpyMLPRegressor(out_activation='logistic')``; the message
-            names each obstacle.
+            If the network has something scikit-learn's MLP cannot compute:
+            a hidden activation it lacks (leaky_relu, elu, softplus),
+            different activations in different hidden layers, or an output
+            layer it cannot have, such as the logistic output layer of
+            ``NumpyMLPRegressor(out_activation='logistic')``. The message
+            names each obstacle. Such networks convert to ONNX
+            (:func:`sknumpynet.register_onnx_converters`).
         sklearn.exceptions.NotFittedError
             If the estimator is not fitted.
 
@@ -165,7 +185,7 @@ class _SklearnExportMixin:
         params = self.get_params(deep=False)
         target_params = set(inspect.signature(target).parameters)
         kwargs = {k: v for k, v in params.items() if k in target_params}
-        kwargs["activation"] = CANONICAL_NAMES.get(self.activation, self.activation)
+        kwargs["activation"] = _sklearn_activation(self)
         defaults = type(self)().get_params(deep=False)
         dropped = sorted(
             name
@@ -229,6 +249,18 @@ class _SklearnExportMixin:
             optimizer.t = int(state["t"])
         optimizer.learning_rate = float(state["learning_rate"])
         estimator._optimizer = optimizer
+
+
+def _sklearn_activation(estimator):
+    """scikit-learn's one hidden activation for a network it can compute."""
+    names = set(hidden_activations(estimator))
+    if not names:
+        # No hidden layer: the activation is never applied. Keep ours if
+        # scikit-learn has it, else scikit-learn's default.
+        activation = estimator.activation
+        names = {CANONICAL_NAMES[activation] if isinstance(activation, str) else None}
+    (name,) = names
+    return name if name in SKLEARN_HIDDEN_ACTIVATIONS else "relu"
 
 
 def _same(a, b):

@@ -3,6 +3,8 @@
 The ONNX export is tested in test_onnx.py.
 """
 
+import copy
+import re
 import warnings
 
 import numpy as np
@@ -10,11 +12,12 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import (
+    make_blobs,
     make_classification,
     make_multilabel_classification,
     make_regression,
 )
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
@@ -78,6 +81,11 @@ REPRESENTABLE = {
     "multiclass-tanh-two-layers": (
         NumpyMLPClassifier,
         {"activation": "tanh", "hidden_layer_sizes": (6, 4)},
+        _classification,
+    ),
+    "multiclass-relu-per-layer-list": (
+        NumpyMLPClassifier,
+        {"activation": ["relu", "relu"], "hidden_layer_sizes": (6, 4)},
         _classification,
     ),
     "multilabel-relu": (NumpyMLPClassifier, {"activation": "relu"}, _multilabel),
@@ -202,31 +210,158 @@ def test_exported_estimator_continues_training_the_same(Estimator, solver):
     assert np.abs(fresh.coefs_[0] - est.coefs_[0]).max() > 1e-8
 
 
+def _assert_same_layers(theirs, ours):
+    """Equal lists of per-layer arrays: same length, shapes, dtypes, values."""
+    assert len(theirs) == len(ours)
+    for their_layer, our_layer in zip(theirs, ours):
+        assert_array_equal(their_layer, our_layer, strict=True)
+
+
+@pytest.mark.parametrize("validation", ["early_stopping", "X_val"])
+def test_best_weights_are_exported_layer_by_layer(validation):
+    """scikit-learn's best weights are those restore_best_weights() gives us."""
+    X, y = _classification()
+    est = NumpyMLPClassifier(
+        (6, 4), learning_rate_init=0.05, max_iter=30, random_state=0
+    )
+    if validation == "early_stopping":
+        est.set_params(early_stopping=True).fit(X, y)
+    else:
+        est.fit(X[:60], y[:60], X_val=X[60:], y_val=y[60:])
+    exported = est.to_sklearn()
+    best = copy.deepcopy(est).restore_best_weights()
+    if validation == "X_val":
+        # The last epoch is not the best: the best weights are not coefs_.
+        assert not np.array_equal(best.coefs_[0], est.coefs_[0])
+    _assert_same_layers(exported._best_coefs, best.coefs_)
+    _assert_same_layers(exported._best_intercepts, best.intercepts_)
+    # Copies, not views of our buffer.
+    assert not np.shares_memory(exported._best_coefs[0], est._best_params)
+
+
+def test_warm_start_of_the_export_falls_back_to_our_best_weights():
+    """A warm-start fit that never improves ends with the exported best weights.
+
+    With ``early_stopping=True``, scikit-learn's ``fit`` ends by restoring
+    ``_best_coefs`` and ``_best_intercepts``, which only a validation score
+    above ``best_validation_score_`` replaces. Our model has already reached
+    a perfect validation accuracy (1.0), which no later epoch can exceed,
+    whatever validation split scikit-learn draws (it need not be ours) and
+    however the weights move. So the outcome is deterministic: the export's
+    warm-start fit ends with the best weights it was given, our own
+    warm-start fit with ours, and both must be the weights of
+    ``restore_best_weights()``, layer by layer. Exporting the best weights
+    wrongly (swapped coefficients and intercepts, a shifted split of the
+    flat buffer, the current weights instead) cannot pass.
+    """
+    X, y = make_blobs(
+        n_samples=80, centers=[[-2.0] * 5, [2.0] * 5], cluster_std=0.5, random_state=0
+    )
+    est = NumpyMLPClassifier(
+        (6, 4), learning_rate_init=0.01, early_stopping=True, random_state=0
+    ).fit(X, y)
+    assert est.best_validation_score_ == 1.0
+    best = copy.deepcopy(est).restore_best_weights()
+    exported = est.to_sklearn()
+    n_epochs_before = len(exported.loss_curve_)
+
+    # Five epochs that cannot stop early, then the fall-back.
+    more = {"warm_start": True, "max_iter": 5, "n_iter_no_change": 100}
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        exported.set_params(**more).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        est.set_params(**more).fit(X, y)
+
+    # One batch per epoch: each epoch's loss is that of the weights it starts
+    # from, so the weights did move before the fall-back.
+    new_losses = exported.loss_curve_[n_epochs_before:]
+    assert len(new_losses) == 5 and len(set(new_losses)) == 5
+    assert max(exported.validation_scores_[-5:]) <= 1.0
+    _assert_same_layers(exported.coefs_, best.coefs_)
+    _assert_same_layers(exported.intercepts_, best.intercepts_)
+    _assert_same_layers(exported.coefs_, est.coefs_)
+    _assert_same_layers(exported.intercepts_, est.intercepts_)
+
+
 @pytest.mark.parametrize(
-    "make, match",
+    "activation, expected",
     [
-        (
-            lambda: NumpyMLPRegressor(
-                hidden_layer_sizes=(4,), out_activation="logistic", max_iter=5
-            ),
-            r"cannot be represented by scikit-learn's MLPRegressor: the 'logistic' "
-            r"output layer \(out_activation='logistic'\)",
-        ),
+        (["relu", "relu"], "relu"),
+        (("tanh", "tanh", "tanh"), "tanh"),
+        (["sigmoid", "logistic"], "logistic"),  # an alias is the same function
     ],
 )
-def test_not_representable(make, match):
+def test_one_activation_per_layer_exports_as_that_activation(activation, expected):
+    """Per-layer activations that are all one of scikit-learn's are exported."""
+    X, y = _classification()
+    sizes = (6,) * len(activation)
+    est = NumpyMLPClassifier(
+        sizes, activation=activation, max_iter=10, random_state=0
+    ).fit(X, y)
+    exported = est.to_sklearn()
+    assert exported.activation == expected
+    assert_allclose(exported.predict_proba(X), est.predict_proba(X), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "softplus", []])
+def test_network_without_hidden_layer_exports_whatever_its_activation(activation):
+    """Without a hidden layer the activation is never applied."""
+    X, y = _classification()
+    est = NumpyMLPClassifier(
+        hidden_layer_sizes=(), activation=activation, max_iter=10, random_state=0
+    ).fit(X, y)
+    exported = est.to_sklearn()
+    assert exported.activation == ("tanh" if activation == "tanh" else "relu")
+    assert_allclose(exported.predict_proba(X), est.predict_proba(X), rtol=0, atol=1e-12)
+
+
+NOT_REPRESENTABLE = {
+    "logistic-output": (
+        {"out_activation": "logistic"},
+        [r"the 'logistic' output layer \(out_activation='logistic'\)"],
+    ),
+    "activation-scikit-learn-lacks": (
+        {"activation": "softplus"},
+        [r"activation='softplus': scikit-learn's MLP lacks softplus"],
+    ),
+    "mixed-activations": (
+        {"activation": ["relu", "tanh"]},
+        [
+            r"activation=\['relu', 'tanh'\] differs between the hidden layers "
+            r"\(relu, tanh\)"
+        ],
+    ),
+    "all-at-once": (
+        {"activation": ("elu", "relu", "leaky_relu"), "out_activation": "logistic"},
+        [
+            r"scikit-learn's MLP lacks elu, leaky_relu \(",
+            r"differs between the hidden layers \(elu, relu, leaky_relu\)",
+            r"the 'logistic' output layer",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", NOT_REPRESENTABLE)
+def test_not_representable_names_each_obstacle(name):
+    params, obstacles = NOT_REPRESENTABLE[name]
+    activation = params.get("activation")
+    n_hidden = len(activation) if isinstance(activation, list | tuple) else 1
     X, y = _regression()
-    est = make().fit(X, (y - y.min()) / (y.max() - y.min()))
-    with pytest.raises(ValueError, match=match):
+    est = NumpyMLPRegressor(
+        hidden_layer_sizes=(4,) * n_hidden, max_iter=5, random_state=0, **params
+    )
+    est.fit(X, (y - y.min()) / (y.max() - y.min()))
+    with pytest.raises(ValueError) as error:
         est.to_sklearn()
-
-
-def test_unknown_hidden_activation_is_named(monkeypatch):
-    est, _, _ = _fit("regressor")
-    # An activation sknumpynet might add later, that scikit-learn lacks.
-    monkeypatch.setattr(est, "activation", "softplus")
-    with pytest.raises(ValueError, match="activation='softplus'"):
-        est.to_sklearn()
+    message = str(error.value)
+    assert message.startswith(
+        "This NumpyMLPRegressor cannot be represented by scikit-learn's MLPRegressor"
+    )
+    assert message.endswith("Predict with sknumpynet, or export to ONNX instead.")
+    for obstacle in obstacles:
+        assert re.search(obstacle, message), (obstacle, message)
+    assert message.count(";") == len(obstacles) - 1
 
 
 def test_not_fitted():
