@@ -19,6 +19,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sknumpynet import NumpyMLPClassifier, NumpyMLPRegressor
+from sknumpynet._activations import HIDDEN_ACTIVATIONS
+from sknumpynet._export import SKLEARN_HIDDEN_ACTIVATIONS
 
 # The networks are trained for a few epochs only: the tests compare the
 # converted graph with the fitted network, converged or not.
@@ -152,6 +154,101 @@ def test_onnx_pipeline_regressor(name):
     expected = pipe.predict(X)
     assert predictions.shape == (X.shape[0], pipe[-1].n_outputs_)
     assert_allclose(predictions.reshape(expected.shape), expected, rtol=1e-5, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------
+# Every activation, one or one per hidden layer
+# ---------------------------------------------------------------------------
+
+
+def _unit_interval():
+    X, y = _regression()
+    return X, 1 / (1 + np.exp(-y))
+
+
+TASKS = {
+    "binary": (NumpyMLPClassifier, lambda: _classification(2)),
+    "multiclass": (NumpyMLPClassifier, _classification),
+    "regressor": (NumpyMLPRegressor, _regression),
+    "regressor-unit-interval": (NumpyMLPRegressor, _unit_interval),
+}
+
+
+def _fitted(task, **params):
+    Estimator, make_data = TASKS[task]
+    X, y = make_data()
+    params = {"hidden_layer_sizes": (6, 5), "max_iter": 30, "random_state": 0, **params}
+    return Estimator(**params).fit(X, y), X
+
+
+def _assert_onnx_agrees(est, X):
+    """The graph's outputs equal predict (and predict_proba) to rounding.
+
+    float32 inputs make a float32 graph: within 1e-5. float64 inputs make a
+    float64 graph that computes what the network computes: within 1e-12.
+    """
+    classifier = isinstance(est, NumpyMLPClassifier)
+    options = {"zipmap": False} if classifier else None
+    for dtype, atol in ((np.float32, 1e-5), (np.float64, 1e-12)):
+        outputs = _onnx_session(est, X, options=options, dtype=dtype)(X)
+        if classifier:
+            labels, probabilities = outputs
+            assert_array_equal(labels, est.predict(X))
+            assert_allclose(probabilities, est.predict_proba(X), rtol=0, atol=atol)
+        else:
+            (predictions,) = outputs
+            expected = est.predict(X)
+            assert_allclose(
+                predictions.reshape(expected.shape), expected, rtol=0, atol=atol
+            )
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regressor"])
+@pytest.mark.parametrize("activation", sorted(HIDDEN_ACTIVATIONS))
+def test_every_hidden_activation_converts(activation, task):
+    est, X = _fitted(task, activation=activation)
+    _assert_onnx_agrees(est, X)
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regressor"])
+@pytest.mark.parametrize(
+    "activation",
+    [["elu", "tanh", "leaky_relu"], ("softplus", "relu", "sigmoid")],
+    ids=["list", "tuple"],
+)
+def test_per_layer_activations_convert(activation, task):
+    """Each hidden layer is converted with its own activation."""
+    est, X = _fitted(task, hidden_layer_sizes=(6, 5, 4), activation=activation)
+    _assert_onnx_agrees(est, X)
+
+
+# Networks to_sklearn refuses: every hidden activation scikit-learn lacks,
+# activations that differ between hidden layers, an output layer scikit-learn
+# cannot have.
+REFUSED_BY_TO_SKLEARN = {
+    **{
+        activation: ("multiclass", {"activation": activation})
+        for activation in sorted(
+            set(HIDDEN_ACTIVATIONS) - {"sigmoid", *SKLEARN_HIDDEN_ACTIVATIONS}
+        )
+    },
+    "mixed": ("binary", {"activation": ["relu", "tanh"]}),
+    "logistic-output": ("regressor-unit-interval", {"out_activation": "logistic"}),
+    "logistic-output-mixed-elu": (
+        "regressor-unit-interval",
+        {"out_activation": "logistic", "activation": ("elu", "identity")},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", REFUSED_BY_TO_SKLEARN)
+def test_what_to_sklearn_refuses_converts_to_onnx(name):
+    """to_sklearn's error recommends an ONNX export: it works and agrees."""
+    task, params = REFUSED_BY_TO_SKLEARN[name]
+    est, X = _fitted(task, **params)
+    with pytest.raises(ValueError, match="export to ONNX instead"):
+        est.to_sklearn()
+    _assert_onnx_agrees(est, X)
 
 
 def test_register_twice_is_harmless():
