@@ -115,10 +115,9 @@ class _SklearnExportMixin:
         scikit-learn has; ``activation='sigmoid'`` becomes ``'logistic'``, and
         a list or tuple of one activation per hidden layer, all the same
         function, becomes that one name), copies of the weights and of the
-        fitted attributes, so that its
-        ``predict`` and ``predict_proba`` equal ours to rounding: within
-        1e-12 in float64 (float32 networks stay float32, so agree to float32
-        rounding).
+        fitted attributes, so that its ``predict`` and ``predict_proba``
+        equal ours to rounding: within 1e-12 in float64 (float32 networks
+        stay float32, so agree to float32 rounding).
 
         Parameters
         ----------
@@ -127,9 +126,11 @@ class _SklearnExportMixin:
             private attributes (the optimizer's moments or velocities, the
             best weights of early stopping, the count of epochs without
             improvement), so that ``partial_fit`` on the export continues
-            from where this estimator is. With False, only the documented
-            fitted attributes are set; continued training then starts a
-            fresh optimizer.
+            from where this estimator is. With False, the documented fitted
+            attributes are copied and the training state is that of a fresh
+            start from these weights, as scikit-learn's own initialisation
+            sets it: continued training starts a fresh optimizer, with no
+            epoch without improvement yet and these weights as the best.
 
         Returns
         -------
@@ -211,6 +212,11 @@ class _SklearnExportMixin:
         estimator.intercepts_ = [np.array(b) for b in self.intercepts_]
         if is_classifier(self):
             estimator._label_binarizer = copy.deepcopy(self._label_binarizer)
+        # The training state scikit-learn's initialisation gives these
+        # weights (its training reads it); ours replaces it if kept.
+        estimator._no_improvement_count = 0
+        estimator._best_coefs = [np.array(coef) for coef in self.coefs_]
+        estimator._best_intercepts = [np.array(b) for b in self.intercepts_]
         if keep_training_state:
             self._copy_training_state(estimator)
         return estimator

@@ -62,6 +62,13 @@ def _regression(n_targets=1):
     return StandardScaler().fit_transform(X), y / y.std(axis=0)
 
 
+def _separable():
+    """Two well-separated classes: a validation accuracy of 1.0 is soon reached."""
+    return make_blobs(
+        n_samples=80, centers=[[-2.0] * 5, [2.0] * 5], cluster_std=0.5, random_state=0
+    )
+
+
 def _poisson():
     X, _ = _regression()
     return X, np.random.RandomState(0).poisson(np.exp(0.3 * X[:, 0]))
@@ -254,9 +261,7 @@ def test_warm_start_of_the_export_falls_back_to_our_best_weights():
     wrongly (swapped coefficients and intercepts, a shifted split of the
     flat buffer, the current weights instead) cannot pass.
     """
-    X, y = make_blobs(
-        n_samples=80, centers=[[-2.0] * 5, [2.0] * 5], cluster_std=0.5, random_state=0
-    )
+    X, y = _separable()
     est = NumpyMLPClassifier(
         (6, 4), learning_rate_init=0.01, early_stopping=True, random_state=0
     ).fit(X, y)
@@ -281,6 +286,32 @@ def test_warm_start_of_the_export_falls_back_to_our_best_weights():
     _assert_same_layers(exported.intercepts_, best.intercepts_)
     _assert_same_layers(exported.coefs_, est.coefs_)
     _assert_same_layers(exported.intercepts_, est.intercepts_)
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_export_without_training_state_trains_further(early_stopping):
+    """keep_training_state=False exports a model scikit-learn can train further.
+
+    scikit-learn's training reads private state its own initialisation sets:
+    the count of epochs without improvement and the best weights of early
+    stopping. Here no epoch counts as an improvement (tol is huge) and, on
+    separable data already classified perfectly, no validation score beats
+    the best: both are read, and training stops after n_iter_no_change + 1
+    epochs, with early stopping falling back to the exported weights.
+    """
+    X, y = _separable()
+    est = NumpyMLPClassifier(
+        (6,), early_stopping=early_stopping, learning_rate_init=0.01, random_state=0
+    ).fit(X, y)
+    fresh = est.to_sklearn(keep_training_state=False)
+    assert not hasattr(fresh, "_optimizer")
+    fresh.set_params(warm_start=True, tol=1e3, n_iter_no_change=2, max_iter=50)
+    fresh.fit(X, y)
+    assert fresh.n_iter_ == 3
+    if early_stopping:
+        assert est.best_validation_score_ == 1.0
+        _assert_same_layers(fresh.coefs_, est.coefs_)
+        _assert_same_layers(fresh.intercepts_, est.intercepts_)
 
 
 @pytest.mark.parametrize(
