@@ -23,7 +23,9 @@ from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOpti
 from sklearn.utils.validation import check_is_fitted
 
 from ._activations import CANONICAL_NAMES
-from ._model import hidden_activations
+from ._model import hidden_activations, layer_units
+from ._network import layer_views, n_parameters
+from ._optimizers import OPTIMIZERS, make_optimizer
 
 #: Hidden activations scikit-learn's MLP computes.
 SKLEARN_HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
@@ -54,13 +56,10 @@ _PUBLIC_ATTRIBUTES = (
 )
 
 
-def _split_flat(flat, coefs, intercepts):
-    """Per-layer copies of a flat buffer laid out as coefs, then intercepts."""
-    pieces, start = [], 0
-    for array in (*coefs, *intercepts):
-        pieces.append(flat[start : start + array.size].reshape(array.shape).copy())
-        start += array.size
-    return pieces
+def _per_layer_copies(flat, layer_units):
+    """Copies of a flat buffer's per-layer arrays: coefficients, then intercepts."""
+    coefs, intercepts = layer_views(flat, layer_units)
+    return [array.copy() for array in coefs], [array.copy() for array in intercepts]
 
 
 class _SklearnExportMixin:
@@ -223,19 +222,40 @@ class _SklearnExportMixin:
 
     def _copy_training_state(self, estimator):
         """scikit-learn's private training state, from ours."""
-        coefs, intercepts = estimator.coefs_, estimator.intercepts_
-        n_layers = len(coefs)
+        units = layer_units(self)
         best = getattr(self, "_best_params", None)
         if best is not None:
-            pieces = _split_flat(best, coefs, intercepts)
-            estimator._best_coefs = pieces[:n_layers]
-            estimator._best_intercepts = pieces[n_layers:]
+            estimator._best_coefs, estimator._best_intercepts = _per_layer_copies(
+                best, units
+            )
         if hasattr(self, "_no_improvement_count"):
             estimator._no_improvement_count = self._no_improvement_count
         state = getattr(self, "_optimizer_state", None)
-        if state is None or state.get("solver") != self.solver:
+        if state is None or self.solver not in OPTIMIZERS:
             return
-        params = coefs + intercepts
+        # Our optimizer, resumed from the saved state (a fresh one if the
+        # state is another solver's), read into scikit-learn's, which keeps
+        # one array per layer where ours keeps one flat buffer.
+        ours = make_optimizer(
+            self.solver,
+            n_parameters(units),
+            self.coefs_[0].dtype,
+            learning_rate_init=self.learning_rate_init,
+            lr_schedule=self.learning_rate,
+            momentum=self.momentum,
+            nesterov=self.nesterovs_momentum,
+            power_t=self.power_t,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
+            state=state,
+        )
+
+        def per_layer(flat):
+            coefs, intercepts = _per_layer_copies(flat, units)
+            return coefs + intercepts
+
+        params = estimator.coefs_ + estimator.intercepts_
         if self.solver == "sgd":
             optimizer = SGDOptimizer(
                 params,
@@ -245,15 +265,15 @@ class _SklearnExportMixin:
                 self.nesterovs_momentum,
                 self.power_t,
             )
-            optimizer.velocities = _split_flat(state["velocity"], coefs, intercepts)
+            optimizer.velocities = per_layer(ours.velocity)
         else:
             optimizer = AdamOptimizer(
                 params, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon
             )
-            optimizer.ms = _split_flat(state["first_moment"], coefs, intercepts)
-            optimizer.vs = _split_flat(state["second_moment"], coefs, intercepts)
-            optimizer.t = int(state["t"])
-        optimizer.learning_rate = float(state["learning_rate"])
+            optimizer.ms = per_layer(ours.first_moment)
+            optimizer.vs = per_layer(ours.second_moment)
+            optimizer.t = ours.t
+        optimizer.learning_rate = ours.learning_rate
         estimator._optimizer = optimizer
 
 

@@ -193,13 +193,21 @@ def test_float32_network_stays_float32():
     )
 
 
-@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize(
+    "solver, schedule",
+    [("sgd", "constant"), ("sgd", "invscaling"), ("adam", "constant")],
+)
 @pytest.mark.parametrize("Estimator", [NumpyMLPClassifier, NumpyMLPRegressor])
-def test_exported_estimator_continues_training_the_same(Estimator, solver):
-    """With the optimizer state, partial_fit continues as ours does."""
+def test_exported_estimator_continues_training_the_same(Estimator, solver, schedule):
+    """With the optimizer state (moments or velocities, step count, current
+    learning rate), partial_fit continues as ours does."""
     X, y = _classification() if Estimator is NumpyMLPClassifier else _regression()
     est = Estimator(
-        hidden_layer_sizes=(6,), solver=solver, learning_rate_init=0.01, random_state=0
+        hidden_layer_sizes=(6, 4),
+        solver=solver,
+        learning_rate=schedule,
+        learning_rate_init=0.01,
+        random_state=0,
     )
     kwargs = {"classes": np.unique(y)} if Estimator is NumpyMLPClassifier else {}
     for _ in range(3):
@@ -211,7 +219,9 @@ def test_exported_estimator_continues_training_the_same(Estimator, solver):
         est.partial_fit(X, y)
         exported.partial_fit(X, y)
         fresh.partial_fit(X, y)
-    for ours, theirs in zip(est.coefs_, exported.coefs_):
+    for ours, theirs in zip(
+        est.coefs_ + est.intercepts_, exported.coefs_ + exported.intercepts_
+    ):
         assert_allclose(theirs, ours, rtol=0, atol=1e-10)
     # Without the optimizer state, scikit-learn restarts the optimizer.
     assert np.abs(fresh.coefs_[0] - est.coefs_[0]).max() > 1e-8
