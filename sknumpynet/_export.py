@@ -56,9 +56,9 @@ _PUBLIC_ATTRIBUTES = (
 )
 
 
-def _per_layer_copies(flat, layer_units):
+def _per_layer_copies(flat, units):
     """Copies of a flat buffer's per-layer arrays: coefficients, then intercepts."""
-    coefs, intercepts = layer_views(flat, layer_units)
+    coefs, intercepts = layer_views(flat, units)
     return [array.copy() for array in coefs], [array.copy() for array in intercepts]
 
 
