@@ -1,12 +1,15 @@
 """Export to scikit-learn: an equivalent fitted MLPClassifier or MLPRegressor.
 
 sknumpynet's estimators are a superset of scikit-learn's MLP. Whenever the
-fitted network is one scikit-learn can compute -- hidden activation
-identity, logistic (alias sigmoid), tanh or relu; an output layer scikit-learn
-would choose for the same targets -- :meth:`to_sklearn` copies it into a
-fitted scikit-learn estimator whose predictions equal ours to rounding
-(1e-12 in float64). Everything else gets a :class:`ValueError` that names
-the obstacle.
+fitted network is one scikit-learn can compute -- one hidden activation for
+every hidden layer, identity, logistic (alias sigmoid), tanh or relu, given
+once or once per layer; an output layer scikit-learn would choose for the
+same targets -- :meth:`to_sklearn` copies it into a fitted scikit-learn
+estimator whose predictions equal ours to rounding (1e-12 in float64).
+Everything else (leaky_relu, elu or softplus units, different activations in
+different hidden layers, a logistic output layer on a regressor) gets a
+:class:`ValueError` that names each obstacle and recommends the ONNX export
+(:func:`sknumpynet.register_onnx_converters`), which converts every network.
 """
 
 import copy
@@ -20,6 +23,9 @@ from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOpti
 from sklearn.utils.validation import check_is_fitted
 
 from ._activations import CANONICAL_NAMES
+from ._model import hidden_activations, layer_units
+from ._network import layer_views, n_parameters
+from ._optimizers import OPTIMIZERS, make_optimizer
 
 #: Hidden activations scikit-learn's MLP computes.
 SKLEARN_HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
@@ -50,13 +56,10 @@ _PUBLIC_ATTRIBUTES = (
 )
 
 
-def _split_flat(flat, coefs, intercepts):
-    """Per-layer copies of a flat buffer laid out as coefs, then intercepts."""
-    pieces, start = [], 0
-    for array in (*coefs, *intercepts):
-        pieces.append(flat[start : start + array.size].reshape(array.shape).copy())
-        start += array.size
-    return pieces
+def _per_layer_copies(flat, units):
+    """Copies of a flat buffer's per-layer arrays: coefficients, then intercepts."""
+    coefs, intercepts = layer_views(flat, units)
+    return [array.copy() for array in coefs], [array.copy() for array in intercepts]
 
 
 class _SklearnExportMixin:
@@ -65,11 +68,22 @@ class _SklearnExportMixin:
     def _sklearn_obstacles(self, target):
         """Why scikit-learn's ``target`` cannot compute this network, if it can't."""
         obstacles = []
-        activation = CANONICAL_NAMES.get(self.activation, self.activation)
-        if activation not in SKLEARN_HIDDEN_ACTIVATIONS:
+        # Distinct canonical names, in layer order ("sigmoid" is "logistic").
+        activations = list(dict.fromkeys(hidden_activations(self)))
+        lacking = [
+            name for name in activations if name not in SKLEARN_HIDDEN_ACTIVATIONS
+        ]
+        if lacking:
             obstacles.append(
-                f"activation={self.activation!r} (scikit-learn's hidden "
-                f"activations are {', '.join(SKLEARN_HIDDEN_ACTIVATIONS)})"
+                f"activation={self.activation!r}: scikit-learn's MLP lacks "
+                f"{', '.join(lacking)} (its hidden activations are "
+                f"{', '.join(SKLEARN_HIDDEN_ACTIVATIONS)})"
+            )
+        if len(activations) > 1:
+            obstacles.append(
+                f"activation={self.activation!r} differs between the hidden layers "
+                f"({', '.join(activations)}): scikit-learn's MLP has one "
+                "activation for all of them"
             )
         target_params = target().get_params()
         if is_classifier(self):
@@ -97,11 +111,12 @@ class _SklearnExportMixin:
         """Return an equivalent fitted scikit-learn MLPClassifier or MLPRegressor.
 
         The scikit-learn estimator gets the same parameters (those
-        scikit-learn has; ``activation='sigmoid'`` becomes ``'logistic'``),
-        copies of the weights and of the fitted attributes, so that its
-        ``predict`` and ``predict_proba`` equal ours to rounding: within
-        1e-12 in float64 (float32 networks stay float32, so agree to float32
-        rounding).
+        scikit-learn has; ``activation='sigmoid'`` becomes ``'logistic'``, and
+        a list or tuple of one activation per hidden layer, all the same
+        function, becomes that one name), copies of the weights and of the
+        fitted attributes, so that its ``predict`` and ``predict_proba``
+        equal ours to rounding: within 1e-12 in float64 (float32 networks
+        stay float32, so agree to float32 rounding).
 
         Parameters
         ----------
@@ -110,9 +125,11 @@ class _SklearnExportMixin:
             private attributes (the optimizer's moments or velocities, the
             best weights of early stopping, the count of epochs without
             improvement), so that ``partial_fit`` on the export continues
-            from where this estimator is. With False, only the documented
-            fitted attributes are set; continued training then starts a
-            fresh optimizer.
+            from where this estimator is. With False, the documented fitted
+            attributes are copied and the training state is that of a fresh
+            start from these weights, as scikit-learn's own initialisation
+            sets it: continued training starts a fresh optimizer, with no
+            epoch without improvement yet and these weights as the best.
 
         Returns
         -------
@@ -122,10 +139,13 @@ class _SklearnExportMixin:
         Raises
         ------
         ValueError
-            If the network has something scikit-learn's MLP cannot compute,
-            such as the logistic output layer of
-            ``NumpyMLPRegressor(out_activation='logistic')``; the message
-            names each obstacle.
+            If the network has something scikit-learn's MLP cannot compute:
+            a hidden activation it lacks (leaky_relu, elu, softplus),
+            different activations in different hidden layers, or an output
+            layer it cannot have, such as the logistic output layer of
+            ``NumpyMLPRegressor(out_activation='logistic')``. The message
+            names each obstacle. Such networks convert to ONNX
+            (:func:`sknumpynet.register_onnx_converters`).
         sklearn.exceptions.NotFittedError
             If the estimator is not fitted.
 
@@ -165,7 +185,7 @@ class _SklearnExportMixin:
         params = self.get_params(deep=False)
         target_params = set(inspect.signature(target).parameters)
         kwargs = {k: v for k, v in params.items() if k in target_params}
-        kwargs["activation"] = CANONICAL_NAMES.get(self.activation, self.activation)
+        kwargs["activation"] = _sklearn_activation(self)
         defaults = type(self)().get_params(deep=False)
         dropped = sorted(
             name
@@ -191,25 +211,51 @@ class _SklearnExportMixin:
         estimator.intercepts_ = [np.array(b) for b in self.intercepts_]
         if is_classifier(self):
             estimator._label_binarizer = copy.deepcopy(self._label_binarizer)
+        # The training state scikit-learn's initialisation gives these
+        # weights (its training reads it); ours replaces it if kept.
+        estimator._no_improvement_count = 0
+        estimator._best_coefs = [np.array(coef) for coef in self.coefs_]
+        estimator._best_intercepts = [np.array(b) for b in self.intercepts_]
         if keep_training_state:
             self._copy_training_state(estimator)
         return estimator
 
     def _copy_training_state(self, estimator):
         """scikit-learn's private training state, from ours."""
-        coefs, intercepts = estimator.coefs_, estimator.intercepts_
-        n_layers = len(coefs)
+        units = layer_units(self)
         best = getattr(self, "_best_params", None)
         if best is not None:
-            pieces = _split_flat(best, coefs, intercepts)
-            estimator._best_coefs = pieces[:n_layers]
-            estimator._best_intercepts = pieces[n_layers:]
+            estimator._best_coefs, estimator._best_intercepts = _per_layer_copies(
+                best, units
+            )
         if hasattr(self, "_no_improvement_count"):
             estimator._no_improvement_count = self._no_improvement_count
         state = getattr(self, "_optimizer_state", None)
-        if state is None or state.get("solver") != self.solver:
+        if state is None or self.solver not in OPTIMIZERS:
             return
-        params = coefs + intercepts
+        # Our optimizer, resumed from the saved state (a fresh one if the
+        # state is another solver's), read into scikit-learn's, which keeps
+        # one array per layer where ours keeps one flat buffer.
+        ours = make_optimizer(
+            self.solver,
+            n_parameters(units),
+            self.coefs_[0].dtype,
+            learning_rate_init=self.learning_rate_init,
+            lr_schedule=self.learning_rate,
+            momentum=self.momentum,
+            nesterov=self.nesterovs_momentum,
+            power_t=self.power_t,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
+            state=state,
+        )
+
+        def per_layer(flat):
+            coefs, intercepts = _per_layer_copies(flat, units)
+            return coefs + intercepts
+
+        params = estimator.coefs_ + estimator.intercepts_
         if self.solver == "sgd":
             optimizer = SGDOptimizer(
                 params,
@@ -219,16 +265,28 @@ class _SklearnExportMixin:
                 self.nesterovs_momentum,
                 self.power_t,
             )
-            optimizer.velocities = _split_flat(state["velocity"], coefs, intercepts)
+            optimizer.velocities = per_layer(ours.velocity)
         else:
             optimizer = AdamOptimizer(
                 params, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon
             )
-            optimizer.ms = _split_flat(state["first_moment"], coefs, intercepts)
-            optimizer.vs = _split_flat(state["second_moment"], coefs, intercepts)
-            optimizer.t = int(state["t"])
-        optimizer.learning_rate = float(state["learning_rate"])
+            optimizer.ms = per_layer(ours.first_moment)
+            optimizer.vs = per_layer(ours.second_moment)
+            optimizer.t = ours.t
+        optimizer.learning_rate = ours.learning_rate
         estimator._optimizer = optimizer
+
+
+def _sklearn_activation(estimator):
+    """scikit-learn's one hidden activation for a network it can compute."""
+    names = set(hidden_activations(estimator))
+    if not names:
+        # No hidden layer: the activation is never applied. Keep ours if
+        # scikit-learn has it, else scikit-learn's default.
+        activation = estimator.activation
+        names = {CANONICAL_NAMES[activation] if isinstance(activation, str) else None}
+    (name,) = names
+    return name if name in SKLEARN_HIDDEN_ACTIVATIONS else "relu"
 
 
 def _same(a, b):

@@ -3,10 +3,18 @@
 After :func:`register_onnx_converters`, ``skl2onnx.to_onnx`` converts
 sknumpynet estimators, alone or inside pipelines, like scikit-learn's own
 MLPs. The graph is the network written out: for each layer a ``MatMul`` and
-an ``Add``, then the layer's activation (``Sigmoid``, ``Tanh``, ``Relu``,
-``Identity``; on the output layer also ``Softmax`` and ``Exp``). Every
-network sknumpynet fits converts, including those that scikit-learn cannot
-represent (a logistic output layer, several outputs).
+an ``Add``, then the layer's activation. Every hidden activation sknumpynet
+has converts, each hidden layer with its own when ``activation`` is given per
+layer: identity (``Identity``), logistic or its alias sigmoid (``Sigmoid``),
+tanh (``Tanh``), relu (``Relu``), and, written with elementary operators
+because onnxruntime runs ONNX's ``LeakyRelu``, ``Elu`` and ``Softplus`` in
+float32 only, leaky_relu (``max(z, 0.01 z)``), elu (alpha 1:
+``relu(z) + exp(min(z, 0)) - 1``) and softplus
+(``relu(z) + log(1 + exp(-|z|))``). The output layer is ``Identity``,
+``Sigmoid``, ``Softmax`` or ``Exp``. So every network sknumpynet fits
+converts, including those scikit-learn cannot represent (activations it
+lacks, different activations per layer, a logistic output layer, several
+outputs).
 
 Classifiers have the outputs of skl2onnx's classifiers: ``label`` (int64
 or string labels; an (n_samples, n_classes) int64 indicator matrix for
@@ -17,21 +25,61 @@ for scikit-learn's classifiers. Regressors have one output, ``variable``, of
 shape (n_samples, n_outputs).
 
 skl2onnx, onnx and onnxruntime are optional: ``pip install sknumpynet[onnx]``.
-This module imports skl2onnx only when :func:`register_onnx_converters` is
-called.
+This module imports skl2onnx and onnx only in :func:`register_onnx_converters`
+and in the converters it registers.
 """
 
 import numpy as np
 
+from ._activations import LEAKY_RELU_SLOPE
+from ._estimators import NumpyMLPClassifier, NumpyMLPRegressor
+from ._model import layer_activations
+
+
+def _operator(op_type, **attributes):
+    """An activation that is one ONNX operator."""
+    return lambda graph, z: graph.node(op_type, z, **attributes)
+
+
+def _leaky_relu(graph, z):
+    """max(z, 0.01 z), as :func:`sknumpynet._activations.leaky_relu`."""
+    slope = graph.constant(LEAKY_RELU_SLOPE)
+    return graph.node("Max", [z, graph.node("Mul", [z, slope])])
+
+
+def _elu(graph, z):
+    """relu(z) + exp(min(z, 0)) - 1: the ELU with alpha = 1, never overflowing."""
+    exp_negative_part = graph.node("Exp", graph.node("Min", [z, graph.constant(0.0)]))
+    negative_part = graph.node("Sub", [exp_negative_part, graph.constant(1.0)])
+    return graph.node("Add", [graph.node("Relu", z), negative_part])
+
+
+def _softplus(graph, z):
+    """relu(z) + log(1 + exp(-|z|)), the overflow-free softplus."""
+    exp_minus_abs = graph.node("Exp", graph.node("Neg", graph.node("Abs", z)))
+    correction = graph.node(
+        "Log", graph.node("Add", [graph.constant(1.0), exp_minus_abs])
+    )
+    return graph.node("Add", [graph.node("Relu", z), correction])
+
+
+#: How each activation is written in ONNX, by the canonical names of
+#: :func:`sknumpynet._model.layer_activations`: a function of the
+#: :class:`_Graph` and the name of the layer's input, returning the name of
+#: its output. ONNX's own LeakyRelu, Elu and Softplus operators are not used:
+#: onnxruntime runs them in float32 only, not in float64 graphs.
 _ONNX_ACTIVATIONS = {
-    "identity": "Identity",
-    "logistic": "Sigmoid",
-    "sigmoid": "Sigmoid",
-    "tanh": "Tanh",
-    "relu": "Relu",
-    "softmax": "Softmax",
-    "exp": "Exp",
+    "identity": _operator("Identity"),
+    "logistic": _operator("Sigmoid"),
+    "tanh": _operator("Tanh"),
+    "relu": _operator("Relu"),
+    "leaky_relu": _leaky_relu,
+    "elu": _elu,
+    "softplus": _softplus,
+    "softmax": _operator("Softmax", axis=1),
+    "exp": _operator("Exp"),
 }
+
 
 #: The aliases under which the converters are registered with skl2onnx.
 CLASSIFIER_ALIAS = "SknumpynetNumpyMLPClassifier"
@@ -97,7 +145,6 @@ def register_onnx_converters():
             "ONNX export needs skl2onnx (and onnxruntime to run the models): "
             "pip install 'sknumpynet[onnx]'."
         ) from error
-    from ._estimators import NumpyMLPClassifier, NumpyMLPRegressor
 
     update_registered_converter(
         NumpyMLPClassifier,
@@ -211,80 +258,74 @@ def _regressor_shapes(operator):
 # ---------------------------------------------------------------------------
 
 
-def _forward(scope, operator, container):
-    """Add the network's layers to the graph; return the output's name."""
-    from onnx import TensorProto
-    from skl2onnx.common.data_types import DoubleTensorType
+class _Graph:
+    """Adds nodes and constants to the ONNX graph skl2onnx is building.
 
-    estimator = operator.raw_operator
-    if isinstance(operator.inputs[0].type, DoubleTensorType):
-        proto_dtype, dtype = TensorProto.DOUBLE, np.float64
-    else:
-        proto_dtype, dtype = TensorProto.FLOAT, np.float32
+    Parameters
+    ----------
+    scope, container
+        skl2onnx's scope (unique names) and container (the graph).
+    operator
+        skl2onnx's operator: a float64 input makes a float64 graph, any other
+        input a float32 graph.
+    """
 
-    activation = scope.get_unique_variable_name("input")
-    container.add_node(
-        "Cast",
-        operator.inputs[0].full_name,
-        activation,
-        to=proto_dtype,
-        name=scope.get_unique_operator_name("Cast"),
-    )
-    last = len(estimator.coefs_) - 1
-    for i, (coef, intercept) in enumerate(zip(estimator.coefs_, estimator.intercepts_)):
-        coef_name = scope.get_unique_variable_name(f"coefficient{i}")
-        intercept_name = scope.get_unique_variable_name(f"intercept{i}")
-        container.add_initializer(
-            coef_name, proto_dtype, list(coef.shape), coef.astype(dtype).ravel()
-        )
-        container.add_initializer(
-            intercept_name,
-            proto_dtype,
-            [1, intercept.shape[0]],
-            intercept.astype(dtype).ravel(),
-        )
-        product = scope.get_unique_variable_name(f"matmul{i}")
-        container.add_node(
-            "MatMul",
-            [activation, coef_name],
-            product,
-            name=scope.get_unique_operator_name("MatMul"),
-        )
-        layer = scope.get_unique_variable_name(f"layer{i}")
-        container.add_node(
-            "Add",
-            [product, intercept_name],
-            layer,
-            name=scope.get_unique_operator_name("Add"),
-        )
-        function = estimator.out_activation_ if i == last else estimator.activation
-        op_type = _ONNX_ACTIVATIONS.get(function)
-        if op_type is None:
-            raise ValueError(
-                f"The activation {function!r} has no ONNX counterpart in this "
-                "converter."
-            )
-        activation = scope.get_unique_variable_name(f"activation{i}")
-        attributes = {"axis": 1} if op_type == "Softmax" else {}
-        container.add_node(
+    def __init__(self, scope, container, operator):
+        from onnx import TensorProto
+        from skl2onnx.common.data_types import DoubleTensorType
+
+        self.scope, self.container = scope, container
+        if isinstance(operator.inputs[0].type, DoubleTensorType):
+            self.proto_dtype, self.dtype = TensorProto.DOUBLE, np.float64
+        else:
+            self.proto_dtype, self.dtype = TensorProto.FLOAT, np.float32
+
+    def node(self, op_type, inputs, output=None, **attributes):
+        """Add a node; return the name of its output (a new one by default)."""
+        if output is None:
+            output = self.scope.get_unique_variable_name(op_type.lower())
+        self.container.add_node(
             op_type,
-            layer,
-            activation,
-            name=scope.get_unique_operator_name(op_type),
+            inputs,
+            output,
+            name=self.scope.get_unique_operator_name(op_type),
             **attributes,
         )
-    return activation, proto_dtype
+        return output
+
+    def constant(self, values, name="constant", proto_dtype=None):
+        """Add a constant tensor, in the graph's precision unless
+        ``proto_dtype`` says otherwise; return its name."""
+        if proto_dtype is None:
+            proto_dtype, values = self.proto_dtype, np.asarray(values, self.dtype)
+        values = np.asarray(values)
+        unique_name = self.scope.get_unique_variable_name(name)
+        self.container.add_initializer(
+            unique_name, proto_dtype, list(values.shape), values.ravel()
+        )
+        return unique_name
+
+
+def _network(graph, estimator, input_name):
+    """Add the network's layers to the graph; return the output's name."""
+    output = graph.node("Cast", input_name, to=graph.proto_dtype)
+    layers = zip(estimator.coefs_, estimator.intercepts_, layer_activations(estimator))
+    for i, (coef, intercept, activation) in enumerate(layers):
+        product = graph.node(
+            "MatMul", [output, graph.constant(coef, f"coefficient{i}")]
+        )
+        bias = graph.constant(intercept.reshape(1, -1), f"intercept{i}")
+        output = _ONNX_ACTIVATIONS[activation](
+            graph, graph.node("Add", [product, bias])
+        )
+    return output
 
 
 def _convert_regressor(scope, operator, container):
     """Regressor: the network's output, shape (n_samples, n_outputs)."""
-    output, _ = _forward(scope, operator, container)
-    container.add_node(
-        "Identity",
-        output,
-        operator.outputs[0].full_name,
-        name=scope.get_unique_operator_name("Identity"),
-    )
+    graph = _Graph(scope, container, operator)
+    output = _network(graph, operator.raw_operator, operator.inputs[0].full_name)
+    graph.node("Identity", output, operator.outputs[0].full_name)
 
 
 def _convert_classifier(scope, operator, container):
@@ -299,82 +340,33 @@ def _convert_classifier(scope, operator, container):
         raise ValueError(
             "A classifier fitted on a single class cannot be converted to ONNX."
         )
-    output, proto_dtype = _forward(scope, operator, container)
+    graph = _Graph(scope, container, operator)
+    output = _network(graph, estimator, operator.inputs[0].full_name)
     label_name, proba_name = (variable.full_name for variable in operator.outputs)
 
     if estimator.n_outputs_ == 1:
         # Binary: the network gives P(second class); stack [1 - p, p].
-        one = scope.get_unique_variable_name("one")
-        container.add_initializer(one, proto_dtype, [], [1.0])
-        negative = scope.get_unique_variable_name("negative_proba")
-        container.add_node(
-            "Sub", [one, output], negative, name=scope.get_unique_operator_name("Sub")
-        )
-        container.add_node(
-            "Concat",
-            [negative, output],
-            proba_name,
-            axis=1,
-            name=scope.get_unique_operator_name("Concat"),
-        )
+        negative = graph.node("Sub", [graph.constant(1.0), output])
+        graph.node("Concat", [negative, output], proba_name, axis=1)
     else:
-        container.add_node(
-            "Identity",
-            output,
-            proba_name,
-            name=scope.get_unique_operator_name("Identity"),
-        )
+        graph.node("Identity", output, proba_name)
 
     if kind == "multilabel":
         # A label is on when its probability exceeds 0.5 (LabelBinarizer's
         # threshold), as in predict.
-        half = scope.get_unique_variable_name("half")
-        container.add_initializer(half, proto_dtype, [], [0.5])
-        on = scope.get_unique_variable_name("on")
-        container.add_node(
-            "Greater",
-            [proba_name, half],
-            on,
-            name=scope.get_unique_operator_name("Greater"),
-        )
-        container.add_node(
-            "Cast",
-            on,
-            label_name,
-            to=TensorProto.INT64,
-            name=scope.get_unique_operator_name("Cast"),
-        )
+        on = graph.node("Greater", [proba_name, graph.constant(0.5)])
+        graph.node("Cast", on, label_name, to=TensorProto.INT64)
         return
 
     # The label of the most probable class: ArgMax, then a table lookup.
     if kind == "int64":
-        class_type, values = TensorProto.INT64, classes.astype(np.int64)
+        labels = graph.constant(classes.astype(np.int64), "classes", TensorProto.INT64)
     else:
-        class_type = TensorProto.STRING
-        values = np.array([label.encode("utf-8") for label in classes])
-    classes_name = scope.get_unique_variable_name("classes")
-    container.add_initializer(classes_name, class_type, [len(values)], values)
-    index = scope.get_unique_variable_name("argmax")
-    container.add_node(
-        "ArgMax",
-        proba_name,
-        index,
-        axis=1,
-        name=scope.get_unique_operator_name("ArgMax"),
+        encoded = np.array([label.encode("utf-8") for label in classes])
+        labels = graph.constant(encoded, "classes", TensorProto.STRING)
+    index = graph.node("ArgMax", proba_name, axis=1)
+    looked_up = graph.node(
+        "ArrayFeatureExtractor", [labels, index], op_domain="ai.onnx.ml"
     )
-    looked_up = scope.get_unique_variable_name("labels")
-    container.add_node(
-        "ArrayFeatureExtractor",
-        [classes_name, index],
-        looked_up,
-        op_domain="ai.onnx.ml",
-        name=scope.get_unique_operator_name("ArrayFeatureExtractor"),
-    )
-    shape = scope.get_unique_variable_name("shape")
-    container.add_initializer(shape, TensorProto.INT64, [1], [-1])
-    container.add_node(
-        "Reshape",
-        [looked_up, shape],
-        label_name,
-        name=scope.get_unique_operator_name("Reshape"),
-    )
+    shape = graph.constant([-1], "shape", TensorProto.INT64)
+    graph.node("Reshape", [looked_up, shape], label_name)
