@@ -155,7 +155,9 @@ def _glorot_factors(estimator, activations):
     names = activations
     if not names:
         single = estimator.activation
-        names = [single if single in CANONICAL_NAMES else "relu"]
+        names = [
+            single if isinstance(single, str) and single in CANONICAL_NAMES else "relu"
+        ]
     feeding = [*names, names[-1]]
     return [2.0 if CANONICAL_NAMES[name] == "logistic" else 6.0 for name in feeding]
 

@@ -23,7 +23,7 @@ from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOpti
 from sklearn.utils.validation import check_is_fitted
 
 from ._activations import CANONICAL_NAMES
-from ._model import hidden_activations, layer_units
+from ._model import hidden_activations, layer_units, optimizer_hyperparameters
 from ._network import layer_views, n_parameters
 from ._optimizers import OPTIMIZERS, make_optimizer
 
@@ -240,15 +240,8 @@ class _SklearnExportMixin:
             self.solver,
             n_parameters(units),
             self.coefs_[0].dtype,
-            learning_rate_init=self.learning_rate_init,
-            lr_schedule=self.learning_rate,
-            momentum=self.momentum,
-            nesterov=self.nesterovs_momentum,
-            power_t=self.power_t,
-            beta_1=self.beta_1,
-            beta_2=self.beta_2,
-            epsilon=self.epsilon,
-            state=state,
+            state,
+            **optimizer_hyperparameters(self),
         )
 
         def per_layer(flat):

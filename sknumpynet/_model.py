@@ -13,7 +13,8 @@ parameters and fitted attributes:
   (:func:`output_activation`);
 * the layers of a fitted network (:func:`layer_units`,
   :func:`layer_activations`);
-* the engine network that computes it (:func:`build_network`).
+* the engine network that computes it (:func:`build_network`), and the
+  optimizer settings that train it (:func:`optimizer_hyperparameters`).
 
 Like the NumPy core below it, this module never imports scikit-learn.
 """
@@ -178,3 +179,28 @@ def build_network(estimator, units, dtype):
         fit_intercept=estimator.fit_intercept,
         dropout=dropout_rates(estimator, n_hidden),
     )
+
+
+def optimizer_hyperparameters(estimator):
+    """The keyword arguments of :func:`~sknumpynet._optimizers.make_optimizer`
+    from the estimator's parameters (scikit-learn's names on the right).
+
+    Parameters
+    ----------
+    estimator : object
+        Anything with the estimators' parameters as attributes.
+
+    Returns
+    -------
+    hyperparameters : dict
+    """
+    return {
+        "learning_rate_init": estimator.learning_rate_init,
+        "lr_schedule": estimator.learning_rate,
+        "power_t": estimator.power_t,
+        "momentum": estimator.momentum,
+        "nesterov": estimator.nesterovs_momentum,
+        "beta_1": estimator.beta_1,
+        "beta_2": estimator.beta_2,
+        "epsilon": estimator.epsilon,
+    }

@@ -22,6 +22,7 @@ import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.optimize import _check_optimize_result
 
+from ._model import optimizer_hyperparameters
 from ._optimizers import make_optimizer
 
 STOCHASTIC_SOLVERS = ("sgd", "adam")
@@ -150,21 +151,6 @@ def divergence_message(params, loss=None, epoch=None, best_loss=None):
 # ---------------------------------------------------------------------------
 # Stochastic solvers
 # ---------------------------------------------------------------------------
-
-
-def optimizer_hyperparameters(params):
-    """The optimizers' keyword arguments from the estimator's parameters
-    (scikit-learn's names on the left of each pair)."""
-    return {
-        "learning_rate_init": params.learning_rate_init,
-        "lr_schedule": params.learning_rate,
-        "power_t": params.power_t,
-        "momentum": params.momentum,
-        "nesterov": params.nesterovs_momentum,
-        "beta_1": params.beta_1,
-        "beta_2": params.beta_2,
-        "epsilon": params.epsilon,
-    }
 
 
 def _batch_size(params, n_samples):
