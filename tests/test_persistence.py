@@ -20,6 +20,7 @@ import pickle
 import re
 import warnings
 import zipfile
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -520,7 +521,7 @@ def test_save_writes_an_inspectable_npz_deterministically(tmp_path):
     est, _, _ = _fitted("multiclass-strings-sgd")
     first = save(est, tmp_path / "first.npz")
     second = save(est, tmp_path / "second.npz")
-    assert open(first, "rb").read() == open(second, "rb").read()
+    assert Path(first).read_bytes() == Path(second).read_bytes()
     # numpy.load opens it: the arrays, and the metadata as bytes.
     with np.load(first, allow_pickle=False) as archive:
         header = json.loads(archive[METADATA])
@@ -693,7 +694,7 @@ def _assert_refused(path, match):
 @pytest.mark.parametrize("fraction", [0.0, 0.001, 0.1, 0.5, 0.9, 0.99, "-1", "-22"])
 def test_truncated_file(model_file, fraction, tmp_path):
     path, _, _ = model_file
-    data = open(path, "rb").read()
+    data = Path(path).read_bytes()
     size = (
         len(data) + int(fraction)
         if isinstance(fraction, str)
@@ -713,7 +714,7 @@ def test_random_byte_flips(model_file, tmp_path):
     same estimator. Either way, never a crash and never a different model.
     """
     path, est, X = model_file
-    data = open(path, "rb").read()
+    data = Path(path).read_bytes()
     rng = np.random.RandomState(0)
     positions = rng.choice(len(data), size=40, replace=False)
     refused = 0
