@@ -12,8 +12,9 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
+from conftest import SKLEARN_ACTIVATIONS, STOCHASTIC_SOLVERS, digits
 from numpy.testing import assert_allclose
-from sklearn.datasets import load_digits, make_regression
+from sklearn.datasets import make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
@@ -26,7 +27,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 ATOL = 1e-10
 TARGETS = ["binary", "multiclass", "multilabel", "regression", "multioutput"]
-STOCHASTIC_SOLVERS = ["sgd", "adam"]
 
 # sample_weight and loss="poisson" arrived in scikit-learn's MLP in 1.7.
 requires_sklearn_1_7 = pytest.mark.skipif(
@@ -34,11 +34,6 @@ requires_sklearn_1_7 = pytest.mark.skipif(
     reason="scikit-learn's MLP supports sample_weight and loss='poisson' "
     f"from 1.7 on; installed: {sklearn.__version__}",
 )
-
-
-def _digits(n_samples=150):
-    X, y = load_digits(return_X_y=True)
-    return X[:n_samples] / 16.0, y[:n_samples]
 
 
 def _dataset(target):
@@ -54,7 +49,7 @@ def _dataset(target):
         )
         X = StandardScaler().fit_transform(X)
         return X, y / np.abs(y).max(), NumpyMLPRegressor, MLPRegressor
-    X, y = _digits()
+    X, y = digits(150)
     if target == "binary":
         y = y % 2
     elif target == "multilabel":
@@ -159,7 +154,7 @@ def test_sgd_variants_parity(learning_rate, momentum, nesterovs_momentum):
         assert theirs.n_iter_ < 30  # stopped on the no-improvement rule
 
 
-@pytest.mark.parametrize("activation", ["logistic", "tanh", "relu", "identity"])
+@pytest.mark.parametrize("activation", SKLEARN_ACTIVATIONS)
 @pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
 @pytest.mark.parametrize("target", ["multiclass", "regression"])
 def test_activation_parity(activation, solver, target):
