@@ -152,15 +152,15 @@ def split_digits():
 # ---------------------------------------------------------------------------
 
 
-def output(est, X):
+def continuous_output(est, X):
     """A continuous output to compare fits: probabilities or predictions."""
     return est.predict_proba(X) if is_classifier(est) else est.predict(X)
 
 
-def outputs(est, X):
-    """{method: output}: predict, and predict_proba for a classifier."""
+def predictions(est, X):
+    """{method: output}: predict, and predict_proba where there is one."""
     result = {"predict": est.predict(X)}
-    if is_classifier(est):
+    if hasattr(est, "predict_proba"):
         result["predict_proba"] = est.predict_proba(X)
     return result
 
