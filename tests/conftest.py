@@ -116,16 +116,33 @@ def classification(n_samples=60, n_classes=3, *, n_features=5, labels=None, seed
     return X, y
 
 
-def regression(n_samples=60, n_targets=1, *, n_features=5, noise=0.1, seed=0):
-    """Standardized make_regression data, each target standardized too."""
+def regression(
+    n_samples=60,
+    n_targets=1,
+    *,
+    n_features=5,
+    n_informative=10,
+    noise=0.1,
+    seed=0,
+    unit_target=False,
+):
+    """Standardized make_regression data, each target standardized too.
+
+    With ``unit_target``, the targets are divided by their largest magnitude
+    instead (into [-1, 1], means left as they are).
+    """
     X, y = make_regression(
         n_samples=n_samples,
         n_features=n_features,
+        n_informative=n_informative,
         n_targets=n_targets,
         noise=noise,
         random_state=seed,
     )
-    return StandardScaler().fit_transform(X), (y - y.mean(axis=0)) / y.std(axis=0)
+    X = StandardScaler().fit_transform(X)
+    if unit_target:
+        return X, y / np.abs(y).max()
+    return X, (y - y.mean(axis=0)) / y.std(axis=0)
 
 
 def data(Estimator, n_samples=60, *, n_features=5, noise=0.1, seed=0):

@@ -12,12 +12,10 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
-from conftest import SKLEARN_ACTIVATIONS, STOCHASTIC_SOLVERS, digits
+from conftest import SKLEARN_ACTIVATIONS, STOCHASTIC_SOLVERS, digits, regression
 from numpy.testing import assert_allclose
-from sklearn.datasets import make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils.fixes import parse_version
 
 from sknumpynet import NumpyMLPClassifier, NumpyMLPRegressor
@@ -39,16 +37,15 @@ requires_sklearn_1_7 = pytest.mark.skipif(
 def _dataset(target):
     """(X, y, ours, theirs) for one kind of target."""
     if target in ("regression", "multioutput"):
-        X, y = make_regression(
-            n_samples=150,
+        X, y = regression(
+            150,
+            1 if target == "regression" else 2,
             n_features=8,
             n_informative=6,
-            n_targets=1 if target == "regression" else 2,
             noise=0.5,
-            random_state=0,
+            unit_target=True,
         )
-        X = StandardScaler().fit_transform(X)
-        return X, y / np.abs(y).max(), NumpyMLPRegressor, MLPRegressor
+        return X, y, NumpyMLPRegressor, MLPRegressor
     X, y = digits(150)
     if target == "binary":
         y = y % 2
