@@ -1,9 +1,12 @@
-"""What sknumpynet adds to scikit-learn's MLP, each feature tested for effect.
+"""What sknumpynet's estimators add to scikit-learn's MLP, each tested for effect.
 
 class_weight, a validation set of one's own (with any scorer), early
 stopping while streaming, best weights, history_, scikit-learn's callbacks,
 per-layer and new activations, dropout, schedules for Adam, gradient
-clipping, hidden-layer features and the training-curve Display.
+clipping; and every new parameter's default keeps scikit-learn's behaviour.
+
+(The HiddenLayerFeatures transformer is tested in test_features.py, the
+TrainingCurveDisplay in test_display.py.)
 """
 
 import warnings
@@ -11,47 +14,30 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
+from conftest import (
+    ESTIMATORS,
+    SOLVERS,
+    assert_same_weights,
+    digits,
+    regression,
+    split_digits,
+)
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import load_digits, make_regression
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, get_scorer
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sknumpynet import (
-    HiddenLayerFeatures,
-    NumpyMLPClassifier,
-    NumpyMLPRegressor,
-    TrainingCurveDisplay,
-)
+from sknumpynet import NumpyMLPClassifier, NumpyMLPRegressor
 from sknumpynet._activations import HIDDEN_ACTIVATIONS
 from sknumpynet._network import MLP
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
-def _digits(n=600):
-    X, y = load_digits(return_X_y=True)
-    return X[:n] / 16, y[:n]
-
-
-def _split_digits():
-    X, y = load_digits(return_X_y=True)
-    X = X / 16
-    return X[:900], y[:900], X[900:1300], y[900:1300]
-
-
-def _regression(n=300):
-    X, y = make_regression(n_samples=n, n_features=8, noise=1.0, random_state=0)
-    return StandardScaler().fit_transform(X), y / np.abs(y).max()
-
-
-def _same_weights(a, b):
-    for mine, theirs in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
-        assert_array_equal(mine, theirs)
+def _regression(n_samples=300):
+    return regression(n_samples, n_features=8, noise=1.0, unit_target=True)
 
 
 # ---------------------------------------------------------------------------
@@ -62,18 +48,18 @@ SMALL = {"hidden_layer_sizes": (8,), "max_iter": 5, "random_state": 0}
 
 
 def test_class_weight_dict_equals_the_same_sample_weights():
-    X, y = _digits()
+    X, y = digits()
     weights = {label: 1.0 + label for label in range(10)}
     by_class = NumpyMLPClassifier(class_weight=weights, **SMALL).fit(X, y)
     by_sample = NumpyMLPClassifier(**SMALL).fit(
         X, y, sample_weight=np.array([weights[label] for label in y])
     )
-    _same_weights(by_class, by_sample)
+    assert_same_weights(by_class, by_sample)
     assert by_class.loss_curve_ != NumpyMLPClassifier(**SMALL).fit(X, y).loss_curve_
 
 
 def test_class_weight_balanced_multiplies_into_sample_weight():
-    X, y = _digits()
+    X, y = digits()
     y = np.where(y < 3, "few", "many")  # imbalanced, string labels
     sample_weight = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
     balanced = NumpyMLPClassifier(class_weight="balanced", **SMALL).fit(
@@ -82,11 +68,11 @@ def test_class_weight_balanced_multiplies_into_sample_weight():
     by_hand = NumpyMLPClassifier(**SMALL).fit(
         X, y, sample_weight=sample_weight * compute_sample_weight("balanced", y)
     )
-    _same_weights(balanced, by_hand)
+    assert_same_weights(balanced, by_hand)
 
 
 def test_class_weight_refusals_are_explained():
-    X, y = _digits()
+    X, y = digits()
     with pytest.raises(ValueError, match="partial_fit"):
         NumpyMLPClassifier(class_weight="balanced", **SMALL).partial_fit(
             X, y, classes=np.arange(10)
@@ -108,7 +94,7 @@ def test_class_weight_refusals_are_explained():
 
 
 def test_user_validation_set_replaces_the_internal_split():
-    X, y, X_val, y_val = _split_digits()
+    X, y, X_val, y_val = split_digits()
     est = NumpyMLPClassifier(
         hidden_layer_sizes=(16,),
         learning_rate_init=0.01,
@@ -125,7 +111,7 @@ def test_user_validation_set_replaces_the_internal_split():
 
 
 def test_validation_set_without_early_stopping_is_scored_and_remembered():
-    X, y, X_val, y_val = _split_digits()
+    X, y, X_val, y_val = split_digits()
     est = NumpyMLPClassifier(
         hidden_layer_sizes=(16,), learning_rate_init=0.05, max_iter=30, random_state=0
     ).fit(X, y, X_val=X_val, y_val=y_val)
@@ -136,10 +122,10 @@ def test_validation_set_without_early_stopping_is_scored_and_remembered():
     assert est.score(X_val, y_val) == best
 
 
-@pytest.mark.parametrize("Estimator", [NumpyMLPClassifier, NumpyMLPRegressor])
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_scoring_loss_watches_the_validation_loss(Estimator):
     if Estimator is NumpyMLPClassifier:
-        X, y, X_val, y_val = _split_digits()
+        X, y, X_val, y_val = split_digits()
     else:
         X, y = _regression(400)
         X, y, X_val, y_val = X[:300], y[:300], X[300:], y[300:]
@@ -158,7 +144,7 @@ def test_scoring_loss_watches_the_validation_loss(Estimator):
 
 
 def test_any_scorer_can_judge_the_validation_set():
-    X, y, X_val, y_val = _split_digits()
+    X, y, X_val, y_val = split_digits()
     est = NumpyMLPClassifier(
         hidden_layer_sizes=(16,),
         learning_rate_init=0.01,
@@ -190,7 +176,7 @@ def test_any_scorer_can_judge_the_validation_set():
     ],
 )
 def test_bad_validation_sets_are_explained(kwargs, message):
-    X, y = _digits(200)
+    X, y = digits(200)
     values = {
         "X": X,
         "y": y,
@@ -205,7 +191,7 @@ def test_bad_validation_sets_are_explained(kwargs, message):
 
 
 def test_validation_set_is_routed_and_transformed_in_a_pipeline():
-    X, y, X_val, y_val = _split_digits()
+    X, y, X_val, y_val = split_digits()
     X, X_val = X * 16, X_val * 16  # unscaled: the scaler must see X_val too
     params = {
         "hidden_layer_sizes": (16,),
@@ -232,7 +218,7 @@ def test_validation_set_is_routed_and_transformed_in_a_pipeline():
         scaler.transform(X), y, X_val=scaler.transform(X_val), y_val=y_val
     )
     assert pipe[-1].validation_scores_ == by_hand.validation_scores_
-    _same_weights(pipe[-1], by_hand)
+    assert_same_weights(pipe[-1], by_hand)
 
 
 # ---------------------------------------------------------------------------
@@ -241,7 +227,7 @@ def test_validation_set_is_routed_and_transformed_in_a_pipeline():
 
 
 def test_partial_fit_with_validation_tells_when_to_stop():
-    X, y, X_val, y_val = _split_digits()
+    X, y, X_val, y_val = split_digits()
     est = NumpyMLPClassifier(
         hidden_layer_sizes=(16,),
         learning_rate_init=0.05,
@@ -263,14 +249,14 @@ def test_partial_fit_with_validation_tells_when_to_stop():
 
 
 def test_partial_fit_early_stopping_needs_a_validation_set():
-    X, y = _digits(200)
+    X, y = digits(200)
     est = NumpyMLPClassifier(early_stopping=True, **SMALL)
     with pytest.raises(ValueError, match="X_val"):
         est.partial_fit(X, y, classes=np.arange(10))
 
 
 def test_partial_fit_without_early_stopping_never_restores():
-    X, y, X_val, y_val = _split_digits()
+    X, y, X_val, y_val = split_digits()
     est = NumpyMLPClassifier(hidden_layer_sizes=(8,), random_state=0)
     for _ in range(3):
         est.partial_fit(X, y, classes=np.unique(y), X_val=X_val, y_val=y_val)
@@ -287,7 +273,7 @@ def test_partial_fit_without_early_stopping_never_restores():
 
 
 def test_best_weights_without_validation_are_those_of_the_lowest_loss():
-    X, y = _digits()
+    X, y = digits()
     params = {
         "hidden_layer_sizes": (8,),
         "solver": "sgd",
@@ -302,12 +288,12 @@ def test_best_weights_without_validation_are_those_of_the_lowest_loss():
     # The best weights are those at the end of the epoch with the lowest
     # loss (the loss scikit-learn records is averaged over that epoch).
     reference = NumpyMLPClassifier(**{**params, "max_iter": best_epoch}).fit(X, y)
-    _same_weights(est.restore_best_weights(), reference)
+    assert_same_weights(est.restore_best_weights(), reference)
 
 
-@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+@pytest.mark.parametrize("solver", SOLVERS)
 def test_history_records_every_epoch(solver):
-    X, y, X_val, y_val = _split_digits()
+    X, y, X_val, y_val = split_digits()
     est = NumpyMLPClassifier(
         hidden_layer_sizes=(8,),
         solver=solver,
@@ -373,7 +359,7 @@ class _CountingCallback:
 @needs_callbacks
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
 def test_callbacks_see_one_task_per_epoch_and_can_stop(solver):
-    X, y = _digits(300)
+    X, y = digits(300)
     counter = _CountingCallback()
     est = NumpyMLPClassifier(hidden_layer_sizes=(8,), solver=solver, max_iter=7)
     est.set_callbacks(counter).fit(X, y)
@@ -391,7 +377,7 @@ def test_callbacks_see_one_task_per_epoch_and_can_stop(solver):
 def test_scoring_monitor_and_progress_bar_follow_the_epochs():
     from sklearn.callback import ProgressBar, ScoringMonitor
 
-    X, y = _digits(300)
+    X, y = digits(300)
     monitor = ScoringMonitor(scoring="accuracy")
     callbacks = [monitor]
     try:
@@ -408,7 +394,7 @@ def test_scoring_monitor_and_progress_bar_follow_the_epochs():
 def test_verbose_prints_what_scikit_learn_prints(capsys):
     from sklearn.neural_network import MLPClassifier
 
-    X, y = _digits(300)
+    X, y = digits(300)
     params = {
         "hidden_layer_sizes": (8,),
         "activation": "tanh",
@@ -434,7 +420,7 @@ def test_verbose_prints_what_scikit_learn_prints(capsys):
 
 
 def test_one_activation_per_hidden_layer():
-    X, y = _digits()
+    X, y = digits()
     est = NumpyMLPClassifier(
         hidden_layer_sizes=(10, 6, 4),
         activation=["relu", "softplus", "elu"],
@@ -458,11 +444,11 @@ def test_one_activation_per_hidden_layer():
     single = NumpyMLPClassifier(
         hidden_layer_sizes=(10, 6, 4), activation="tanh", max_iter=3, random_state=0
     ).fit(X, y)
-    _same_weights(same, single)
+    assert_same_weights(same, single)
 
 
 def test_glorot_bound_follows_each_layers_activation():
-    X, y = _digits(100)
+    X, y = digits(100)
     est = NumpyMLPClassifier(
         hidden_layer_sizes=(10, 6),
         activation=["logistic", "relu"],
@@ -481,14 +467,14 @@ def test_glorot_bound_follows_each_layers_activation():
     [(["relu"], "2 hidden layers"), (["relu", "swish"], "swish"), ([1, 2], "1")],
 )
 def test_bad_activation_lists_are_explained(activation, message):
-    X, y = _digits(100)
+    X, y = digits(100)
     with pytest.raises(ValueError, match=message):
         NumpyMLPClassifier(hidden_layer_sizes=(4, 4), activation=activation).fit(X, y)
 
 
 @pytest.mark.parametrize("activation", ["leaky_relu", "elu", "softplus"])
 def test_new_activations_learn(activation):
-    X, y = _digits()
+    X, y = digits()
     est = NumpyMLPClassifier(
         hidden_layer_sizes=(32,),
         activation=activation,
@@ -505,11 +491,11 @@ def test_new_activations_learn(activation):
 
 
 def test_dropout_is_reproducible_and_only_at_training():
-    X, y = _digits()
+    X, y = digits()
     params = {"hidden_layer_sizes": (32, 16), "dropout": [0.5, 0.2], "max_iter": 5}
     a = NumpyMLPClassifier(**params, random_state=0).fit(X, y)
     b = NumpyMLPClassifier(**params, random_state=0).fit(X, y)
-    _same_weights(a, b)
+    assert_same_weights(a, b)
     c = NumpyMLPClassifier(**params, random_state=1).fit(X, y)
     assert not np.array_equal(a.coefs_[0], c.coefs_[0])
     without = NumpyMLPClassifier(**{**params, "dropout": 0.0}, random_state=0)
@@ -555,7 +541,7 @@ def test_gradient_with_fixed_dropout_masks_matches_finite_differences():
 
 
 def test_bad_dropout_is_explained():
-    X, y = _digits(100)
+    X, y = digits(100)
     with pytest.raises(ValueError, match="dropout"):
         NumpyMLPClassifier(hidden_layer_sizes=(4,), dropout=[0.1, 0.2]).fit(X, y)
     with pytest.raises(ValueError, match="dropout"):
@@ -568,7 +554,7 @@ def test_bad_dropout_is_explained():
 
 
 def test_adam_adaptive_schedule_divides_instead_of_stopping():
-    X, y = _digits()
+    X, y = digits()
     params = {
         "hidden_layer_sizes": (8,),
         "learning_rate_init": 0.05,
@@ -623,123 +609,15 @@ def test_clip_gradient_rescales_to_the_norm():
 
 
 # ---------------------------------------------------------------------------
-# Hidden-layer features in a Pipeline
+# Defaults
 # ---------------------------------------------------------------------------
-
-
-def test_hidden_layer_features_are_the_layer_activations():
-    X, y = _digits()
-    network = NumpyMLPClassifier(
-        hidden_layer_sizes=(12, 7),
-        activation=["relu", "tanh"],
-        max_iter=5,
-        random_state=0,
-    )
-    features = HiddenLayerFeatures(network, layer=0).fit(X, y)
-    W, b = features.estimator_.coefs_[0], features.estimator_.intercepts_[0]
-    assert_allclose(features.transform(X), np.maximum(X @ W + b, 0))
-    last = HiddenLayerFeatures(features.estimator_, layer=-1, prefit=True).fit(X)
-    assert last.transform(X).shape == (len(X), 7)
-    assert list(last.get_feature_names_out()) == [
-        f"hiddenlayerfeatures{i}" for i in range(7)
-    ]
-    assert network.__dict__.keys() == NumpyMLPClassifier().__dict__.keys(), (
-        "the given estimator must stay unfitted (it is cloned)"
-    )
-
-
-def test_hidden_layer_features_in_a_pipeline():
-    X, y = _digits(900)
-    pipe = make_pipeline(
-        HiddenLayerFeatures(
-            NumpyMLPClassifier(
-                hidden_layer_sizes=(32,),
-                learning_rate_init=0.01,
-                max_iter=40,
-                random_state=0,
-            )
-        ),
-        LogisticRegression(max_iter=2000),
-    ).fit(X[:600], y[:600])
-    assert pipe.score(X[600:], y[600:]) > 0.85
-
-
-def test_hidden_layer_features_reject_a_missing_layer():
-    X, y = _digits(100)
-    with pytest.raises(ValueError, match="layer=2 is out of range"):
-        HiddenLayerFeatures(
-            NumpyMLPClassifier(hidden_layer_sizes=(4, 3), max_iter=2), layer=2
-        ).fit(X, y)
-
-
-# The checks seed only a top-level random_state; the network inside needs its
-# own for fit_transform and fit().transform to agree.
-@parametrize_with_checks(
-    [
-        HiddenLayerFeatures(
-            NumpyMLPRegressor(
-                hidden_layer_sizes=(6,), learning_rate_init=0.01, random_state=0
-            )
-        )
-    ]
-)
-def test_hidden_layer_features_pass_scikit_learn_checks(estimator, check):
-    check(estimator)
-
-
-# ---------------------------------------------------------------------------
-# The training-curve Display
-# ---------------------------------------------------------------------------
-
-
-def test_training_curve_display_from_estimator():
-    matplotlib = pytest.importorskip("matplotlib")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    X, y, X_val, y_val = _split_digits()
-    est = NumpyMLPClassifier(
-        hidden_layer_sizes=(16,),
-        learning_rate_init=0.01,
-        early_stopping=True,
-        max_iter=30,
-        random_state=0,
-    ).fit(X, y, X_val=X_val, y_val=y_val)
-    display = TrainingCurveDisplay.from_estimator(est)
-    assert_allclose(display.lines_["loss"].get_ydata(), est.loss_curve_)
-    assert_allclose(display.lines_["val_score"].get_ydata(), est.validation_scores_)
-    assert_allclose(
-        display.lines_["val_loss"].get_ydata(),
-        [entry["val_loss"] for entry in est.history_],
-    )
-    best = int(np.argmax(est.validation_scores_)) + 1
-    assert display.lines_["best_epoch"].get_xdata()[0] == best
-    assert display.ax_.get_xlabel() == "epoch"
-    assert display.ax_.get_title() == "NumpyMLPClassifier"
-
-    # Without validation: the loss alone, on the axes given.
-    _, ax = plt.subplots()
-    plain = NumpyMLPRegressor(hidden_layer_sizes=(4,), max_iter=5).fit(*_regression())
-    display = TrainingCurveDisplay.from_estimator(plain, ax=ax, name="mine")
-    assert display.ax_ is ax and display.ax_score_ is None
-    assert set(display.lines_) == {"loss", "best_epoch"}
-    assert ax.get_title() == "mine"
-    plt.close("all")
-
-
-def test_training_curve_display_needs_a_fitted_estimator():
-    pytest.importorskip("matplotlib")
-    from sklearn.exceptions import NotFittedError
-
-    with pytest.raises(NotFittedError):
-        TrainingCurveDisplay.from_estimator(NumpyMLPClassifier())
 
 
 def test_features_leave_defaults_unchanged():
     """Every new parameter's default keeps scikit-learn's behaviour."""
     from sklearn.neural_network import MLPClassifier
 
-    X, y = _digits()
+    X, y = digits()
     params = {
         "hidden_layer_sizes": (8,),
         "activation": "logistic",

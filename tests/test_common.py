@@ -21,7 +21,7 @@ CONFIGURATIONS = [
     # Features beyond scikit-learn, so that the checks cover them too
     # (dropout is left out: random masks drawn per sample can never make a
     # weight of 2 equal a repeated sample, as check_sample_weight_equivalence
-    # demands; tests/test_features.py covers it).
+    # demands; tests/test_beyond_sklearn.py covers it).
     {
         "hidden_layer_sizes": (12, 8),
         "activation": ["leaky_relu", "elu"],
