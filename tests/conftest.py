@@ -1,9 +1,10 @@
 """What several test files share: case lists, data sets, comparisons, model files.
 
 The test modules import these plain names with ``from conftest import ...``
-(pytest puts this directory on ``sys.path``); each helper keeps the exact
-data its callers used before, so a test sees the same numbers wherever it
-lives.
+(pytest's default "prepend" import mode puts this directory on ``sys.path``).
+The data helpers take as parameters the few things in which the test files'
+data differ (sample counts, noise, how targets are scaled), so that every
+file keeps its own numbers.
 """
 
 import hashlib
