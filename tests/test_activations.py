@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import HIDDEN_ACTIVATION_NAMES
 from scipy.special import expit
 
 from sknumpynet import _activations as act
@@ -21,15 +22,6 @@ from sknumpynet._activations import (
 )
 
 DTYPES = [np.float64, np.float32]
-HIDDEN_NAMES = [
-    "logistic",
-    "tanh",
-    "relu",
-    "identity",
-    "leaky_relu",
-    "elu",
-    "softplus",
-]
 
 
 def _formula(name, z):
@@ -89,7 +81,7 @@ def _extreme_inputs(dtype):
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", HIDDEN_NAMES)
+@pytest.mark.parametrize("name", HIDDEN_ACTIVATION_NAMES)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_hidden_forward_matches_formula(name, dtype):
     forward, _ = HIDDEN_ACTIVATIONS[name]
@@ -103,7 +95,7 @@ def test_hidden_forward_matches_formula(name, dtype):
     np.testing.assert_allclose(out, expected, rtol=rtol, atol=atol)
 
 
-@pytest.mark.parametrize("name", HIDDEN_NAMES)
+@pytest.mark.parametrize("name", HIDDEN_ACTIVATION_NAMES)
 def test_hidden_forward_works_in_place(name):
     # The engine relies on the activation overwriting its layer's buffer.
     forward, _ = HIDDEN_ACTIVATIONS[name]
@@ -139,7 +131,7 @@ def test_sigmoid_is_an_alias_of_logistic():
     )
 
 
-@pytest.mark.parametrize("name", HIDDEN_NAMES)
+@pytest.mark.parametrize("name", HIDDEN_ACTIVATION_NAMES)
 def test_canonical_names_are_identity_on_canonical_names(name):
     assert CANONICAL_NAMES[name] == name
     assert set(CANONICAL_NAMES) == set(HIDDEN_ACTIVATIONS)
@@ -159,7 +151,7 @@ def _central_difference(forward, z, h):
     return (-f(z + 2 * h) + 8 * f(z + h) - 8 * f(z - h) + f(z - 2 * h)) / (12 * h)
 
 
-@pytest.mark.parametrize("name", HIDDEN_NAMES)
+@pytest.mark.parametrize("name", HIDDEN_ACTIVATION_NAMES)
 def test_hidden_backward_matches_finite_difference(name):
     # backward(a, delta) must turn delta into delta * f'(z), computing f'
     # from the output a alone.
@@ -177,7 +169,7 @@ def test_hidden_backward_matches_finite_difference(name):
     np.testing.assert_array_equal(a, a_before)
 
 
-@pytest.mark.parametrize("name", HIDDEN_NAMES)
+@pytest.mark.parametrize("name", HIDDEN_ACTIVATION_NAMES)
 def test_hidden_backward_works_in_place(name):
     forward, backward = HIDDEN_ACTIVATIONS[name]
     z = _moderate_z(np.float64)

@@ -5,6 +5,7 @@ engine (the checks fit on small data sets, so the default ``max_iter`` is
 enough to reach what they require).
 """
 
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sknumpynet import NumpyMLPClassifier, NumpyMLPRegressor
@@ -20,7 +21,7 @@ CONFIGURATIONS = [
     # Features beyond scikit-learn, so that the checks cover them too
     # (dropout is left out: random masks drawn per sample can never make a
     # weight of 2 equal a repeated sample, as check_sample_weight_equivalence
-    # demands; tests/test_features.py covers it).
+    # demands; tests/test_beyond_sklearn.py covers it).
     {
         "hidden_layer_sizes": (12, 8),
         "activation": ["leaky_relu", "elu"],
@@ -39,6 +40,15 @@ ESTIMATORS = [
 ]
 
 
+# The checks fit with the default max_iter on small, unscaled data sets: an
+# estimator that stops at max_iter warns, which is the intended behaviour.
+@pytest.mark.filterwarnings(
+    "ignore:Stochastic Optimizer. Maximum iterations"
+    ":sklearn.exceptions.ConvergenceWarning"
+)
+@pytest.mark.filterwarnings(
+    "ignore:lbfgs failed to converge:sklearn.exceptions.ConvergenceWarning"
+)
 @parametrize_with_checks(ESTIMATORS)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

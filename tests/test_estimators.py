@@ -14,13 +14,20 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import sklearn
+from conftest import (
+    ESTIMATORS,
+    SOLVERS,
+    STOCHASTIC_SOLVERS,
+    classification,
+    continuous_output,
+    data,
+    regression,
+)
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone, is_classifier
 from sklearn.datasets import (
     load_digits,
-    make_classification,
     make_multilabel_classification,
-    make_regression,
 )
 from sklearn.exceptions import (
     ConvergenceWarning,
@@ -40,45 +47,12 @@ from sknumpynet import NumpyMLPClassifier, NumpyMLPRegressor
 # that this triggers are tested on their own below.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-ESTIMATORS = [NumpyMLPClassifier, NumpyMLPRegressor]
-STOCHASTIC_SOLVERS = ["sgd", "adam"]
-SOLVERS = ["sgd", "adam", "lbfgs"]
-
-
-def _classification(n_samples=60, n_classes=3):
-    X, y = make_classification(
-        n_samples=n_samples,
-        n_features=5,
-        n_informative=3,
-        n_redundant=0,
-        n_classes=n_classes,
-        random_state=0,
-    )
-    return StandardScaler().fit_transform(X), y
-
-
-def _regression(n_samples=60, n_targets=1):
-    X, y = make_regression(
-        n_samples=n_samples,
-        n_features=5,
-        n_targets=n_targets,
-        noise=0.1,
-        random_state=0,
-    )
-    return StandardScaler().fit_transform(X), (y - y.mean(axis=0)) / y.std(axis=0)
-
-
-def _data(Estimator, **kwargs):
-    if Estimator is NumpyMLPClassifier:
-        return _classification(**kwargs)
-    return _regression(**kwargs)
-
 
 @pytest.fixture(params=ESTIMATORS, ids=["classifier", "regressor"])
 def est_data(request):
     """(Estimator class, X, y) for multiclass classification or regression."""
     Estimator = request.param
-    X, y = _data(Estimator)
+    X, y = data(Estimator)
     return Estimator, X, y
 
 
@@ -101,11 +75,6 @@ def _assert_weights_close(first, second, **tolerance):
     assert len(first) == len(second)
     for a, b in zip(first, second):
         assert_allclose(a, b, **tolerance)
-
-
-def _output(est, X):
-    """A continuous output to compare fits: probabilities or predictions."""
-    return est.predict_proba(X) if is_classifier(est) else est.predict(X)
 
 
 # ---------------------------------------------------------------------------
@@ -143,7 +112,7 @@ def test_invalid_parameter_raises_naming_it(est_data, params):
     "params", [{"out_activation": "softmax"}, {"loss": "log_loss"}]
 )
 def test_regressor_invalid_parameter_raises(params):
-    X, y = _regression()
+    X, y = regression()
     (name,) = params
     with pytest.raises(InvalidParameterError, match=f"'{name}' parameter"):
         NumpyMLPRegressor(**params).fit(X, y)
@@ -151,7 +120,7 @@ def test_regressor_invalid_parameter_raises(params):
 
 def test_invalid_parameter_error_is_value_error():
     # Users catching ValueError, as with scikit-learn, keep working.
-    X, y = _classification()
+    X, y = classification()
     with pytest.raises(ValueError, match="activation"):
         NumpyMLPClassifier(activation="bogus").fit(X, y)
 
@@ -169,7 +138,7 @@ def test_sigmoid_is_an_alias_of_logistic(est_data):
     sigmoid = Estimator(activation="sigmoid", **params).fit(X, y)
     logistic = Estimator(activation="logistic", **params).fit(X, y)
     _assert_weights_equal(_weights(sigmoid), _weights(logistic))
-    assert_array_equal(_output(sigmoid, X), _output(logistic, X))
+    assert_array_equal(continuous_output(sigmoid, X), continuous_output(logistic, X))
     # And it is not a no-op: another activation gives other weights.
     tanh = Estimator(activation="tanh", **params).fit(X, y)
     assert not np.allclose(tanh.coefs_[0], logistic.coefs_[0])
@@ -268,9 +237,9 @@ def test_lbfgs_loss_is_the_documented_objective(target, weighted):
             n_samples=60, n_features=5, n_classes=3, random_state=0
         )
     elif target == "regression":
-        X, y = _regression(n_targets=2)
+        X, y = regression(n_targets=2)
     else:
-        X, y = _classification(n_classes=2 if target == "binary" else 3)
+        X, y = classification(n_classes=2 if target == "binary" else 3)
     weight = np.random.default_rng(0).uniform(0.5, 2, X.shape[0])
     sample_weight = weight if weighted else None
     weight_sum = weight.sum() if weighted else X.shape[0]
@@ -293,7 +262,7 @@ def test_lbfgs_loss_is_the_documented_objective(target, weighted):
 
 
 def test_binary_classifier_has_one_logistic_output():
-    X, y = _classification(n_classes=2)
+    X, y = classification(n_classes=2)
     est = NumpyMLPClassifier(max_iter=10).fit(X, y)
     assert est.out_activation_ == "logistic"
     assert est.n_outputs_ == 1
@@ -308,7 +277,7 @@ def test_feature_names_in_with_pandas(est_data):
     assert_array_equal(est.feature_names_in_, columns)
     # The same data as a frame or an array gives the same model.
     from_array = Estimator(max_iter=5, random_state=0).fit(X, y)
-    assert_array_equal(_output(est, frame), _output(from_array, X))
+    assert_array_equal(continuous_output(est, frame), continuous_output(from_array, X))
     with pytest.raises(ValueError, match="feature names"):
         est.predict(frame.rename(columns={"feature_0": "other"}))
 
@@ -349,7 +318,7 @@ def test_partial_fit_calls_equal_fit_epochs(est_data, solver):
 
 
 def test_classifier_partial_fit_requires_classes():
-    X, y = _classification()
+    X, y = classification()
     est = NumpyMLPClassifier(solver="sgd")
     with pytest.raises(ValueError, match="classes"):
         est.partial_fit(X, y)
@@ -361,7 +330,7 @@ def test_classifier_partial_fit_requires_classes():
 
 
 def test_classifier_partial_fit_knows_unseen_classes():
-    X, y = _classification()
+    X, y = classification()
     est = NumpyMLPClassifier(solver="sgd", random_state=0)
     est.partial_fit(X[y != 2], y[y != 2], classes=[0, 1, 2])
     assert_array_equal(est.classes_, [0, 1, 2])
@@ -432,7 +401,7 @@ def test_warm_start_lbfgs_continues(est_data):
 
 
 def test_warm_start_rejects_new_classes():
-    X, y = _classification()
+    X, y = classification()
     est = NumpyMLPClassifier(warm_start=True, max_iter=5).fit(X, y)
     before = _weights(est)
     with pytest.raises(ValueError, match="warm_start"):
@@ -457,14 +426,14 @@ def test_changing_architecture_when_continuing_raises(est_data, method):
         hidden_layer_sizes=(5,), warm_start=True, max_iter=5, random_state=0
     ).fit(X, y)
     before = _weights(est)
-    output = _output(est, X)
+    output = continuous_output(est, X)
     est.set_params(hidden_layer_sizes=(6,))
     with pytest.raises(ValueError, match="hidden_layer_sizes"):
         getattr(est, method)(X, y)
     # The fitted model is intact.
     _assert_weights_equal(_weights(est), before)
     assert est.n_iter_ == 5
-    assert_array_equal(_output(est, X), output)
+    assert_array_equal(continuous_output(est, X), output)
 
 
 # ---------------------------------------------------------------------------
@@ -487,7 +456,7 @@ def test_dtype_is_preserved(est_data, solver, dtype):
         assert est.predict(X).dtype == dtype
     # Input of the other precision is predicted in the model's precision.
     other = np.float64 if dtype == np.float32 else np.float32
-    assert _output(est, X.astype(other)).dtype == dtype
+    assert continuous_output(est, X.astype(other)).dtype == dtype
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
@@ -496,7 +465,7 @@ def test_float32_fit_close_to_float64(est_data, solver):
     params = {"solver": solver, "max_iter": 5, "random_state": 0}
     est64 = Estimator(**params).fit(X, y)
     est32 = Estimator(**params).fit(X.astype(np.float32), y)
-    assert_allclose(_output(est32, X), _output(est64, X), atol=1e-3)
+    assert_allclose(continuous_output(est32, X), continuous_output(est64, X), atol=1e-3)
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
@@ -510,7 +479,9 @@ def test_sparse_input_gives_dense_result(est_data, solver, sparse_format):
     dense = Estimator(**params).fit(X, y)
     sparse = Estimator(**params).fit(X_sparse, y)
     _assert_weights_close(_weights(sparse), _weights(dense), rtol=1e-9, atol=1e-12)
-    assert_allclose(_output(sparse, X_sparse), _output(dense, X), rtol=1e-9)
+    assert_allclose(
+        continuous_output(sparse, X_sparse), continuous_output(dense, X), rtol=1e-9
+    )
     if is_classifier(dense):
         assert_array_equal(sparse.predict(X_sparse), dense.predict(X))
 
@@ -521,7 +492,7 @@ def test_sparse_input_gives_dense_result(est_data, solver, sparse_format):
 
 
 def test_string_labels():
-    X, y = _classification()
+    X, y = classification()
     names = np.array(["cat", "dog", "fish"])
     est = NumpyMLPClassifier(solver="lbfgs", random_state=0).fit(X, names[y])
     assert_array_equal(est.classes_, names)
@@ -560,7 +531,7 @@ def test_classifier_multilabel_tag():
 
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_multi_output_regression(solver):
-    X, Y = _regression(n_targets=2)
+    X, Y = regression(n_targets=2)
     est = NumpyMLPRegressor(solver=solver, max_iter=50, random_state=0).fit(X, Y)
     assert est.n_outputs_ == 2
     assert est.predict(X).shape == Y.shape
@@ -713,7 +684,7 @@ def test_metadata_routing_sends_sample_weight(est_data):
 @pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
 def test_early_stopping_restores_best_epoch(est_data, solver):
     Estimator = est_data[0]
-    X, y = _data(Estimator, n_samples=100)
+    X, y = data(Estimator, n_samples=100)
     params = {
         "solver": solver,
         "early_stopping": True,
@@ -737,7 +708,7 @@ def test_early_stopping_restores_best_epoch(est_data, solver):
 
 
 def test_early_stopping_validation_set_too_small():
-    X, y = _regression(n_samples=10)
+    X, y = regression(n_samples=10)
     est = NumpyMLPRegressor(early_stopping=True, validation_fraction=0.1)
     with pytest.raises(ValueError, match="The validation set is too small"):
         est.fit(X, y)
@@ -826,13 +797,13 @@ def test_failed_refit_keeps_previous_model(est_data):
     # weights, its input width and its predictions.
     Estimator, X, y = est_data
     est = Estimator(**{**DIVERGENT, "learning_rate_init": 0.01}).fit(X, y)
-    before, output = _weights(est), _output(est, X)
+    before, output = _weights(est), continuous_output(est, X)
     X_wide = np.hstack([X, X[:, :2]]) * 1e6
     with pytest.raises(ValueError, match="training diverged"):
         est.set_params(learning_rate_init=1e10).fit(X_wide, y)
     assert est.n_features_in_ == X.shape[1]
     _assert_weights_equal(_weights(est), before)
-    assert_array_equal(_output(est, X), output)
+    assert_array_equal(continuous_output(est, X), output)
 
 
 def test_divergence_keeps_partial_fit_model(est_data):
@@ -880,7 +851,7 @@ def test_keyboard_interrupt_keeps_usable_model(est_data, solver, monkeypatch):
     assert len(est.loss_curve_) == 2
     prediction = est.predict(X)
     assert prediction.shape == y.shape
-    assert np.isfinite(_output(est, X)).all()
+    assert np.isfinite(continuous_output(est, X)).all()
 
 
 def test_keyboard_interrupt_lbfgs(est_data, monkeypatch):
@@ -903,7 +874,7 @@ def test_keyboard_interrupt_lbfgs(est_data, monkeypatch):
     assert 1 <= est.n_iter_ < 10
     assert len(est.loss_curve_) == est.n_iter_
     assert np.isfinite(est.loss_)
-    assert np.isfinite(_output(est, X)).all()
+    assert np.isfinite(continuous_output(est, X)).all()
 
 
 # ---------------------------------------------------------------------------
@@ -927,7 +898,9 @@ def test_fit_intercept_false_keeps_intercepts_zero(est_data, solver):
     with_intercept = Estimator(
         hidden_layer_sizes=(6, 4), solver=solver, max_iter=20, random_state=0
     ).fit(X, y)
-    assert not np.allclose(_output(est, X), _output(with_intercept, X))
+    assert not np.allclose(
+        continuous_output(est, X), continuous_output(with_intercept, X)
+    )
 
 
 def _nearly_initial(Estimator, X, y, **params):
@@ -973,7 +946,7 @@ def test_weight_init_he(est_data):
 
 
 def test_regressor_logistic_output():
-    X, y = _regression()
+    X, y = regression()
     y01 = (y - y.min()) / (y.max() - y.min())
     est = NumpyMLPRegressor(
         out_activation="logistic", solver="lbfgs", max_iter=100, random_state=0
@@ -1018,7 +991,7 @@ def test_poisson_rejects_negative_targets_and_logistic_output():
 
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_predict_proba_and_log_proba(n_classes):
-    X, y = _classification(n_classes=n_classes)
+    X, y = classification(n_classes=n_classes)
     est = NumpyMLPClassifier(solver="lbfgs", random_state=0).fit(X, y)
     proba = est.predict_proba(X)
     assert proba.shape == (X.shape[0], n_classes)
@@ -1040,7 +1013,7 @@ def test_clone_gives_same_model(est_data):
     twin = clone(est)
     assert not hasattr(twin, "coefs_")
     assert twin.get_params() == est.get_params()
-    assert_array_equal(_output(twin.fit(X, y), X), _output(est, X))
+    assert_array_equal(continuous_output(twin.fit(X, y), X), continuous_output(est, X))
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
@@ -1048,7 +1021,7 @@ def test_pickle_round_trip(est_data, solver):
     Estimator, X, y = est_data
     est = Estimator(solver=solver, max_iter=10, random_state=0).fit(X, y)
     restored = pickle.loads(pickle.dumps(est))
-    assert_array_equal(_output(restored, X), _output(est, X))
+    assert_array_equal(continuous_output(restored, X), continuous_output(est, X))
     assert_array_equal(restored.predict(X), est.predict(X))
     if solver != "lbfgs":
         # The optimizer state travels too: training resumes identically.

@@ -144,7 +144,9 @@ def test_main_help(tmp_path):
 
 
 def test_main_quick(tmp_path):
-    result = _run(["-m", "sknumpynet", "--quick", "--n-jobs", "1"], tmp_path)
+    # Warnings are errors in the demo too, as in the rest of the suite.
+    args = ["-W", "error", "-m", "sknumpynet", "--quick", "--n-jobs", "1"]
+    result = _run(args, tmp_path)
     assert result.returncode == 0, result.stderr
     # The demo's models are sized to converge: no ConvergenceWarning.
     assert "ConvergenceWarning" not in result.stderr

@@ -20,16 +20,20 @@ zero, and still demands an absolute agreement of 1e-12 there.
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import (
+    HIDDEN_ACTIVATION_NAMES,
+    OUTPUT_LOSS_PAIRS,
+    output_cases,
+    pair_id,
+    targets,
+)
 from sklearn.neural_network import _base as sk_base
 
-from sknumpynet._losses import LOSSES
 from sknumpynet._network import MLP
 
-HIDDEN = ["logistic", "tanh", "relu", "identity", "leaky_relu", "elu", "softplus"]
 # Activations with a kink (or a jump in curvature) at 0: finite differences
 # need every hidden pre-activation away from it.
 KINKED = {"relu", "leaky_relu", "elu"}
-PAIRS = list(LOSSES)
 HIDDEN_UNITS = [5, 3]
 N_FEATURES = 4
 N_SAMPLES = 24
@@ -40,26 +44,6 @@ TOLERANCE = 1e-7
 # pre-activation at least this far from it, much farther than a step of
 # 2 * STEP on one parameter can move it.
 KINK_MARGIN = 0.05
-
-
-def _pair_id(pair):
-    return "-".join(pair)
-
-
-def _targets(pair, n_outputs, rng, n_samples):
-    """Targets of the kind the estimators feed each pair."""
-    output_activation, loss = pair
-    if output_activation == "softmax":
-        return np.eye(n_outputs, dtype=bool)[rng.integers(0, n_outputs, n_samples)]
-    if loss == "log_loss":
-        return rng.random((n_samples, n_outputs)) < 0.5
-    if loss == "poisson":
-        y = rng.uniform(0, 3, (n_samples, n_outputs))
-        y[::4] = 0.0
-        return y
-    if output_activation == "logistic":
-        return rng.random((n_samples, n_outputs))
-    return rng.normal(size=(n_samples, n_outputs))
 
 
 def _hidden_pre_activations(network, X):
@@ -96,7 +80,7 @@ def _problem(hidden, pair, n_outputs, fit_intercept=True, seed=0, zeros=False):
         X = X[safe]
     assert X.shape[0] >= N_SAMPLES, "not enough rows away from the ReLU kinks"
     X = X[:N_SAMPLES]
-    y = _targets(pair, n_outputs, rng, N_SAMPLES)
+    y = targets(pair, N_SAMPLES, n_outputs, rng, zero_counts_every=4)
     return network, X, y, rng
 
 
@@ -144,20 +128,6 @@ def _check_gradient(network, X, y, sample_weight, alpha, indices=None):
     return grad
 
 
-def _output_cases():
-    # Single- and multi-output networks for every pair; softmax needs at
-    # least two classes, so its "single" case is binary softmax.
-    cases = []
-    for pair in PAIRS:
-        for n_outputs in (1, 3):
-            if pair[0] == "softmax" and n_outputs == 1:
-                n_outputs = 2
-            cases.append(
-                pytest.param(pair, n_outputs, id=f"{_pair_id(pair)}-{n_outputs}")
-            )
-    return cases
-
-
 def _variant_outputs(pair):
     """Outputs for the alpha / weight / intercept / sparse variants.
 
@@ -174,15 +144,15 @@ def _variant_outputs(pair):
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("pair, n_outputs", _output_cases())
-@pytest.mark.parametrize("hidden", HIDDEN)
+@pytest.mark.parametrize("pair, n_outputs", output_cases())
+@pytest.mark.parametrize("hidden", HIDDEN_ACTIVATION_NAMES)
 def test_gradient_matches_finite_differences(hidden, pair, n_outputs):
     network, X, y, _ = _problem(hidden, pair, n_outputs)
     _check_gradient(network, X, y, None, alpha=0.0)
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=_pair_id)
-@pytest.mark.parametrize("hidden", HIDDEN)
+@pytest.mark.parametrize("pair", OUTPUT_LOSS_PAIRS, ids=pair_id)
+@pytest.mark.parametrize("hidden", HIDDEN_ACTIVATION_NAMES)
 @pytest.mark.parametrize(
     "alpha, weighted",
     [(0.3, False), (0.0, True), (0.3, True)],
@@ -197,8 +167,8 @@ def test_gradient_with_penalty_and_sample_weight(hidden, pair, alpha, weighted):
     _check_gradient(network, X, y, sample_weight, alpha)
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=_pair_id)
-@pytest.mark.parametrize("hidden", HIDDEN)
+@pytest.mark.parametrize("pair", OUTPUT_LOSS_PAIRS, ids=pair_id)
+@pytest.mark.parametrize("hidden", HIDDEN_ACTIVATION_NAMES)
 def test_gradient_without_intercepts(hidden, pair):
     network, X, y, rng = _problem(
         hidden, pair, _variant_outputs(pair), fit_intercept=False, seed=2
@@ -216,8 +186,8 @@ def test_gradient_without_intercepts(hidden, pair):
         assert np.all(grad == 0.0)
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=_pair_id)
-@pytest.mark.parametrize("hidden", HIDDEN)
+@pytest.mark.parametrize("pair", OUTPUT_LOSS_PAIRS, ids=pair_id)
+@pytest.mark.parametrize("hidden", HIDDEN_ACTIVATION_NAMES)
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 def test_sparse_input_gives_the_dense_gradient(hidden, pair, weighted):
     network, X, y, rng = _problem(
@@ -251,7 +221,7 @@ def _sklearn_data_loss(pair, y, y_pred, sample_weight):
     return sk_base.log_loss(y, y_pred, sample_weight)
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=_pair_id)
+@pytest.mark.parametrize("pair", OUTPUT_LOSS_PAIRS, ids=pair_id)
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 def test_returned_loss_is_the_documented_objective(pair, weighted):
     # The gradient check differentiates the returned loss; this pins that
@@ -268,7 +238,7 @@ def test_returned_loss_is_the_documented_objective(pair, weighted):
     assert loss == pytest.approx(expected, rel=1e-12)
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=_pair_id)
+@pytest.mark.parametrize("pair", OUTPUT_LOSS_PAIRS, ids=pair_id)
 def test_gradient_is_overwritten_not_accumulated(pair):
     # Buffers are reused between calls; a second call on other data (and a
     # call that sizes the buffers for a larger batch) must not leak into the
@@ -279,7 +249,7 @@ def test_gradient_is_overwritten_not_accumulated(pair):
     reference = network.grad.copy()
 
     other_X = rng.normal(size=(7, N_FEATURES))
-    other_y = _targets(pair, n_outputs, rng, 7)
+    other_y = targets(pair, 7, n_outputs, rng, zero_counts_every=4)
     network.loss_and_gradient(other_X, other_y, np.full(7, 2.0), 0.5)
     network.loss_and_gradient(X, y, None, 0.1)
     np.testing.assert_array_equal(network.grad, reference)

@@ -46,7 +46,6 @@ outcomes of each strategy and a summary table.
 import ast
 import contextlib
 import copy
-import hashlib
 import io
 import json
 import math
@@ -62,9 +61,11 @@ import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import METADATA, documented_checksum, npy_bytes, predictions
 
 import sknumpynet
 from sknumpynet import ModelFileError, NumpyMLPClassifier, NumpyMLPRegressor
@@ -80,7 +81,6 @@ pytestmark = [
 ]
 
 SEED = int(os.environ.get("SKNUMPYNET_FUZZ_SEED", "20240611"))
-METADATA = "sknumpynet.json"
 MIN_TOTAL_FILES = 1000
 MAX_SECONDS_PER_LOAD = 5.0  # a single load (SIGALRM interrupts it after this)
 TOTAL_BUDGET_SECONDS = 60.0  # all the loads of all the strategies
@@ -127,13 +127,6 @@ def _fit_models():
     return {"clf_sgd": clf_sgd, "reg_adam": reg_adam, "clf_lbfgs": clf_lbfgs}
 
 
-def _outputs(est, X=X_PROBE):
-    outputs = {"predict": est.predict(X)}
-    if hasattr(est, "predict_proba"):
-        outputs["predict_proba"] = est.predict_proba(X)
-    return outputs
-
-
 def _same(a, b):
     """Bitwise the same output: type, dtype, shape and every byte (or item)."""
     if type(a) is not type(b) or not isinstance(a, np.ndarray):
@@ -160,11 +153,13 @@ def _original_models(directory):
             if isinstance(entry, dict) and "time" in entry:
                 entry["time"] = 0.0
         path = sknumpynet.save(est, directory / f"{name}.npz")
-        data = open(path, "rb").read()
+        data = Path(path).read_bytes()
         members = _read_zip(data)
         loaded = sknumpynet.load(path)
-        outputs = _outputs(est)
-        assert all(_same(outputs[m], out) for m, out in _outputs(loaded).items())
+        outputs = predictions(est, X_PROBE)
+        assert all(
+            _same(outputs[m], out) for m, out in predictions(loaded, X_PROBE).items()
+        )
         assert _zip_bytes(list(members.items())) == data, "cannot rebuild the file"
         header = json.loads(members[METADATA])
         result[name] = Model(name, data, members, header, outputs)
@@ -185,7 +180,8 @@ def _zip_bytes(members, *, compression=None, comment=b"", zip64=False, date=None
     """A ZIP archive the way sknumpynet.save writes it (or a variant of it)."""
     buffer = io.BytesIO()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "Duplicate name"
+        # zipfile warns when a member name repeats, which some variants want.
+        warnings.filterwarnings("ignore", "Duplicate name", UserWarning)
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
             for i, (name, data) in enumerate(members):
                 info = zipfile.ZipInfo(name, date_time=date or (1980, 1, 1, 0, 0, 0))
@@ -200,21 +196,6 @@ def _zip_bytes(members, *, compression=None, comment=b"", zip64=False, date=None
                     archive.writestr(info, data)
             archive.comment = comment
     return buffer.getvalue()
-
-
-def _framed(data):
-    return len(data).to_bytes(8, "little") + data
-
-
-def _checksum(content, members):
-    """The SHA-256 of the format documentation, computed as a forger would."""
-    canonical = json.dumps(
-        content, sort_keys=True, separators=(",", ":"), ensure_ascii=True
-    ).encode("ascii")
-    digest = hashlib.sha256(b"sknumpynet-model\n" + _framed(canonical))
-    for name in sorted(members):
-        digest.update(_framed(name.encode("utf-8")) + _framed(members[name]))
-    return digest.hexdigest()
 
 
 def _dump(header, ascii_only=True):
@@ -239,17 +220,11 @@ def _assemble(members, header=None, forge=False, ascii_only=True, **zip_options)
         if forge and isinstance(header, dict) and "content" in header:
             npys = {k: v for k, v in members.items() if k.endswith(".npy")}
             with contextlib.suppress(ValueError, TypeError, RecursionError):
-                header["sha256"] = _checksum(header["content"], npys)
+                header["sha256"] = documented_checksum(header["content"], npys)
         members[METADATA] = _dump(header, ascii_only)
         if METADATA not in list(members)[:1]:
             members = {METADATA: members.pop(METADATA), **members}
     return _zip_bytes(list(members.items()), **zip_options)
-
-
-def _npy_bytes(array):
-    buffer = io.BytesIO()
-    np.lib.format.write_array(buffer, array, allow_pickle=False)
-    return buffer.getvalue()
 
 
 def _npy_split(data):
@@ -652,7 +627,7 @@ def _s_json_text(rng, models):
         header = json.loads(bytes(text))
         if rng.random() < 0.5 and isinstance(header, dict) and "content" in header:
             npys = {k: v for k, v in members.items() if k.endswith(".npy")}
-            header["sha256"] = _checksum(header["content"], npys)
+            header["sha256"] = documented_checksum(header["content"], npys)
             members[METADATA] = _dump(header)
             forge = True
     data = _zip_bytes(list(members.items()))
@@ -853,7 +828,7 @@ def _s_json_inject(rng, models):
         with contextlib.suppress(ValueError):
             header = json.loads(raw)
             npys = {k: v for k, v in model.members.items() if k.endswith(".npy")}
-            forged = _checksum(header["content"], npys)
+            forged = documented_checksum(header["content"], npys)
             encoded = raw.replace(model.header["sha256"], forged).encode("utf-8")
             forge = True
     members = {**model.members, METADATA: encoded}
@@ -974,14 +949,14 @@ def _s_npy_data(rng, models):
             array[index] = _pick(rng, ["", "zzz", "ant", "\u00e9"])
         else:
             array[index] = _pick(rng, [0, 1, 2, 255])
-        new = _npy_bytes(array)
+        new = npy_bytes(array)
     elif op == "truncate" and body:
         new = _npy_join(text, body[: int(rng.integers(len(body)))], version)
     elif op == "resize":
         # A consistent array of another shape, its manifest entry updated.
         shape = _pick(rng, [(0,), (1,), (array.size + 1,), (2, 2), (1, 1, 1)])
         resized = np.resize(array, shape).astype(array.dtype)
-        new = _npy_bytes(resized)
+        new = npy_bytes(resized)
         header = copy.deepcopy(model.header)
         _content(header)["arrays"][member[:-4]]["shape"] = list(shape)
         data = _assemble({**model.members, member: new}, header, forge=True)
@@ -1095,7 +1070,7 @@ def _s_add_remove(rng, models):
         payload = _pick(
             rng,
             [
-                _npy_bytes(np.arange(3.0)),
+                npy_bytes(np.arange(3.0)),
                 pickle.dumps({"x": 1}),
                 _random_bytes(rng, 40),
                 b"",
@@ -1354,7 +1329,7 @@ def _message_problem(error, path):
 def _check_loaded(case, est):
     """None if the loaded model is acceptable, else why not; and the outcome."""
     try:
-        outputs = _outputs(est)
+        outputs = predictions(est, X_PROBE)
     except Exception as error:
         return f"loaded, then {type(error).__name__} in predict: {error}", None
     if all(
@@ -1392,7 +1367,7 @@ _ROUND_TRIP_DIR = []
 
 def _round_trip(est):
     path = os.path.join(_ROUND_TRIP_DIR[0], "round-trip.npz")
-    return _outputs(sknumpynet.load(sknumpynet.save(est, path)))
+    return predictions(sknumpynet.load(sknumpynet.save(est, path)), X_PROBE)
 
 
 def _run_case(case, path):

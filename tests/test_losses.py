@@ -9,6 +9,7 @@ backward pass needs.
 
 import numpy as np
 import pytest
+from conftest import OUTPUT_LOSS_PAIRS, output_cases, pair_id, targets
 from sklearn.neural_network import _base as sk_base
 
 from sknumpynet._activations import OUTPUT_ACTIVATIONS
@@ -23,30 +24,11 @@ from sknumpynet._losses import (
 )
 from sknumpynet._network import MLP
 
-PAIRS = list(LOSSES)
 N_SAMPLES = 8
 
 
-def _pair_id(pair):
-    return "-".join(pair)
-
-
 def _targets(pair, n_outputs, rng, n_samples=N_SAMPLES):
-    """Targets of the kind the estimators feed each pair."""
-    output_activation, loss = pair
-    if output_activation == "softmax":
-        # One-hot boolean indicator matrix.
-        return np.eye(n_outputs, dtype=bool)[rng.integers(0, n_outputs, n_samples)]
-    if loss == "log_loss":
-        # 0/1 boolean indicators (binary or multilabel).
-        return rng.random((n_samples, n_outputs)) < 0.5
-    if loss == "poisson":
-        y = rng.uniform(0, 4, (n_samples, n_outputs))
-        y[::3] = 0.0  # zero counts exercise the 0 log 0 = 0 convention
-        return y
-    if output_activation == "logistic":
-        return rng.random((n_samples, n_outputs))
-    return rng.normal(size=(n_samples, n_outputs))
+    return targets(pair, n_samples, n_outputs, rng, poisson_high=4, zero_counts_every=3)
 
 
 def _z(n_outputs, rng, n_samples=N_SAMPLES):
@@ -56,20 +38,6 @@ def _z(n_outputs, rng, n_samples=N_SAMPLES):
 def _output(pair, z):
     """Output activation of ``z``, leaving ``z`` untouched."""
     return OUTPUT_ACTIVATIONS[pair[0]](z.copy())
-
-
-def _n_outputs_cases():
-    # Single- and multi-output for every pair (softmax needs two classes at
-    # least, so its "single" case is binary softmax).
-    cases = []
-    for pair in PAIRS:
-        for n_outputs in (1, 3):
-            if pair[0] == "softmax" and n_outputs == 1:
-                n_outputs = 2
-            cases.append(
-                pytest.param(pair, n_outputs, id=f"{_pair_id(pair)}-{n_outputs}")
-            )
-    return cases
 
 
 # ---------------------------------------------------------------------------
@@ -90,7 +58,7 @@ def _sklearn_loss(pair, y, y_pred, sample_weight):
     return sk_base.log_loss(y, y_pred, sample_weight)
 
 
-@pytest.mark.parametrize("pair, n_outputs", _n_outputs_cases())
+@pytest.mark.parametrize("pair, n_outputs", output_cases())
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 def test_loss_matches_scikit_learn(pair, n_outputs, weighted):
     rng = np.random.default_rng(0)
@@ -111,7 +79,7 @@ def test_loss_matches_scikit_learn(pair, n_outputs, weighted):
     np.testing.assert_array_equal(y_pred, pred_before)
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=_pair_id)
+@pytest.mark.parametrize("pair", OUTPUT_LOSS_PAIRS, ids=pair_id)
 def test_integer_weights_equal_repeated_samples(pair):
     # A weighted average: weight 2 is the same as the row appearing twice.
     rng = np.random.default_rng(3)
@@ -189,7 +157,7 @@ def test_binary_log_loss_single_output_equals_two_class_log_loss():
     )
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=_pair_id)
+@pytest.mark.parametrize("pair", OUTPUT_LOSS_PAIRS, ids=pair_id)
 def test_float32_losses_stay_close_to_float64(pair):
     rng = np.random.default_rng(4)
     y = _targets(pair, 3, rng)
@@ -232,7 +200,7 @@ def _summed_loss_gradient(pair, y, z, h=1e-4, sample_weight=None):
     return grad
 
 
-@pytest.mark.parametrize("pair, n_outputs", _n_outputs_cases())
+@pytest.mark.parametrize("pair, n_outputs", output_cases())
 def test_output_delta_is_gradient_of_summed_loss(pair, n_outputs):
     # Fails if the delta and the loss disagree, e.g. by a factor or a sign.
     rng = np.random.default_rng(5)
@@ -258,7 +226,7 @@ def test_output_delta_is_gradient_of_summed_loss(pair, n_outputs):
     )
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=_pair_id)
+@pytest.mark.parametrize("pair", OUTPUT_LOSS_PAIRS, ids=pair_id)
 def test_weighted_delta_is_gradient_of_weighted_sum(pair):
     # The network multiplies the delta by each sample's weight; that must be
     # the gradient of the weighted sum sum_i w_i loss_i.

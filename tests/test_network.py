@@ -14,20 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import OUTPUT_LOSS_PAIRS, SKLEARN_ACTIVATIONS, pair_id, targets
 from sklearn.neural_network import MLPRegressor
 
 import sknumpynet._network as network_module
-from sknumpynet._losses import LOSSES
 from sknumpynet._network import MLP, WEIGHT_INITS, predict
 from sknumpynet._optimizers import SGD, Adam
 
 LAYER_UNITS = [4, 6, 3, 2]
-HIDDEN = ["logistic", "tanh", "relu", "identity"]
-PAIRS = list(LOSSES)
-
-
-def _pair_id(pair):
-    return "-".join(pair)
 
 
 def _network(
@@ -41,19 +35,6 @@ def _network(
     network = MLP(layer_units, hidden, *pair, dtype, fit_intercept=fit_intercept)
     network.initialize(np.random.RandomState(seed))
     return network
-
-
-def _targets(pair, n_samples, n_outputs, rng):
-    output_activation, loss = pair
-    if output_activation == "softmax":
-        return np.eye(n_outputs, dtype=bool)[rng.integers(0, n_outputs, n_samples)]
-    if loss == "log_loss":
-        return rng.random((n_samples, n_outputs)) < 0.5
-    if loss == "poisson":
-        return rng.uniform(0, 3, (n_samples, n_outputs))
-    if output_activation == "logistic":
-        return rng.random((n_samples, n_outputs))
-    return rng.normal(size=(n_samples, n_outputs))
 
 
 # ---------------------------------------------------------------------------
@@ -271,8 +252,8 @@ def _forward_by_hand(network, hidden, output, X, n_layers=None):
     return a
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=_pair_id)
-@pytest.mark.parametrize("hidden", HIDDEN)
+@pytest.mark.parametrize("pair", OUTPUT_LOSS_PAIRS, ids=pair_id)
+@pytest.mark.parametrize("hidden", SKLEARN_ACTIVATIONS)
 def test_predict_equals_a_forward_pass_by_hand(hidden, pair):
     network = _network(hidden=hidden, pair=pair, seed=1)
     X = np.random.default_rng(0).normal(size=(9, LAYER_UNITS[0]))
@@ -317,7 +298,7 @@ def test_predict_stops_at_a_hidden_layer(n_layers):
 def _training_problem(pair=("softmax", "log_loss"), dtype=np.float64, n=23, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, LAYER_UNITS[0])).astype(dtype)
-    y = _targets(pair, n, LAYER_UNITS[-1], rng)
+    y = targets(pair, n, LAYER_UNITS[-1], rng)
     if y.dtype != bool:
         y = y.astype(dtype)
     sample_weight = rng.uniform(0.5, 2.0, n).astype(dtype)
@@ -420,7 +401,7 @@ def test_epoch_decreases_the_loss_on_an_easy_problem():
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=_pair_id)
+@pytest.mark.parametrize("pair", OUTPUT_LOSS_PAIRS, ids=pair_id)
 @pytest.mark.parametrize("optimizer_kind", ["sgd", "adam"])
 def test_float32_stays_float32(pair, optimizer_kind):
     X, y, sample_weight = _training_problem(pair, dtype=np.float32)

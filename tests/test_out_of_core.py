@@ -150,6 +150,7 @@ MEMORY_CHILD = textwrap.dedent(
     """
     import gc, json, sys, threading, time, warnings
     import numpy as np
+    from sklearn.exceptions import ConvergenceWarning
     from threadpoolctl import threadpool_limits
     from sknumpynet import NumpyMLPClassifier
 
@@ -199,7 +200,7 @@ MEMORY_CHILD = textwrap.dedent(
         sampler.start()
         start = time.perf_counter()
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # one epoch: not converged
+            warnings.simplefilter("ignore", ConvergenceWarning)  # one epoch
             model.fit(X, y)
         seconds = time.perf_counter() - start
         sampler.stop()

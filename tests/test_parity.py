@@ -12,11 +12,10 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
+from conftest import SKLEARN_ACTIVATIONS, STOCHASTIC_SOLVERS, digits, regression
 from numpy.testing import assert_allclose
-from sklearn.datasets import load_digits, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils.fixes import parse_version
 
 from sknumpynet import NumpyMLPClassifier, NumpyMLPRegressor
@@ -26,7 +25,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 ATOL = 1e-10
 TARGETS = ["binary", "multiclass", "multilabel", "regression", "multioutput"]
-STOCHASTIC_SOLVERS = ["sgd", "adam"]
 
 # sample_weight and loss="poisson" arrived in scikit-learn's MLP in 1.7.
 requires_sklearn_1_7 = pytest.mark.skipif(
@@ -36,25 +34,19 @@ requires_sklearn_1_7 = pytest.mark.skipif(
 )
 
 
-def _digits(n_samples=150):
-    X, y = load_digits(return_X_y=True)
-    return X[:n_samples] / 16.0, y[:n_samples]
-
-
 def _dataset(target):
     """(X, y, ours, theirs) for one kind of target."""
     if target in ("regression", "multioutput"):
-        X, y = make_regression(
-            n_samples=150,
+        X, y = regression(
+            150,
+            1 if target == "regression" else 2,
             n_features=8,
             n_informative=6,
-            n_targets=1 if target == "regression" else 2,
             noise=0.5,
-            random_state=0,
+            unit_target=True,
         )
-        X = StandardScaler().fit_transform(X)
-        return X, y / np.abs(y).max(), NumpyMLPRegressor, MLPRegressor
-    X, y = _digits()
+        return X, y, NumpyMLPRegressor, MLPRegressor
+    X, y = digits(150)
     if target == "binary":
         y = y % 2
     elif target == "multilabel":
@@ -159,7 +151,7 @@ def test_sgd_variants_parity(learning_rate, momentum, nesterovs_momentum):
         assert theirs.n_iter_ < 30  # stopped on the no-improvement rule
 
 
-@pytest.mark.parametrize("activation", ["logistic", "tanh", "relu", "identity"])
+@pytest.mark.parametrize("activation", SKLEARN_ACTIVATIONS)
 @pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
 @pytest.mark.parametrize("target", ["multiclass", "regression"])
 def test_activation_parity(activation, solver, target):

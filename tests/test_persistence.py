@@ -12,7 +12,6 @@
 """
 
 import copy
-import hashlib
 import io
 import json
 import os
@@ -20,6 +19,7 @@ import pickle
 import re
 import warnings
 import zipfile
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -27,12 +27,19 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import sklearn
+from conftest import (
+    METADATA,
+    classification,
+    data,
+    documented_checksum,
+    npy_bytes,
+    predictions,
+    regression,
+)
 from numpy.testing import assert_array_equal
-from sklearn.base import clone, is_classifier
+from sklearn.base import clone
 from sklearn.datasets import (
-    make_classification,
     make_multilabel_classification,
-    make_regression,
 )
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -50,43 +57,19 @@ from sknumpynet import (
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-METADATA = "sknumpynet.json"
-
 
 # ---------------------------------------------------------------------------
 # Data and configurations
 # ---------------------------------------------------------------------------
 
 
-def _classification(n_classes=3, labels=None, n_samples=80):
-    X, y = make_classification(
-        n_samples=n_samples,
-        n_features=5,
-        n_informative=3,
-        n_redundant=0,
-        n_classes=n_classes,
-        random_state=0,
-    )
-    X = StandardScaler().fit_transform(X)
-    if labels is not None:
-        y = np.asarray(labels, dtype=object)[y]
-    return X, y
-
-
-def _regression(n_targets=1):
-    X, y = make_regression(
-        n_samples=80, n_features=5, n_targets=n_targets, noise=0.1, random_state=0
-    )
-    return StandardScaler().fit_transform(X), (y - y.mean(axis=0)) / y.std(axis=0)
-
-
 def _binary_strings():
-    X, y = _classification(2, ["no", "yes"])
+    X, y = classification(80, 2, labels=["no", "yes"])
     return NumpyMLPClassifier((6,), max_iter=5, random_state=0), X, y, {}
 
 
 def _multiclass_strings_sgd():
-    X, y = _classification(3, ["cat", "dog", "emu"])
+    X, y = classification(80, labels=["cat", "dog", "emu"])
     est = NumpyMLPClassifier((6, 4), solver="sgd", max_iter=5, random_state=0)
     return est, X, y, {}
 
@@ -99,7 +82,7 @@ def _multilabel():
 
 
 def _regressor():
-    X, y = _regression()
+    X, y = regression(80)
     return (
         NumpyMLPRegressor(hidden_layer_sizes=(6,), max_iter=5, random_state=0),
         X,
@@ -109,7 +92,7 @@ def _regressor():
 
 
 def _multioutput_sgd():
-    X, y = _regression(n_targets=2)
+    X, y = regression(80, 2)
     est = NumpyMLPRegressor(
         hidden_layer_sizes=(6,),
         solver="sgd",
@@ -121,7 +104,7 @@ def _multioutput_sgd():
 
 
 def _poisson():
-    X, _ = _regression()
+    X, _ = regression(80)
     y = np.random.RandomState(0).poisson(np.exp(0.3 * X[:, 0]))
     est = NumpyMLPRegressor(
         hidden_layer_sizes=(6,), loss="poisson", max_iter=5, random_state=0
@@ -130,12 +113,12 @@ def _poisson():
 
 
 def _float32():
-    X, y = _classification(3)
+    X, y = classification(80)
     return NumpyMLPClassifier((6,), max_iter=5, random_state=0), X.astype("f4"), y, {}
 
 
 def _sparse():
-    X, y = _regression()
+    X, y = regression(80)
     X = sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
     return (
         NumpyMLPRegressor(hidden_layer_sizes=(6,), max_iter=5, random_state=0),
@@ -146,13 +129,13 @@ def _sparse():
 
 
 def _partial_fit_only():
-    X, y = _classification(3)
+    X, y = classification(80)
     est = NumpyMLPClassifier((6,), solver="sgd", random_state=0)
     return est, X, y, {"partial_fit": True}
 
 
 def _early_stopped():
-    X, y = _classification(3, n_samples=120)
+    X, y = classification(120)
     est = NumpyMLPClassifier(
         (6,), early_stopping=True, n_iter_no_change=2, max_iter=30, random_state=0
     )
@@ -160,7 +143,7 @@ def _early_stopped():
 
 
 def _lbfgs():
-    X, y = _regression()
+    X, y = regression(80)
     return (
         NumpyMLPRegressor(
             hidden_layer_sizes=(6,), solver="lbfgs", max_iter=20, random_state=0
@@ -174,7 +157,7 @@ def _lbfgs():
 def _seed_network():
     # The seed article's network: no intercepts, uniform weights, logistic
     # output; and a RandomState instance as random_state.
-    X, y = _regression()
+    X, y = regression(80)
     y = (y - y.min()) / (y.max() - y.min())
     est = NumpyMLPRegressor(
         hidden_layer_sizes=(4,),
@@ -191,7 +174,7 @@ def _seed_network():
 
 
 def _dataframe():
-    X, y = _classification(3)
+    X, y = classification(80)
     X = pd.DataFrame(X, columns=[f"feature {i}" for i in range(X.shape[1])])
     return NumpyMLPClassifier((6,), max_iter=5, random_state=0), X, y, {}
 
@@ -230,13 +213,6 @@ def _continue(est, X, y):
     for _ in range(2):
         est.partial_fit(X, y)
     return est
-
-
-def _outputs(est, X):
-    outputs = {"predict": est.predict(X)}
-    if is_classifier(est):
-        outputs["predict_proba"] = est.predict_proba(X)
-    return outputs
 
 
 def _assert_same_value(a, b, where):
@@ -305,13 +281,13 @@ def test_round_trip_fitted_and_partially_fitted(name, round_trip, tmp_path):
     est, X, y = _fitted(name)
     copy_ = ROUND_TRIPS[round_trip](est, tmp_path)
     assert_same_estimator(est, copy_)
-    for method, expected in _outputs(est, X).items():
+    for method, expected in predictions(est, X).items():
         assert_array_equal(getattr(copy_, method)(X), expected, strict=True)
 
 
 @pytest.mark.parametrize("round_trip", ["pickle", "joblib"])
 def test_pipeline_round_trip(round_trip, tmp_path):
-    X, y = _classification(3, ["cat", "dog", "emu"])
+    X, y = classification(80, labels=["cat", "dog", "emu"])
     pipe = make_pipeline(
         StandardScaler(), NumpyMLPClassifier((6,), max_iter=5, random_state=0)
     ).fit(X, y)
@@ -321,7 +297,7 @@ def test_pipeline_round_trip(round_trip, tmp_path):
 
 
 def test_grid_search_best_estimator_round_trip(tmp_path):
-    X, y = _classification(3)
+    X, y = classification(80)
     pipe = make_pipeline(StandardScaler(), NumpyMLPClassifier((6,), random_state=0))
     search = GridSearchCV(pipe, {"numpymlpclassifier__alpha": [1e-4, 1e-1]}, cv=2).fit(
         X, y
@@ -356,7 +332,7 @@ def test_unfitted_round_trip(tmp_path):
 def test_resume_partial_fit_is_bitwise_identical(
     Estimator, solver, round_trip, tmp_path
 ):
-    X, y = _classification(3) if Estimator is NumpyMLPClassifier else _regression()
+    X, y = data(Estimator, 80)
     chunks = np.array_split(np.arange(X.shape[0]), 4)
     kwargs = {"classes": np.unique(y)} if Estimator is NumpyMLPClassifier else {}
 
@@ -387,7 +363,7 @@ def test_resume_partial_fit_is_bitwise_identical(
 
 def test_resume_without_optimizer_state_differs():
     """The optimizer state matters: dropping it changes the resumed weights."""
-    X, y = _regression()
+    X, y = regression(80)
     est = NumpyMLPRegressor(hidden_layer_sizes=(6,), solver="adam", random_state=0)
     est.partial_fit(X, y)
     est.partial_fit(X, y)
@@ -493,7 +469,7 @@ def test_save_load_every_configuration(name, tmp_path):
     est, X, y = _fitted(name)
     loaded = load(save(est, tmp_path / "model.npz"))
     assert_same_estimator(est, loaded)
-    for method, expected in _outputs(est, X).items():
+    for method, expected in predictions(est, X).items():
         assert_array_equal(getattr(loaded, method)(X), expected, strict=True)
     # Continued training is identical too.
     _continue(est, X, y)
@@ -502,7 +478,7 @@ def test_save_load_every_configuration(name, tmp_path):
 
 
 def test_save_load_metadata_routing_requests(tmp_path):
-    X, y = _classification(3)
+    X, y = classification(80)
     weights = np.linspace(0.5, 1.5, X.shape[0])
     with sklearn.config_context(enable_metadata_routing=True):
         est = NumpyMLPClassifier((6,), max_iter=5, random_state=0)
@@ -520,7 +496,7 @@ def test_save_writes_an_inspectable_npz_deterministically(tmp_path):
     est, _, _ = _fitted("multiclass-strings-sgd")
     first = save(est, tmp_path / "first.npz")
     second = save(est, tmp_path / "second.npz")
-    assert open(first, "rb").read() == open(second, "rb").read()
+    assert Path(first).read_bytes() == Path(second).read_bytes()
     # numpy.load opens it: the arrays, and the metadata as bytes.
     with np.load(first, allow_pickle=False) as archive:
         header = json.loads(archive[METADATA])
@@ -534,7 +510,7 @@ def test_save_writes_an_inspectable_npz_deterministically(tmp_path):
     # The checksum is the documented one.
     with zipfile.ZipFile(first) as archive:
         members = {n: archive.read(n) for n in archive.namelist() if n != METADATA}
-    assert header["sha256"] == _documented_checksum(content, members)
+    assert header["sha256"] == documented_checksum(content, members)
 
 
 def test_save_replaces_the_file_and_leaves_no_temporary_files(tmp_path):
@@ -618,21 +594,6 @@ def test_save_load_new_attributes_generically(tmp_path):
 # ---------------------------------------------------------------------------
 
 
-def _documented_checksum(content, members):
-    """The checksum as the format documentation describes it."""
-
-    def framed(data):
-        return len(data).to_bytes(8, "little") + data
-
-    canonical = json.dumps(
-        content, sort_keys=True, separators=(",", ":"), ensure_ascii=True
-    ).encode("ascii")
-    digest = hashlib.sha256(b"sknumpynet-model\n" + framed(canonical))
-    for name in sorted(members):
-        digest.update(framed(name.encode("ascii")) + framed(members[name]))
-    return digest.hexdigest()
-
-
 def _read(path):
     with zipfile.ZipFile(path) as archive:
         header = json.loads(archive.read(METADATA))
@@ -656,14 +617,8 @@ def _craft(source, target, edit_content=None, edit_members=None, checksum=True):
     if edit_members is not None:
         edit_members(members)
     if checksum:
-        header["sha256"] = _documented_checksum(header["content"], members)
+        header["sha256"] = documented_checksum(header["content"], members)
     return _write(target, header, members)
-
-
-def _npy(array, allow_pickle=False):
-    buffer = io.BytesIO()
-    np.lib.format.write_array(buffer, array, allow_pickle=allow_pickle)
-    return buffer.getvalue()
 
 
 class _Payload:
@@ -693,7 +648,7 @@ def _assert_refused(path, match):
 @pytest.mark.parametrize("fraction", [0.0, 0.001, 0.1, 0.5, 0.9, 0.99, "-1", "-22"])
 def test_truncated_file(model_file, fraction, tmp_path):
     path, _, _ = model_file
-    data = open(path, "rb").read()
+    data = Path(path).read_bytes()
     size = (
         len(data) + int(fraction)
         if isinstance(fraction, str)
@@ -713,7 +668,7 @@ def test_random_byte_flips(model_file, tmp_path):
     same estimator. Either way, never a crash and never a different model.
     """
     path, est, X = model_file
-    data = open(path, "rb").read()
+    data = Path(path).read_bytes()
     rng = np.random.RandomState(0)
     positions = rng.choice(len(data), size=40, replace=False)
     refused = 0
@@ -814,7 +769,7 @@ def test_checksum_mismatch_in_an_array(model_file, tmp_path):
     ref = header["content"]["state"]["coefs_"][0]["ref"]
     array = np.lib.format.read_array(io.BytesIO(members[f"{ref}.npy"]))
     array[0, 0] += 1.0
-    members[f"{ref}.npy"] = _npy(array)  # a valid ZIP with valid CRCs
+    members[f"{ref}.npy"] = npy_bytes(array)  # a valid ZIP with valid CRCs
     _assert_refused(_write(tmp_path / "crafted.npz", header, members), "checksum")
 
 
@@ -826,7 +781,7 @@ def test_crafted_object_array_is_never_unpickled(model_file, tmp_path):
     evil = np.array([_Payload(marker)], dtype=object)
 
     def replace(members):
-        members[f"{ref}.npy"] = _npy(evil, allow_pickle=True)
+        members[f"{ref}.npy"] = npy_bytes(evil, allow_pickle=True)
 
     # The manifest still says float64: the member's header gives it away.
     crafted = _craft(path, tmp_path / "a.npz", edit_members=replace)
@@ -968,7 +923,7 @@ def test_crafted_weight_dtype(model_file, dtype, tmp_path):
     for node in content["state"]["coefs_"] + content["state"]["intercepts_"]:
         ref = node["ref"]
         array = np.lib.format.read_array(io.BytesIO(members[f"{ref}.npy"]))
-        members[f"{ref}.npy"] = _npy(array.astype(dtype))
+        members[f"{ref}.npy"] = npy_bytes(array.astype(dtype))
         content["arrays"][ref]["dtype"] = np.dtype(dtype).str
     crafted = _craft(_write(tmp_path / "a.npz", header, members), tmp_path / "b.npz")
     _assert_refused(crafted, "only float32 and float64")
@@ -980,7 +935,7 @@ def test_crafted_non_finite_weights(model_file, tmp_path):
     ref = header["content"]["state"]["coefs_"][1]["ref"]
     array = np.lib.format.read_array(io.BytesIO(members[f"{ref}.npy"]))
     array[0, 0] = np.nan
-    members[f"{ref}.npy"] = _npy(array)
+    members[f"{ref}.npy"] = npy_bytes(array)
     crafted = _craft(_write(tmp_path / "a.npz", header, members), tmp_path / "b.npz")
     _assert_refused(crafted, "layer 1 has non-finite weights")
 

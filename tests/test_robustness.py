@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from conftest import ESTIMATORS, SKLEARN_ACTIVATIONS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -641,7 +642,7 @@ def test_partial_fit_stream_survives_bad_batches(params, defects, dtype, seed):
 
 @SETTINGS
 @given(
-    activation=st.sampled_from(["logistic", "tanh", "relu", "identity"]),
+    activation=st.sampled_from(SKLEARN_ACTIVATIONS),
     n_classes=st.integers(2, 4),
     exponent=st.integers(0, 300),
     seed=st.integers(0, 2**16),
@@ -718,8 +719,6 @@ def test_same_seed_gives_a_bitwise_identical_model(
 # ---------------------------------------------------------------------------
 # Explicit cases
 # ---------------------------------------------------------------------------
-
-ESTIMATORS = [NumpyMLPClassifier, NumpyMLPRegressor]
 
 
 def _small(Estimator, **params):

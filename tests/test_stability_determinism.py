@@ -20,11 +20,16 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import (
+    ESTIMATORS,
+    SOLVERS,
+    assert_same_weights,
+    continuous_output,
+    data,
+)
 from numpy.testing import assert_array_equal
 from sklearn.base import clone, is_classifier
-from sklearn.datasets import make_classification, make_regression
 from sklearn.model_selection import KFold, cross_val_score, cross_validate
-from sklearn.preprocessing import StandardScaler
 
 from sknumpynet import NumpyMLPClassifier, NumpyMLPRegressor
 from sknumpynet._activations import logistic_output, softmax
@@ -36,30 +41,10 @@ pytestmark = [
     pytest.mark.filterwarnings("error::RuntimeWarning"),
 ]
 
-ESTIMATORS = [NumpyMLPClassifier, NumpyMLPRegressor]
-SOLVERS = ["sgd", "adam", "lbfgs"]
-
 
 def _data(Estimator, n_samples=80, n_features=5, seed=0):
-    if Estimator is NumpyMLPClassifier:
-        X, y = make_classification(
-            n_samples=n_samples,
-            n_features=n_features,
-            n_informative=3,
-            n_redundant=0,
-            n_classes=3,
-            random_state=seed,
-        )
-    else:
-        X, y = make_regression(
-            n_samples=n_samples, n_features=n_features, noise=0.5, random_state=seed
-        )
-        y = (y - y.mean()) / y.std()
-    return StandardScaler().fit_transform(X), y
-
-
-def _output(est, X):
-    return est.predict_proba(X) if is_classifier(est) else est.predict(X)
+    """conftest.data with noisier regression targets."""
+    return data(Estimator, n_samples, n_features=n_features, noise=0.5, seed=seed)
 
 
 def _state(est):
@@ -101,13 +86,6 @@ def _assert_identical(a, b, path="state"):
         _assert_identical(vars(a), vars(b), f"{path}.__dict__")
     else:
         assert a == b, f"{path}: {a!r} != {b!r}"
-
-
-def _assert_same_weights(first, second):
-    for a, b in zip(
-        first.coefs_ + first.intercepts_, second.coefs_ + second.intercepts_
-    ):
-        assert_array_equal(a, b, strict=True)
 
 
 # ---------------------------------------------------------------------------
@@ -327,7 +305,7 @@ def test_divergence_leaves_the_model_exactly_as_it_was(Estimator, method):
         else:
             kwargs = {"classes": np.unique(y)} if is_classifier(est) else {}
             model.partial_fit(X, y, **kwargs)
-    state, output = _state(est), _output(est, X)
+    state, output = _state(est), continuous_output(est, X)
 
     if method == "warm_start":
         est.set_params(learning_rate_init=1e100)
@@ -339,7 +317,7 @@ def test_divergence_leaves_the_model_exactly_as_it_was(Estimator, method):
         with pytest.raises(ValueError, match="diverged.*StandardScaler"):
             est.partial_fit(X * 1e200, y)
     _assert_identical(_state(est), state)
-    assert_array_equal(_output(est, X), output, strict=True)
+    assert_array_equal(continuous_output(est, X), output, strict=True)
 
     # And it trains on exactly as a model that never saw the failed call.
     est.set_params(learning_rate_init=0.01)
@@ -437,7 +415,9 @@ def test_same_seed_gives_bitwise_identical_fits(Estimator, solver):
     first = _configured(Estimator, solver, **extra).fit(X, y, sample_weight=weights)
     second = _configured(Estimator, solver, **extra).fit(X, y, sample_weight=weights)
     _assert_identical(_state(first), _state(second))
-    assert_array_equal(_output(first, X), _output(second, X), strict=True)
+    assert_array_equal(
+        continuous_output(first, X), continuous_output(second, X), strict=True
+    )
     # Not vacuous: another seed gives other weights.
     other = _configured(Estimator, solver, **extra).set_params(random_state=4)
     other.fit(X, y, sample_weight=weights)
@@ -460,7 +440,9 @@ def test_pickle_round_trip_is_bitwise(Estimator, solver):
     restored = pickle.loads(pickle.dumps(reference))
     _assert_identical(_state(restored), _state(reference))
     assert restored.coefs_[0].dtype == np.float32
-    assert_array_equal(_output(restored, X32), _output(reference, X32), strict=True)
+    assert_array_equal(
+        continuous_output(restored, X32), continuous_output(reference, X32), strict=True
+    )
     # ... and continues training exactly as the original does.
     if solver == "lbfgs":
         restored.set_params(warm_start=True, max_iter=5).fit(X32, y)
@@ -486,7 +468,7 @@ def test_cross_validation_is_identical_with_one_or_two_jobs(Estimator):
     assert_array_equal(serial["test_score"], scores_1, strict=True)
     assert_array_equal(parallel["test_score"], scores_1, strict=True)
     for a, b in zip(serial["estimator"], parallel["estimator"]):
-        _assert_same_weights(a, b)
+        assert_same_weights(a, b, strict=True)
         assert a.loss_curve_ == b.loss_curve_
 
 
@@ -569,14 +551,14 @@ def test_interrupted_stochastic_fit_keeps_the_epochs_done(
     assert est.t_ == (k - 1) * (
         len(y) - (int(np.ceil(0.1 * len(y))) if early_stopping else 0)
     )
-    output = _output(est, X)
+    output = continuous_output(est, X)
     assert np.isfinite(output).all()
     assert est.predict(X).shape == y.shape
     if k > 1:
         # Exactly the model of a fit that ran the k - 1 epochs.
         shorter = _configured(Estimator, solver, **params).set_params(max_iter=k - 1)
         shorter.fit(X, y)
-        _assert_same_weights(est, shorter)
+        assert_same_weights(est, shorter, strict=True)
         assert est.loss_curve_ == shorter.loss_curve_
     # Still usable for more training.
     est.set_params(warm_start=True, max_iter=2).fit(X, y)
@@ -595,7 +577,7 @@ def test_interrupt_inside_an_epoch_keeps_a_usable_model(Estimator, monkeypatch):
             est.fit(X, y)
     assert est.n_iter_ == 2 == len(est.loss_curve_)
     assert all(np.isfinite(w).all() for w in est.coefs_ + est.intercepts_)
-    assert np.isfinite(_output(est, X)).all()
+    assert np.isfinite(continuous_output(est, X)).all()
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
@@ -611,7 +593,7 @@ def test_interrupted_partial_fit_keeps_the_model(Estimator, monkeypatch):
             est.partial_fit(X, y)
     # Nothing changed but the count of epochs run by the last call.
     _assert_identical(_state(est), {**before, "n_iter_": 0})
-    assert np.isfinite(_output(est, X)).all()
+    assert np.isfinite(continuous_output(est, X)).all()
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
@@ -630,10 +612,10 @@ def test_interrupted_lbfgs_keeps_the_iterations_done(Estimator, monkeypatch):
     # Exactly the model of a fit limited to the iterations done.
     shorter = _configured(Estimator, "lbfgs", max_iter=n_iter).fit(X, y)
     assert shorter.n_iter_ == n_iter
-    _assert_same_weights(est, shorter)
+    assert_same_weights(est, shorter, strict=True)
     assert est.loss_curve_ == shorter.loss_curve_
     assert est.loss_ == shorter.loss_
-    assert np.isfinite(_output(est, X)).all()
+    assert np.isfinite(continuous_output(est, X)).all()
 
 
 def test_warnings_module_is_clean_after_interrupt(monkeypatch):
