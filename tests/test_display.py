@@ -8,6 +8,9 @@ import numpy as np
 import pytest
 from conftest import regression, split_digits
 from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from sknumpynet import NumpyMLPClassifier, NumpyMLPRegressor, TrainingCurveDisplay
 
@@ -58,3 +61,22 @@ def test_training_curve_display_needs_a_fitted_estimator():
 
     with pytest.raises(NotFittedError):
         TrainingCurveDisplay.from_estimator(NumpyMLPClassifier())
+
+
+def test_training_curve_display_from_a_pipeline_uses_its_final_step():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    X, y, X_val, y_val = split_digits()
+    network = NumpyMLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    pipe = make_pipeline(StandardScaler(), network)
+    with pytest.warns(ConvergenceWarning):
+        pipe.fit(X, y)
+    display = TrainingCurveDisplay.from_estimator(pipe)
+    assert display.estimator_name == "NumpyMLPClassifier"
+    assert display.loss_curve == list(pipe[-1].loss_curve_)
+    assert len(display.loss_curve) == 5
+    with pytest.raises(TypeError, match="needs a network with a loss curve"):
+        TrainingCurveDisplay.from_estimator(make_pipeline(StandardScaler().fit(X)))
+    plt.close("all")

@@ -11,6 +11,7 @@ import pytest
 from conftest import digits
 from numpy.testing import assert_allclose
 from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -79,3 +80,19 @@ def test_hidden_layer_features_reject_a_missing_layer():
 )
 def test_hidden_layer_features_pass_scikit_learn_checks(estimator, check):
     check(estimator)
+
+
+def test_hidden_layer_features_refuse_other_estimators_before_training():
+    """A scikit-learn MLP has no hidden layers to give: refused at once, before
+    the (possibly long) training that used to end in an AttributeError."""
+    fits = []
+
+    class RecordingMLP(MLPClassifier):
+        def fit(self, X, y):
+            fits.append(len(X))
+            return super().fit(X, y)
+
+    X, y = digits(100)
+    with pytest.raises(TypeError, match="NumpyMLPClassifier or NumpyMLPRegressor"):
+        HiddenLayerFeatures(RecordingMLP(max_iter=5)).fit(X, y)
+    assert fits == [], "the scikit-learn model was trained before the refusal"

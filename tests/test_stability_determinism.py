@@ -26,11 +26,14 @@ from conftest import (
     assert_same_weights,
     continuous_output,
     data,
+    digits,
 )
 from numpy.testing import assert_array_equal
 from sklearn.base import clone, is_classifier
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold, cross_val_score, cross_validate
 
+import sknumpynet._network
 from sknumpynet import NumpyMLPClassifier, NumpyMLPRegressor
 from sknumpynet._activations import logistic_output, softmax
 from sknumpynet._losses import binary_log_loss, log_loss
@@ -283,8 +286,45 @@ def test_divergence_to_a_huge_finite_loss_is_detected():
     est = NumpyMLPRegressor(
         hidden_layer_sizes=(8,), learning_rate_init=1e10, max_iter=30, random_state=0
     )
-    with pytest.raises(ValueError, match="learning_rate_init"):
+    with pytest.raises(ValueError, match="learning_rate_init") as error:
         est.fit(X, y)
+    # The message names the rule that fired: the loss grew, the weights are
+    # finite.
+    assert "The training loss grew to" in str(error.value)
+    assert "non-finite" not in str(error.value)
+
+
+def _fake_epoch_losses(monkeypatch, losses):
+    """Make every epoch report the next of ``losses`` (and train nothing)."""
+    losses = iter(losses)
+    monkeypatch.setattr(
+        sknumpynet._network.MLP, "train_epoch", lambda *args, **kw: next(losses)
+    )
+
+
+def test_divergence_by_growth_names_the_growth_rule(monkeypatch):
+    X, y = _data(NumpyMLPRegressor)
+    _fake_epoch_losses(monkeypatch, [2.0, 3e8])
+    est = NumpyMLPRegressor(hidden_layer_sizes=(3,), max_iter=5)
+    with pytest.raises(ValueError) as error:
+        est.fit(X, y)
+    message = str(error.value)
+    assert "The training loss grew to 300000000.0 at epoch 2" in message
+    assert "1e+08 times the lowest loss so far (2.0" in message
+    assert "non-finite" not in message
+
+
+def test_divergence_to_infinity_names_the_non_finite_loss(monkeypatch):
+    X, y = _data(NumpyMLPRegressor)
+    _fake_epoch_losses(monkeypatch, [2.0, np.inf])
+    est = NumpyMLPRegressor(hidden_layer_sizes=(3,), max_iter=5)
+    with pytest.raises(ValueError) as error:
+        est.fit(X, y)
+    message = str(error.value)
+    assert "non-finite parameter weights (the training loss was inf at epoch 2)" in (
+        message
+    )
+    assert "grew to" not in message
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
@@ -394,6 +434,78 @@ def test_poisson_overflow_is_reported_without_runtime_warning(solver, scale):
         assert "diverged" in str(error)
     else:
         assert np.isfinite(est.predict(X)).all()
+
+
+# ---------------------------------------------------------------------------
+# Extreme input: a clear error, and nothing printed on the way
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_float16_infinities_give_only_a_clear_error(Estimator):
+    """float16 X holding +inf and -inf: scikit-learn's finiteness check sums
+    to NaN (a RuntimeWarning) on its way to the ValueError."""
+    X, y = _data(Estimator)
+    bad = X.astype(np.float16)
+    bad[0, 0], bad[1, 1] = np.inf, -np.inf
+    est = Estimator(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning on the way fails
+        with pytest.raises(ValueError, match="infinity"):
+            est.fit(bad, y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X, y)
+        with pytest.raises(ValueError, match="infinity"):
+            est.predict(bad)
+
+
+def _fitted_digits_regressor(activation, dtype):
+    X, y = digits(200)
+    est = NumpyMLPRegressor(
+        hidden_layer_sizes=(20,),
+        activation=activation,
+        solver="lbfgs",
+        max_iter=20,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 20 iterations
+        return est.fit(X.astype(dtype), y)
+
+
+@pytest.mark.parametrize("activation", ["relu", "identity", "logistic"])
+def test_input_beyond_a_float32_model_gives_only_a_clear_error(activation):
+    """1e300 does not fit the float32 a float32 model computes in: casting it
+    warned of an overflow and predicted from infinities."""
+    est = _fitted_digits_regressor(activation, np.float32)
+    X, _ = digits(5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="beyond the range of float32"):
+            est.predict(X * 1e300)
+        with pytest.raises(ValueError, match="beyond the range of float32"):
+            est.predict(sp.csr_matrix(X * 1e300))
+
+
+@pytest.mark.parametrize("activation", ["relu", "identity", "logistic"])
+def test_huge_input_gives_finite_output_or_only_a_clear_error(activation):
+    """Values near the float64 limit, of both signs: the finiteness check's sum
+    overflowed to NaN (a RuntimeWarning); the network may overflow too, which
+    must be an error that says so, never a NaN prediction."""
+    est = _fitted_digits_regressor(activation, np.float64)
+    huge = np.full((3, 64), 1e308)
+    huge[1] *= -1
+    huge[2, ::2] *= -1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            output = est.predict(huge)
+        except ValueError as error:
+            assert "too large for this network" in str(error)
+            assert "StandardScaler" in str(error)
+        else:
+            assert np.isfinite(output).all()
 
 
 # ---------------------------------------------------------------------------
