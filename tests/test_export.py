@@ -10,10 +10,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import classification
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import (
     make_blobs,
-    make_classification,
     make_multilabel_classification,
     make_regression,
 )
@@ -36,16 +36,7 @@ pytestmark = [
 
 
 def _classification(n_classes=3, labels=None):
-    X, y = make_classification(
-        n_samples=80,
-        n_features=5,
-        n_informative=3,
-        n_redundant=0,
-        n_classes=n_classes,
-        random_state=0,
-    )
-    X = StandardScaler().fit_transform(X)
-    return X, (y if labels is None else np.asarray(labels, dtype=object)[y])
+    return classification(80, n_classes, labels=labels)
 
 
 def _multilabel():
