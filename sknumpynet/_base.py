@@ -41,6 +41,7 @@ from ._model import (
     output_activation,
 )
 from ._network import WEIGHT_INITS, layer_views, predict
+from ._serving import current_plan, remember_plan
 from ._training import (
     PROGRESS_NAMES,
     STOCHASTIC_SOLVERS,
@@ -119,6 +120,11 @@ def network_output(estimator, X, n_layers=None):
         If the input is invalid, or so large that the network overflows (the
         output would not be finite).
     """
+    plan = current_plan(estimator)
+    if plan is not None:
+        output = plan.output_of(X, n_layers)
+        if output is not None:
+            return output
     X = cast_input(validate_X(estimator, X), estimator.coefs_[0].dtype)
     names = hidden_activations(estimator)
     # Extreme logits may overflow on the way to a finite, correct output
@@ -140,6 +146,7 @@ def network_output(estimator, X, n_layers=None):
             "network and overflowed it. Scale X as the training data was "
             "scaled (for instance with a StandardScaler fitted on it)."
         )
+    remember_plan(estimator)
     return output
 
 
@@ -595,6 +602,12 @@ default=None
         )
     )
     def predict(self, X):
+        plan = current_plan(self)  # a current plan means a fitted model
+        if plan is not None:
+            output = plan.output_of(X)
+            decoded = None if output is None else plan.decoded(output)
+            if decoded is not None:
+                return decoded
         check_is_fitted(self)
         return self._decode(network_output(self, X))
 

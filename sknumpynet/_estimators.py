@@ -29,6 +29,7 @@ from ._docs import (
     PREDICT_DOC,
     with_doc,
 )
+from ._serving import current_plan
 
 
 def _check_label_types(y):
@@ -322,13 +323,19 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
         )
     )
     def predict_proba(self, X):
-        check_is_fitted(self)
-        y_pred = network_output(self, X)
+        plan = current_plan(self)  # a current plan means a fitted model
+        y_pred = None if plan is None else plan.output_of(X)
+        if y_pred is None:
+            check_is_fitted(self)
+            y_pred = network_output(self, X)
         if len(self.classes_) == 1 and self.n_outputs_ == 1:
             return np.ones((y_pred.shape[0], 1), dtype=y_pred.dtype)
         if self.n_outputs_ == 1:
-            y_pred = y_pred.ravel()
-            return np.vstack([1 - y_pred, y_pred]).T
+            # [1 - p, p], one row per sample.
+            proba = np.empty((y_pred.shape[0], 2), dtype=y_pred.dtype)
+            np.subtract(1, y_pred[:, 0], out=proba[:, 0])
+            proba[:, 1] = y_pred[:, 0]
+            return proba
         return y_pred
 
     @with_doc(
