@@ -1,0 +1,286 @@
+"""Prediction at serving speed: the fast path gives what the full path gives.
+
+After a fitted model's first prediction, ``predict``, ``predict_proba`` and
+``predict_log_proba`` take input that cheap checks prove valid straight to
+the forward pass (``sknumpynet._serving``). These tests hold the fast path to
+the full one: bitwise the same outputs on every input kind the full path
+accepts, the same errors and warnings on everything else, the same answers
+after the model changes, under ``assume_finite`` and from many threads.
+No timing here: speed is measured in ``benchmarks/bench_predict.py``.
+"""
+
+import copy
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from conftest import classification, regression
+from sklearn import config_context
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+import sknumpynet._base
+from sknumpynet import NumpyMLPClassifier, NumpyMLPRegressor
+from sknumpynet._serving import current_plan
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Stochastic Optimizer:sklearn.exceptions.ConvergenceWarning"
+)
+
+METHODS = {
+    NumpyMLPClassifier: ["predict", "predict_proba", "predict_log_proba"],
+    NumpyMLPRegressor: ["predict"],
+}
+
+
+def _fitted(kind, frame=False, dtype=np.float64):
+    """A fitted model of ``kind`` and its training X."""
+    if kind == "regressor":
+        X, y = regression(60, n_targets=1)
+        est = NumpyMLPRegressor(hidden_layer_sizes=(7,), max_iter=5, random_state=0)
+    elif kind == "regressor-2-outputs":
+        X, y = regression(60, n_targets=2)
+        est = NumpyMLPRegressor(hidden_layer_sizes=(7,), max_iter=5, random_state=0)
+    else:
+        n_classes = 2 if kind.startswith("binary") else 3
+        labels = ["no", "yes", "maybe"][:n_classes] if "strings" in kind else None
+        X, y = classification(60, n_classes, labels=labels)
+        if kind == "multilabel":
+            y = np.column_stack([y == 0, y == 1]).astype(int)
+        est = NumpyMLPClassifier(
+            hidden_layer_sizes=(7, 5), activation="relu", max_iter=5, random_state=0
+        )
+    X = X.astype(dtype)
+    if frame:
+        X = pd.DataFrame(X, columns=[f"feature {i}" for i in range(X.shape[1])])
+    return est.fit(X, y), X
+
+
+KINDS = [
+    "binary",
+    "binary-strings",
+    "multiclass",
+    "multiclass-strings",
+    "multilabel",
+    "regressor",
+    "regressor-2-outputs",
+]
+
+
+def _without_plan(est):
+    """A copy of ``est`` that has never predicted: the full path answers."""
+    fresh = copy.deepcopy(est)
+    assert current_plan(fresh) is None
+    return fresh
+
+
+def _count_full_validations(monkeypatch):
+    calls = []
+    validate_X = sknumpynet._base.validate_X
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return validate_X(*args, **kwargs)
+
+    monkeypatch.setattr(sknumpynet._base, "validate_X", counting)
+    return calls
+
+
+def _assert_identical(a, b):
+    assert type(a) is type(b)
+    assert a.dtype == b.dtype and a.shape == b.shape
+    assert np.array_equal(a, b, equal_nan=False)
+
+
+def _array_inputs(X):
+    """The input kinds a model fitted on an ndarray accepts, by name."""
+    return {
+        "float64": X[:9].astype(np.float64),
+        "float32": X[:9].astype(np.float32),
+        "fortran": np.asfortranarray(X[:9]),
+        "strided": X[:18:2],
+        "one row": X[:1],
+        "int": np.round(X[:9]).astype(np.int64),
+        "list": X[:9].tolist(),
+        "csr": sp.csr_matrix(X[:9]),
+        "csc": sp.csc_matrix(X[:9]),
+    }
+
+
+def _compare_paths(est, inputs_by_name, fast_names, monkeypatch):
+    """Each method on each input: the warm estimator equals a fresh copy, and
+    skips scikit-learn's validation exactly for ``fast_names`` (multilabel
+    labels are still decoded by the LabelBinarizer, from the fast output)."""
+    validations = _count_full_validations(monkeypatch)
+    for name, inputs in inputs_by_name.items():
+        for method in METHODS[type(est)]:
+            full = getattr(_without_plan(est), method)(inputs)
+            before = len(validations)
+            fast = getattr(est, method)(inputs)
+            _assert_identical(fast, full)
+            expected_fast = name in fast_names
+            took_fast = len(validations) == before
+            assert took_fast == expected_fast, (name, method)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fast_path_equals_full_path_on_every_array_input(kind, dtype, monkeypatch):
+    est, X = _fitted(kind, dtype=dtype)
+    est.predict(X[:2])  # the first prediction makes the plan
+    assert current_plan(est) is not None
+    fast = {"float64", "float32", "fortran", "strided", "one row"}
+    _compare_paths(est, _array_inputs(X), fast, monkeypatch)
+
+
+@pytest.mark.parametrize("kind", ["binary-strings", "multiclass", "regressor"])
+def test_fast_path_equals_full_path_on_frames(kind, monkeypatch):
+    est, X = _fitted(kind, frame=True)
+    est.predict(X.iloc[:2])
+    frames = {
+        "float64": X.iloc[:9],
+        "float32": X.iloc[:9].astype(np.float32),
+        "one row": X.iloc[[3]],
+        "int": X.iloc[:9].round().astype(np.int64),
+        "mixed float and int": X.iloc[:9].astype({X.columns[0]: np.int64}),
+        "nullable": X.iloc[:9].astype("Float64"),
+        "bool": X.iloc[:9] > 0,
+    }
+    fast = {"float64", "float32", "one row", "int", "mixed float and int"}
+    _compare_paths(est, frames, fast, monkeypatch)
+
+
+def _outcome(call):
+    """(exception type, message) or the warnings' (category, message)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = call()
+        except Exception as error:  # noqa: BLE001 -- compared below
+            return type(error), str(error), None
+    return None, [(w.category, str(w.message)) for w in caught], result
+
+
+BAD_ARRAYS = {
+    "too few features": lambda X: X[:3, :-1],
+    "too many features": lambda X: np.hstack([X[:3], X[:3]]),
+    "nan": lambda X: np.where(np.arange(X[:3].size).reshape(3, -1) == 4, np.nan, X[:3]),
+    "inf": lambda X: np.where(np.arange(X[:3].size).reshape(3, -1) == 4, np.inf, X[:3]),
+    "no rows": lambda X: X[:0],
+    "one dimension": lambda X: X[0],
+    "strings": lambda X: X[:3].astype(str),
+    "complex": lambda X: X[:3].astype(complex),
+    "huge for float32": lambda X: X[:3] * 1e300,
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("bad", list(BAD_ARRAYS))
+def test_fast_path_gives_the_full_paths_errors(bad, dtype):
+    est, X = _fitted("multiclass", dtype=dtype)
+    est.predict(X[:2])
+    inputs = BAD_ARRAYS[bad](X.astype(np.float64))
+    for method in METHODS[type(est)]:
+        full = _outcome(lambda: getattr(_without_plan(est), method)(inputs))
+        fast = _outcome(lambda: getattr(est, method)(inputs))
+        assert fast[:2] == full[:2]
+        if full[2] is not None:
+            _assert_identical(fast[2], full[2])
+
+
+def test_frames_with_other_names_get_the_full_paths_warnings_and_errors():
+    est, X = _fitted("multiclass", frame=True)
+    est.predict(X.iloc[:2])
+    renamed = X.iloc[:3].rename(columns={X.columns[0]: "another"})
+    reordered = X.iloc[:3][list(X.columns[::-1])]
+    unnamed = X.iloc[:3].to_numpy()  # warns: fitted with feature names
+    numbered = X.iloc[:3].set_axis(range(X.shape[1]), axis=1)
+    for inputs in [renamed, reordered, unnamed, numbered]:
+        full = _outcome(lambda: _without_plan(est).predict(inputs))
+        fast = _outcome(lambda: est.predict(inputs))
+        assert fast[:2] == full[:2]
+    assert full[0] is None and "feature names" in str(full[1])  # the warning
+
+
+def test_unnamed_model_warns_about_named_frames_as_the_full_path_does():
+    est, X = _fitted("regressor")
+    est.predict(X[:2])
+    frame = pd.DataFrame(X[:3], columns=[f"f{i}" for i in range(X.shape[1])])
+    full = _outcome(lambda: _without_plan(est).predict(frame))
+    fast = _outcome(lambda: est.predict(frame))
+    assert fast[:2] == full[:2] and full[1], "expected the feature-name warning"
+    _assert_identical(fast[2], full[2])
+
+
+@pytest.mark.parametrize("change", ["partial_fit", "warm_start", "best", "coefs"])
+def test_a_changed_model_retires_its_plan(change):
+    est, X = _fitted("multiclass")
+    est.set_params(warm_start=True, solver="sgd")
+    _, y = classification(60, 3)
+    before = est.predict_proba(X[:9])
+    plan = current_plan(est)
+    if change == "partial_fit":
+        est.partial_fit(X, y)
+    elif change == "warm_start":
+        est.fit(X, y)
+    elif change == "best":
+        est.restore_best_weights()
+    else:
+        est.coefs_ = [c * 2 for c in est.coefs_]
+    assert current_plan(est) is None
+    after = est.predict_proba(X[:9])
+    _assert_identical(after, _without_plan(est).predict_proba(X[:9]))
+    assert current_plan(est) is not plan
+    if change != "best":
+        assert not np.array_equal(after, before)
+
+
+def test_changed_parameters_retire_the_plan():
+    est, X = _fitted("multiclass")
+    est.predict(X[:2])
+    est.set_params(activation="tanh")
+    assert current_plan(est) is None
+    _assert_identical(est.predict_proba(X[:5]), _without_plan(est).predict_proba(X[:5]))
+
+
+def test_unfitted_estimators_are_refused_as_before():
+    fitted, X = _fitted("binary")
+    fitted.predict(X[:2])
+    for est in [NumpyMLPClassifier(), clone(fitted)]:
+        for method in METHODS[NumpyMLPClassifier]:
+            with pytest.raises(NotFittedError):
+                getattr(est, method)(X[:2])
+
+
+def test_assume_finite_is_honoured_as_scikit_learn_honours_it():
+    # One infinite feature of a logistic network gives a finite output: with
+    # assume_finite=True scikit-learn skips the finiteness check, so both
+    # paths predict; otherwise both refuse the input.
+    X, y = classification(60, 3)
+    est = NumpyMLPClassifier(hidden_layer_sizes=(7,), max_iter=5, random_state=0)
+    est.fit(X, y).predict(X[:2])
+    bad = X[:3].copy()
+    bad[0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        est.predict(bad)
+    with config_context(assume_finite=True):
+        fast = est.predict_proba(bad)
+        full = _without_plan(est).predict_proba(bad)
+    _assert_identical(fast, full)
+    assert np.isfinite(fast).all()
+
+
+def test_eight_threads_share_a_plan():
+    est, X = _fitted("multiclass-strings")
+    rows = [X[i : i + 1 + i % 7] for i in range(48)]
+    expected = [_without_plan(est).predict_proba(r) for r in rows]
+    expected_labels = [_without_plan(est).predict(r) for r in rows]
+    # The plan is made by whichever thread predicts first.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        probas = list(pool.map(est.predict_proba, rows))
+        labels = list(pool.map(est.predict, rows))
+    for got, want in zip(probas + labels, expected + expected_labels):
+        _assert_identical(got, want)
