@@ -98,6 +98,8 @@ ROBUST_SCALE_EPS = 1e-30
 # Beyond this magnitude the quantiles are computed on values divided by a
 # power of two (exact), so that their interpolation cannot overflow.
 _HUGE = 2.0**1000
+# Beyond this magnitude, t / sqrt(1 + t^2) is +-1 in float64.
+_T_MAX = 1e150
 
 
 # ---------------------------------------------------------------------------
@@ -115,12 +117,20 @@ def _is_missing(value):
 
 
 def _missing_mask(values):
-    """Where a 1-D array of any dtype holds missing values."""
+    """Where a 1-D array of any dtype holds missing values.
+
+    Object arrays are checked by pandas' ``isna`` (vectorized) when pandas is
+    installed, value by value otherwise.
+    """
     if values.dtype.kind == "f":
         return np.isnan(values)
     if values.dtype.kind != "O":
         return np.zeros(values.shape, dtype=bool)
-    return np.fromiter((_is_missing(v) for v in values), bool, count=len(values))
+    try:
+        from pandas import isna
+    except ImportError:
+        return np.fromiter((_is_missing(v) for v in values), bool, len(values))
+    return np.asarray(isna(values), dtype=bool)
 
 
 def _is_number(value):
@@ -347,9 +357,8 @@ def _category_keys(values):
     return keys, missing
 
 
-def _fit_categories(kind, values, max_categories):
+def _fit_categories(kind, values, keys, missing, max_categories):
     """The categories of a column, in their encoding order, as strings."""
-    keys, missing = _category_keys(values)
     observed = keys[~missing]
     if kind == BOOLEAN:
         present = set(observed.tolist())
@@ -369,9 +378,8 @@ def _fit_categories(kind, values, max_categories):
     return np.asarray([str(unique[i]) for i in order], dtype=object)
 
 
-def _category_codes(values, categories):
-    """Each value's position in ``categories``; -1 if missing or unknown."""
-    keys, missing = _category_keys(values)
+def _category_codes(keys, missing, categories):
+    """Each key's position in ``categories``; -1 if missing or unknown."""
     codes = np.full(len(keys), -1, dtype=np.intp)
     if len(categories) == 0:
         return codes
@@ -425,16 +433,23 @@ def robust_statistics(z):
     return center, float(1.0 / (spread + ROBUST_SCALE_EPS))
 
 
-def smooth_clip(z, bound=3.0):
+def smooth_clip(z, bound=3.0, *, out=None):
     """``z / sqrt(1 + (z / bound)^2)``: about ``z`` near 0, tends to ``+-bound``.
 
-    Computed as ``bound * t / hypot(1, t)`` with ``t = z / bound``, which
-    cannot overflow; infinite ``z`` gives ``+-bound``.
+    Computed as ``bound * t / sqrt(1 + t^2)`` with ``t = z / bound`` limited
+    to ``+-1e150`` (where the result is ``+-bound`` to the last bit), which
+    cannot overflow; infinite ``z`` gives ``+-bound``. ``out``: a float64
+    array to write the result into (``z`` itself, for instance).
     """
-    t = np.asarray(z, dtype=np.float64) / bound
-    with np.errstate(invalid="ignore"):
-        clipped = np.where(np.isinf(t), np.sign(t), t / np.hypot(1.0, t))
-    return bound * clipped
+    with np.errstate(over="ignore"):
+        t = np.divide(np.asarray(z, dtype=np.float64), bound, out=out)
+    np.clip(t, -_T_MAX, _T_MAX, out=t)
+    root = t * t
+    root += 1.0
+    np.sqrt(root, out=root)
+    t /= root
+    t *= bound
+    return t
 
 
 # ---------------------------------------------------------------------------
@@ -712,9 +727,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                     encoded.append(True)
             else:
                 indicator = False
-                cats = _fit_categories(kind, values, self.max_categories)
+                keys, missing = _category_keys(values)
+                cats = _fit_categories(kind, values, keys, missing, self.max_categories)
                 categories.append(cats)
-                block = _one_hot(_category_codes(values, cats), len(cats))
+                block = _one_hot(_category_codes(keys, missing, cats), len(cats))
                 blocks.append(block)
                 encoded.extend([True] * block.shape[1])
             kinds.append(kind)
@@ -783,17 +799,20 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                     blocks.append(np.isnan(x).astype(np.float64)[:, None])
             else:
                 cats = self.categories_[j]
-                blocks.append(_one_hot(_category_codes(values, cats), len(cats)))
+                codes = _category_codes(*_category_keys(values), cats)
+                blocks.append(_one_hot(codes, len(cats)))
         return _stack(blocks, table.n_samples)
 
     def _scale(self, Z):
-        """Robust-scale and clip the scaled columns; cast to ``dtype``."""
+        """Robust-scale and clip the scaled columns of Z (in place); cast."""
         dtype = np.dtype(self.dtype)
-        out = Z.copy()
         k = self.scaled_mask_
-        x, center, factor = Z[:, k], self.center_[k], self.factor_[k]
+        every = bool(k.all())
+        x = Z if every else Z[:, k]
+        center, factor = self.center_[k], self.factor_[k]
         with np.errstate(over="ignore", invalid="ignore"):
-            z = (x - center) * factor
+            z = x - center
+            z *= factor
             # Huge values whose difference overflows: distribute the factor.
             overflow = np.isinf(z)
             if overflow.any():
@@ -801,12 +820,14 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         # Missing values (and constant columns' 0 * inf): the median's place.
         z[np.isnan(z)] = 0.0
         if self.smooth_clip is not None:
-            z = smooth_clip(z, self.smooth_clip)
+            smooth_clip(z, self.smooth_clip, out=z)
         else:
             limit = np.finfo(dtype).max
-            z = np.clip(z, -limit, limit)
-        out[:, k] = z
-        return out.astype(dtype)
+            np.clip(z, -limit, limit, out=z)
+        if every:
+            return z.astype(dtype, copy=False)
+        Z[:, k] = z
+        return Z.astype(dtype, copy=False)
 
     def transform(self, X):
         """Encode, robust-scale and clip X.

@@ -4,6 +4,8 @@ The expected values are computed by hand from the recipe (median, quartiles,
 half range, smooth clip), not by calling the transformer's own helpers.
 """
 
+import sys
+
 import joblib
 import numpy as np
 import pytest
@@ -18,6 +20,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sknumpynet import TabularPreprocessor
+from sknumpynet._tabular_preprocessing import _missing_mask
 
 pd = pytest.importorskip("pandas")
 
@@ -302,6 +305,21 @@ def test_categorical_features_by_name_and_position():
 # ---------------------------------------------------------------------------
 # Input containers and dtypes
 # ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("with_pandas", [True, False], ids=["pandas", "no-pandas"])
+def test_missing_values_are_found_with_or_without_pandas(with_pandas, monkeypatch):
+    if not with_pandas:
+        # ``from pandas import isna`` then fails: the value-by-value path.
+        monkeypatch.setitem(sys.modules, "pandas", None)
+    values = np.array(
+        [None, np.nan, float("nan"), np.float32("nan"), pd.NA, pd.NaT, "a", 0, ""],
+        dtype=object,
+    )
+    expected = [True] * 6 + [False] * 3
+    assert_array_equal(_missing_mask(values), expected)
+    X = np.array([["a"], [None], [np.nan], ["b"], ["a"]], dtype=object)
+    assert_array_equal(plain().fit(X).transform(X).ravel(), [1, 0, 0, -1, 1])
 
 
 def test_pandas_dtypes_and_missing_values():
