@@ -12,6 +12,7 @@ from ._features import HiddenLayerFeatures
 from ._gradcheck import check_gradients
 from ._onnx import register_onnx_converters
 from ._persistence import load, save, trusted_types
+from ._tabular_preprocessing import TabularPreprocessor
 from ._version import InconsistentVersionWarning, __version__
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "ModelFileError",
     "NumpyMLPClassifier",
     "NumpyMLPRegressor",
+    "TabularPreprocessor",
     "TrainingCurveDisplay",
     "__version__",
     "check_gradients",

@@ -23,6 +23,8 @@ LAYERS = [
     # the facts read from an estimator, then the training loop
     ["_model"],
     ["_training", "_callbacks", "_export", "_docs", "_serving"],
+    # raw tabular data into network inputs (imports no package module)
+    ["_tabular_preprocessing"],
     # the estimators
     ["_base"],
     ["_estimators"],

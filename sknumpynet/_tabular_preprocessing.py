@@ -1,0 +1,887 @@
+"""Raw tabular data into the inputs of a multilayer perceptron: RealMLP-TD-S.
+
+:class:`TabularPreprocessor` turns a pandas or polars DataFrame, or an array,
+with numeric, boolean and categorical columns (missing values in any of them,
+unseen categories at transform time) into a dense float matrix: the
+preprocessing of RealMLP-TD-S, from
+
+    "Better by Default: Strong Pre-Tuned MLPs and Boosted Trees on Tabular
+    Data", D. Holzmüller, L. Grinsztajn, I. Steinwart, Advances in Neural
+    Information Processing Systems (NeurIPS) 2024, and its package pytabkit.
+
+What is carried over, and where it was read (pytabkit's repository; the
+authors' stand-alone RealMLP-TD-S, file ``preprocessing.py``, which
+pytabkit's README names as the stand-alone version of this preprocessing):
+
+* **Which columns are categorical.** pytabkit's ``ToDictDatasetConverter``
+  (``pytabkit/models/data/conversion.py``) takes the columns of pandas dtype
+  "number" as numeric and those of dtypes "string", "object", "category" and
+  "boolean" as categorical, ordinal-encodes the categories in sorted order,
+  and maps missing values and categories unseen in fit to one reserved code
+  (``docs/source/models/00_overview.md``: category 0 is "the category for
+  missing values (and values that have not been known to exist at train
+  time)").
+* **One-hot encoding** (``pytabkit/models/nn_models/categorical.py``,
+  ``SingleOneHotLayer`` with its defaults ``use_missing_zero=True`` and
+  ``use_1d_binary_onehot=True``; ``CustomOneHotEncoder`` of the stand-alone
+  file): the reserved missing/unknown slot is dropped, so a missing or
+  unknown value encodes as all zeros; a column with exactly two categories
+  becomes one feature, +1 for the first category, -1 for the second and 0
+  for missing or unknown.
+* **Cardinality.** RealMLP-TD-S (``RealMLP_TD_S_CLASS`` and
+  ``RealMLP_TD_S_REG`` in ``pytabkit/models/sklearn/default_params.py``) sets
+  ``tfms=['one_hot', 'median_center', 'robust_scale', 'smooth_clip']`` and no
+  ``max_one_hot_cat_size``, whose default -1 means "no limit": every
+  categorical column is one-hot encoded, whatever its cardinality. (The full
+  RealMLP-TD sets ``max_one_hot_cat_size=9``, which counts the missing
+  category, so up to 8 categories are one-hot encoded, and learns an
+  embedding of size 8 for larger ones: a trained layer of the network, not a
+  preprocessing step, so it has no place here.)
+* **Order: encode, then scale everything.** The one-hot features join the
+  numeric ones *before* the scaling: ``PreprocessingFactory``
+  (``pytabkit/models/nn_models/models.py``) renames the one-hot output into
+  the continuous tensor ahead of ``median_center``, ``robust_scale`` and
+  ``smooth_clip``, and the stand-alone pipeline applies its
+  ``RobustScaleSmoothClipTransform`` to the whole one-hot output. So the
+  one-hot and +-1 features are robust-scaled and clipped too
+  (``scale_encoded=True``).
+* **Robust scaling** (``MedianCenterFactory`` and ``RobustScaleFactory`` in
+  ``pytabkit/models/nn_models/pipeline.py``; ``RobustScaleSmoothClipTransform``
+  of the stand-alone file): subtract the median; multiply by
+  ``1 / (q_3/4 - q_1/4 + 1e-30)``, the quantiles of ``np.quantile`` (linear
+  interpolation); where the quantile range is zero, half the range
+  ``(max - min) / 2`` takes its place; where that is zero too (a constant
+  column) the factor is 0, so the column is constant at transform time.
+* **Smooth clip** (``smooth_clip_func`` in ``models.py``, bound 3 by
+  default and in TD-S): ``x / sqrt(1 + (x / 3)^2)``.
+
+Beyond pytabkit, which refuses missing numeric values ("NaN values in
+continuous columns are currently not allowed!", in
+``pytabkit/models/sklearn/sklearn_base.py``):
+
+* a missing numeric value is ignored by the statistics and becomes 0 after
+  scaling (the median), and, by default, numeric columns with missing values
+  in fit get a 0/1 indicator column (``missing_indicators``);
+* boolean columns put ``True`` first, so ``True`` encodes as +1 (sorted order
+  would put ``False`` first); a column with a single category is one 1/0
+  feature, as in the stand-alone file;
+* columns of object dtype are numeric when all their values are numbers,
+  boolean when all are booleans, categorical otherwise; categories are
+  compared by their string form (``str``), so mixed-type columns work;
+* ``categorical_features`` forces integer-coded columns to be categorical,
+  and ``max_categories`` optionally caps the one-hot width;
+* the output is float32 by default (``dtype``).
+"""
+
+import numbers
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
+
+NUMERIC = "numeric"
+BOOLEAN = "boolean"
+CATEGORICAL = "categorical"
+# A hint only, for columns of object dtype: the kind is read from the values.
+_OBJECT = "object"
+
+#: Added to the quantile range before it is inverted, as pytabkit does.
+ROBUST_SCALE_EPS = 1e-30
+
+# Beyond this magnitude the quantiles are computed on values divided by a
+# power of two (exact), so that their interpolation cannot overflow.
+_HUGE = 2.0**1000
+# Beyond this magnitude, t / sqrt(1 + t^2) is +-1 in float64.
+_T_MAX = 1e150
+
+
+# ---------------------------------------------------------------------------
+# Values
+# ---------------------------------------------------------------------------
+
+
+def _is_missing(value):
+    """None, NaN, pandas' NA and NaT are missing values."""
+    if value is None:
+        return True
+    if isinstance(value, (float, np.floating)):
+        return value != value
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
+def _missing_mask(values):
+    """Where a 1-D array of any dtype holds missing values.
+
+    Object arrays are checked by pandas' ``isna`` (vectorized) when pandas is
+    installed, value by value otherwise.
+    """
+    if values.dtype.kind == "f":
+        return np.isnan(values)
+    if values.dtype.kind != "O":
+        return np.zeros(values.shape, dtype=bool)
+    try:
+        from pandas import isna
+    except ImportError:
+        return np.fromiter((_is_missing(v) for v in values), bool, len(values))
+    return np.asarray(isna(values), dtype=bool)
+
+
+def _is_number(value):
+    """A real number that is not a boolean."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_bool(value):
+    return isinstance(value, (bool, np.bool_))
+
+
+def _infer_kind(values, missing):
+    """The kind of an object column, from its non-missing values."""
+    observed = values[~missing]
+    if all(_is_number(v) for v in observed):
+        return NUMERIC
+    if all(_is_bool(v) for v in observed):
+        return BOOLEAN
+    return CATEGORICAL
+
+
+# ---------------------------------------------------------------------------
+# Input containers: pandas and polars DataFrames, arrays
+# ---------------------------------------------------------------------------
+
+
+def _module_of(X):
+    return type(X).__module__.partition(".")[0]
+
+
+def _is_pandas_frame(X):
+    return _module_of(X) == "pandas" and hasattr(X, "iloc") and X.ndim == 2
+
+
+def _is_polars_frame(X):
+    return _module_of(X) == "polars" and hasattr(X, "get_columns")
+
+
+def _unsupported_dtype(name, dtype):
+    return TypeError(
+        f"Column {name!r} has dtype {dtype}, which TabularPreprocessor cannot "
+        "encode: numeric, boolean, string, categorical and object columns are "
+        "supported. Convert the column first (a datetime into numbers, for "
+        "instance) or drop it."
+    )
+
+
+class _Table:
+    """The columns of X, each a 1-D NumPy array, and a hint of their kind.
+
+    ``column(j, numeric)`` gives column ``j`` as float64 (missing as NaN) when
+    ``numeric`` and the column has a numeric dtype; otherwise as an array of
+    its own values (object, boolean, string or number dtype), from which
+    the caller reads numbers or categories.
+    """
+
+    def __init__(self, n_samples, hints, column):
+        self.n_samples = n_samples
+        self.hints = hints
+        self.column = column
+
+
+def _pandas_hint(series):
+    from pandas import CategoricalDtype
+    from pandas.api import types
+
+    dtype = series.dtype
+    if isinstance(dtype, CategoricalDtype):
+        return CATEGORICAL
+    if types.is_bool_dtype(dtype):
+        return BOOLEAN
+    if types.is_complex_dtype(dtype):
+        raise ValueError(
+            f"Complex data not supported: column {series.name!r} has dtype {dtype}."
+        )
+    if types.is_numeric_dtype(dtype):
+        return NUMERIC
+    if types.is_object_dtype(dtype):
+        return _OBJECT
+    if types.is_string_dtype(dtype):
+        return CATEGORICAL
+    raise _unsupported_dtype(series.name, dtype)
+
+
+def _pandas_table(X):
+    columns = [X.iloc[:, j] for j in range(X.shape[1])]
+    hints = [_pandas_hint(series) for series in columns]
+
+    def column(j, numeric):
+        series = columns[j]
+        if numeric and hints[j] == NUMERIC:
+            return series.to_numpy(dtype=np.float64, na_value=np.nan)
+        return series.to_numpy(dtype=object)
+
+    return _Table(X.shape[0], hints, column)
+
+
+def _polars_hint(series):
+    import polars as pl
+
+    dtype = series.dtype
+    if dtype == pl.Boolean:
+        return BOOLEAN
+    if dtype.is_numeric():
+        return NUMERIC
+    if dtype in (pl.String, pl.Categorical, pl.Enum):
+        return CATEGORICAL
+    if dtype in (pl.Null, pl.Object):
+        return _OBJECT
+    raise _unsupported_dtype(series.name, dtype)
+
+
+def _polars_table(X):
+    import polars as pl
+
+    columns = X.get_columns()
+    hints = [_polars_hint(series) for series in columns]
+
+    def column(j, numeric):
+        series = columns[j]
+        if numeric and hints[j] == NUMERIC:
+            return series.cast(pl.Float64).to_numpy()
+        values = np.empty(len(series), dtype=object)
+        values[:] = series.to_list()
+        return values
+
+    return _Table(X.shape[0], hints, column)
+
+
+def _array_table(X, estimator):
+    if isinstance(X, (list, tuple)) and np.asarray(X).dtype.kind in "US":
+        # NumPy would turn the numbers of a mixed list into strings.
+        X = np.asarray(X, dtype=object)
+    array = check_array(
+        X,
+        dtype=None,
+        accept_sparse=False,
+        ensure_all_finite=False,
+        estimator=estimator,
+        input_name="X",
+    )
+    kind = array.dtype.kind
+    if kind in "fiu":
+        hint = NUMERIC
+    elif kind == "b":
+        hint = BOOLEAN
+    elif kind == "O":
+        hint = _OBJECT
+    elif kind in "US":
+        hint = CATEGORICAL
+    else:
+        raise _unsupported_dtype("(every column)", array.dtype)
+
+    def column(j, numeric):
+        if numeric and hint == NUMERIC:
+            return array[:, j].astype(np.float64)
+        return array[:, j].astype(object) if kind in "fiu" else array[:, j]
+
+    return array, _Table(array.shape[0], [hint] * array.shape[1], column)
+
+
+def _check_2d(X):
+    """Refuse a 1-D X, which usually is a target passed where X should be."""
+    if hasattr(X, "ndim"):
+        ndim = X.ndim
+    elif isinstance(X, (list, tuple)):
+        try:
+            ndim = np.asarray(X, dtype=object).ndim
+        except ValueError:  # ragged: check_array explains
+            return
+    else:
+        return
+    if ndim == 1:
+        raise ValueError(
+            "X must be 2-D, of shape (n_samples, n_features); got a 1-D "
+            f"{type(X).__name__} of {len(X)} values. A 1-D input is usually the "
+            "target y passed where X should be. Reshape your data for a single "
+            "feature: X.reshape(-1, 1), or a one-column DataFrame such as "
+            "df[['column']]."
+        )
+
+
+# ---------------------------------------------------------------------------
+# Encoding one column
+# ---------------------------------------------------------------------------
+
+
+def _numeric_values(values, label):
+    """A column as float64, missing values as NaN; no infinity allowed."""
+    kind = values.dtype.kind
+    if kind == "f":
+        x = values.astype(np.float64, copy=False)
+    elif kind in "iub":
+        x = values.astype(np.float64)
+    elif kind == "O":
+        missing = _missing_mask(values)
+        observed = values[~missing]
+        for value in observed:
+            if not (_is_number(value) or _is_bool(value)):
+                raise ValueError(
+                    f"Column {label} was numeric in fit but holds the non-numeric "
+                    f"value {value!r} of type {type(value).__name__}."
+                )
+        x = np.full(values.shape, np.nan)
+        x[~missing] = observed.astype(np.float64)
+    else:
+        raise ValueError(
+            f"Column {label} was numeric in fit but holds {values.dtype} values, "
+            f"such as {values[0]!r}."
+        )
+    if np.isinf(x).any():
+        raise ValueError(
+            f"Column {label} holds infinite values (inf or -inf). "
+            "TabularPreprocessor takes NaN as a missing value but refuses "
+            "infinities: replace them first (with NaN, or a large finite value)."
+        )
+    return x
+
+
+def _category_keys(values):
+    """The string form of each value, and where values are missing."""
+    missing = _missing_mask(values)
+    keys = np.where(missing, "", values.astype(str))
+    return keys, missing
+
+
+def _fit_categories(kind, values, keys, missing, max_categories):
+    """The categories of a column, in their encoding order, as strings."""
+    observed = keys[~missing]
+    if kind == BOOLEAN:
+        present = set(observed.tolist())
+        return np.asarray([c for c in ("True", "False") if c in present], dtype=object)
+    unique, first, counts = np.unique(observed, return_index=True, return_counts=True)
+    originals = values[~missing][first]
+    if all(_is_number(v) for v in originals):
+        # Numbers in numeric order, not in the order of their strings.
+        order = sorted(range(len(unique)), key=lambda i: (float(originals[i]), i))
+    else:
+        order = list(range(len(unique)))
+    if max_categories is not None and len(order) > max_categories:
+        # The most frequent (ties: the first in order), kept in order.
+        rank = {index: position for position, index in enumerate(order)}
+        top = set(sorted(order, key=lambda i: (-counts[i], rank[i]))[:max_categories])
+        order = [i for i in order if i in top]
+    return np.asarray([str(unique[i]) for i in order], dtype=object)
+
+
+def _category_codes(keys, missing, categories):
+    """Each key's position in ``categories``; -1 if missing or unknown."""
+    codes = np.full(len(keys), -1, dtype=np.intp)
+    if len(categories) == 0:
+        return codes
+    names = np.asarray(categories, dtype=str)
+    sorter = np.argsort(names)
+    position = np.searchsorted(names, keys, sorter=sorter)
+    position = sorter[np.minimum(position, len(names) - 1)]
+    found = (names[position] == keys) & ~missing
+    codes[found] = position[found]
+    return codes
+
+
+def _one_hot(codes, n_categories):
+    """One-hot columns; two categories give one +1/-1 column. -1 codes: zeros."""
+    known = codes >= 0
+    if n_categories == 2:
+        return np.where(known, 1.0 - 2.0 * codes, 0.0)[:, None]
+    block = np.zeros((len(codes), n_categories))
+    block[np.flatnonzero(known), codes[known]] = 1.0
+    return block
+
+
+# ---------------------------------------------------------------------------
+# Robust scaling and smooth clipping
+# ---------------------------------------------------------------------------
+
+
+def robust_statistics(z):
+    """(center, factor) of one column, NaN ignored: ``factor * (z - center)``.
+
+    The median, and the inverse of the interquartile range; half the range
+    where the interquartile range is zero; a factor of 0 where the column is
+    constant (or has no value at all).
+    """
+    observed = z[~np.isnan(z)]
+    if observed.size == 0:
+        return 0.0, 0.0
+    peak = np.max(np.abs(observed))
+    exponent = int(np.frexp(peak)[1]) if peak > _HUGE else 0
+    observed = np.ldexp(observed, -exponent)
+    median = float(np.median(observed))
+    low, high = np.quantile(observed, [0.25, 0.75])
+    spread = high - low
+    if spread == 0.0:
+        spread = 0.5 * (observed.max() - observed.min())
+    center = float(np.ldexp(median, exponent))
+    if spread == 0.0:
+        return center, 0.0
+    if exponent:
+        return center, float(np.ldexp(1.0 / spread, -exponent))
+    return center, float(1.0 / (spread + ROBUST_SCALE_EPS))
+
+
+def smooth_clip(z, bound=3.0, *, out=None):
+    """``z / sqrt(1 + (z / bound)^2)``: about ``z`` near 0, tends to ``+-bound``.
+
+    Computed as ``bound * t / sqrt(1 + t^2)`` with ``t = z / bound`` limited
+    to ``+-1e150`` (where the result is ``+-bound`` to the last bit), which
+    cannot overflow; infinite ``z`` gives ``+-bound``. ``out``: a float64
+    array to write the result into (``z`` itself, for instance).
+    """
+    with np.errstate(over="ignore"):
+        t = np.divide(np.asarray(z, dtype=np.float64), bound, out=out)
+    np.clip(t, -_T_MAX, _T_MAX, out=t)
+    root = t * t
+    root += 1.0
+    np.sqrt(root, out=root)
+    t /= root
+    t *= bound
+    return t
+
+
+# ---------------------------------------------------------------------------
+# The transformer
+# ---------------------------------------------------------------------------
+
+
+class TabularPreprocessor(TransformerMixin, BaseEstimator):
+    r"""Raw tabular data into MLP inputs: one-hot, robust scaling, smooth clip.
+
+    The preprocessing of RealMLP-TD-S ("Better by Default: Strong Pre-Tuned
+    MLPs and Boosted Trees on Tabular Data", D. Holzmüller, L. Grinsztajn,
+    I. Steinwart, NeurIPS 2024), with missing numeric values handled too.
+    Takes a pandas or polars DataFrame, or an array, with numeric, boolean
+    and categorical columns, missing values in any of them, and gives a dense
+    float matrix, ready for a network or any other estimator in a Pipeline.
+
+    **Column kinds.** Numeric: integer and float dtypes, pandas' nullable
+    ``Int64``/``Float64`` included. Boolean: ``bool`` and pandas'
+    ``boolean``. Categorical: string, ``category`` (polars: ``String``,
+    ``Categorical``, ``Enum``). An object column is numeric if all its values
+    are numbers, boolean if all are booleans, categorical otherwise. A
+    numeric NumPy array has numeric columns only (``categorical_features``
+    names integer-coded ones). Other dtypes (datetimes...) are refused.
+    Missing values are ``None``, ``NaN``, ``pd.NA`` and ``NaT``.
+
+    **Encoding.** A categorical or boolean column with two categories becomes
+    one column, +1 for the first category, -1 for the second; with more (or
+    one), one 0/1 column per category. Categories are the values seen in
+    fit, compared by their string form, in sorted order (numbers in numeric
+    order; booleans ``True`` first). Missing values and categories unseen in
+    fit encode as zeros: transform never fails on them. Numeric columns keep
+    their values, missing ones as NaN, and a numeric column with missing
+    values in fit gets a 0/1 indicator column after it
+    (``missing_indicators``).
+
+    **Scaling.** Every numeric column, and with ``scale_encoded`` (the
+    recipe) every encoded column too, is centred on its median :math:`q_{1/2}`
+    in fit and multiplied by
+
+    .. math::
+
+        s = \begin{cases}
+            1 / (q_{3/4} - q_{1/4} + 10^{-30}) & \text{if } q_{3/4} > q_{1/4},\\
+            1 / (\tfrac12 (\max - \min) + 10^{-30}) & \text{if } q_{3/4} = q_{1/4}
+                \text{ and } \max > \min,\\
+            0 & \text{if the column is constant,}
+        \end{cases}
+
+    the quantiles, minimum and maximum taken in fit over the non-missing
+    values (``np.quantile``, linear interpolation), then smoothly clipped:
+
+    .. math::
+
+        z = s\,(x - q_{1/2}), \qquad
+        f(z) = \frac{z}{\sqrt{1 + (z / m)^2}} \in (-m, m),
+
+    with :math:`m` = ``smooth_clip`` (3). A missing numeric value becomes 0,
+    the median's place. A numeric column with no value at all in fit becomes
+    zeros; infinite values are refused, in fit and in transform.
+
+    Parameters
+    ----------
+    categorical_features : array-like of str or int, default=None
+        Columns to encode as categorical whatever their dtype (integer
+        codes, for instance), by name or by position. Their values are
+        compared by their string form: ``1`` and ``1.0`` differ.
+    missing_indicators : {"auto", "all", "none"}, default="auto"
+        Which numeric columns get a 0/1 indicator column (1: missing):
+        "auto" those with missing values in fit, "all" every one, "none" no
+        column. Categorical columns need none (missing encodes as zeros).
+    max_categories : int, default=None
+        The most categories a column is one-hot encoded with: the most
+        frequent ones are kept, the others encode as zeros like unseen
+        ones. None (the recipe) keeps them all.
+    scale_encoded : bool, default=True
+        Robust-scale and clip the encoded columns (one-hot, +-1 and
+        indicators) too, as RealMLP-TD-S does. With False they keep their
+        exact 0/1/-1 values.
+    smooth_clip : float, default=3.0
+        The bound :math:`m` of the smooth clip. None: no clip.
+    dtype : {np.float32, np.float64, "float32", "float64"}, default=np.float32
+        The dtype of the output.
+
+    Attributes
+    ----------
+    feature_kinds_ : ndarray of str of shape (n_features_in_,)
+        The kind of each input column: "numeric", "boolean" or
+        "categorical".
+    categories_ : list of (ndarray of str or None)
+        For each input column, its categories in encoding order (the first
+        of two is +1); None for numeric columns.
+    missing_indicator_mask_ : ndarray of bool of shape (n_features_in_,)
+        The input columns followed by a missing-value indicator.
+    center_ : ndarray of shape (n_features_out,)
+        The median of each output column before scaling (0 if unscaled).
+    factor_ : ndarray of shape (n_features_out,)
+        The factor :math:`s` of each output column (1 if unscaled).
+    scaled_mask_ : ndarray of bool of shape (n_features_out,)
+        The output columns that are robust-scaled and clipped.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when they are all strings.
+
+    See Also
+    --------
+    sklearn.preprocessing.OneHotEncoder : One-hot encoding alone.
+    sklearn.preprocessing.RobustScaler : Median and IQR scaling alone.
+    NumpyMLPClassifier : A network to feed the output to.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sknumpynet import TabularPreprocessor
+    >>> X = pd.DataFrame({
+    ...     "age": [22.0, 38.0, None, 35.0, 54.0, 41.0],
+    ...     "color": ["red", "blue", "red", None, "green", "red"],
+    ...     "member": [True, False, True, True, False, True],
+    ... })
+    >>> prep = TabularPreprocessor().fit(X)
+    >>> prep.feature_kinds_
+    array(['numeric', 'categorical', 'boolean'], dtype=object)
+    >>> prep.get_feature_names_out()
+    array(['age', 'age_missing', 'color_blue', 'color_green', 'color_red',
+           'member'], dtype=object)
+    >>> prep.transform(X[:2]).round(3)
+    array([[-1.993,  0.   ,  0.   ,  0.   ,  0.493,  0.   ],
+           [ 0.   ,  0.   ,  1.664,  0.   , -0.493, -1.218]], dtype=float32)
+
+    Age 22 is :math:`(22 - 38) / 6` interquartile ranges from the median,
+    clipped to :math:`-2.667 / \sqrt{1 + (2.667/3)^2} = -1.993`. The encoded
+    columns are scaled too, as in the recipe; ``scale_encoded=False`` keeps
+    the encoding itself, where an unseen color and a missing ``member`` are
+    zeros:
+
+    >>> plain = TabularPreprocessor(scale_encoded=False).fit(X)
+    >>> plain.transform(X[:2]).round(3)
+    array([[-1.993,  0.   ,  0.   ,  0.   ,  1.   ,  1.   ],
+           [ 0.   ,  0.   ,  1.   ,  0.   ,  0.   , -1.   ]], dtype=float32)
+    >>> new = pd.DataFrame({"age": [38.0], "color": ["purple"], "member": [None]})
+    >>> plain.transform(new)
+    array([[0., 0., 0., 0., 0., 0.]], dtype=float32)
+    """
+
+    _parameter_constraints: dict = {
+        "categorical_features": ["array-like", None],
+        "missing_indicators": [StrOptions({"auto", "all", "none"})],
+        "max_categories": [Interval(Integral, 1, None, closed="left"), None],
+        "scale_encoded": ["boolean"],
+        "smooth_clip": [Interval(Real, 0, None, closed="neither"), None],
+        "dtype": [
+            Options(type, {np.float32, np.float64}),
+            StrOptions({"float32", "float64"}),
+        ],
+    }
+
+    def __init__(
+        self,
+        *,
+        categorical_features=None,
+        missing_indicators="auto",
+        max_categories=None,
+        scale_encoded=True,
+        smooth_clip=3.0,
+        dtype=np.float32,
+    ):
+        self.categorical_features = categorical_features
+        self.missing_indicators = missing_indicators
+        self.max_categories = max_categories
+        self.scale_encoded = scale_encoded
+        self.smooth_clip = smooth_clip
+        self.dtype = dtype
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        try:
+            name = np.dtype(self.dtype).name
+        except TypeError:
+            name = None
+        tags.transformer_tags.preserves_dtype = (
+            [name] if name in ("float32", "float64") else []
+        )
+        return tags
+
+    # -- input --------------------------------------------------------------
+
+    def _table(self, X, reset):
+        """Check X (names, column count) and split it into columns."""
+        _check_2d(X)
+        if _is_pandas_frame(X) or _is_polars_frame(X):
+            n_samples, n_features = X.shape
+            validate_data(self, X, skip_check_array=True, reset=reset)
+            if n_features == 0:
+                raise ValueError(
+                    f"X has no columns: 0 feature(s) (shape={X.shape}) while a "
+                    "minimum of 1 is required."
+                )
+            if n_samples == 0:
+                raise ValueError(
+                    f"Found array with 0 sample(s) (shape={X.shape}) while a "
+                    "minimum of 1 is required."
+                )
+            if _is_pandas_frame(X):
+                return _pandas_table(X)
+            return _polars_table(X)
+        array, table = _array_table(X, self)
+        validate_data(self, array, skip_check_array=True, reset=reset)
+        return table
+
+    def _label(self, j):
+        """How error messages name input column j."""
+        names = getattr(self, "feature_names_in_", None)
+        return repr(str(names[j])) if names is not None else str(j)
+
+    def _forced_categorical(self):
+        """Positions of the columns named in ``categorical_features``."""
+        if self.categorical_features is None:
+            return set()
+        names = getattr(self, "feature_names_in_", None)
+        positions = set()
+        for item in np.asarray(self.categorical_features, dtype=object).ravel():
+            if isinstance(item, str):
+                if names is None or item not in names:
+                    raise ValueError(
+                        f"categorical_features names the column {item!r}, which "
+                        "X does not have"
+                        + ("" if names is None else f" (its columns: {list(names)})")
+                        + "."
+                    )
+                positions.add(int(np.flatnonzero(names == item)[0]))
+            elif isinstance(item, Integral) and not isinstance(item, bool):
+                if not 0 <= item < self.n_features_in_:
+                    raise ValueError(
+                        f"categorical_features holds the position {item}, but X "
+                        f"has {self.n_features_in_} columns."
+                    )
+                positions.add(int(item))
+            else:
+                raise ValueError(
+                    "categorical_features must hold column names (str) or "
+                    f"positions (int); got {item!r}."
+                )
+        return positions
+
+    # -- fit ----------------------------------------------------------------
+
+    def _fit_encode(self, X):
+        """Fit the encoding; return the encoded X before scaling."""
+        table = self._table(X, reset=True)
+        forced = self._forced_categorical()
+        kinds, categories, indicators, blocks, encoded = [], [], [], [], []
+        for j, hint in enumerate(table.hints):
+            if j in forced:
+                kind = CATEGORICAL
+            elif hint == _OBJECT:
+                values = table.column(j, numeric=False)
+                kind = _infer_kind(values, _missing_mask(values))
+            else:
+                kind = hint
+            values = table.column(j, numeric=kind == NUMERIC)
+            if kind == NUMERIC:
+                x = _numeric_values(values, self._label(j))
+                missing = np.isnan(x)
+                indicator = self.missing_indicators == "all" or (
+                    self.missing_indicators == "auto" and bool(missing.any())
+                )
+                categories.append(None)
+                blocks.append(x[:, None])
+                encoded.append(False)
+                if indicator:
+                    blocks.append(missing.astype(np.float64)[:, None])
+                    encoded.append(True)
+            else:
+                indicator = False
+                keys, missing = _category_keys(values)
+                cats = _fit_categories(kind, values, keys, missing, self.max_categories)
+                categories.append(cats)
+                block = _one_hot(_category_codes(keys, missing, cats), len(cats))
+                blocks.append(block)
+                encoded.extend([True] * block.shape[1])
+            kinds.append(kind)
+            indicators.append(indicator)
+        self.feature_kinds_ = np.asarray(kinds, dtype=object)
+        self.categories_ = categories
+        self.missing_indicator_mask_ = np.asarray(indicators, dtype=bool)
+        Z = _stack(blocks, table.n_samples)
+        encoded = np.asarray(encoded, dtype=bool)
+        self.scaled_mask_ = ~encoded | bool(self.scale_encoded)
+        self.center_ = np.zeros(Z.shape[1])
+        self.factor_ = np.ones(Z.shape[1])
+        for k in np.flatnonzero(self.scaled_mask_):
+            self.center_[k], self.factor_[k] = robust_statistics(Z[:, k])
+        return Z
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the column kinds, the categories and the scaling statistics.
+
+        Parameters
+        ----------
+        X : {DataFrame, array-like} of shape (n_samples, n_features)
+            A pandas or polars DataFrame, or an array (numeric, or of
+            objects). Missing values may be None, NaN, ``pd.NA``, ``NaT``.
+        y : None
+            Ignored; there for the Pipeline API.
+
+        Returns
+        -------
+        self : object
+            The fitted transformer.
+        """
+        self._fit_encode(X)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Fit, and transform the same X (encoded only once).
+
+        Parameters
+        ----------
+        X : {DataFrame, array-like} of shape (n_samples, n_features)
+            As in :meth:`fit`.
+        y : None
+            Ignored; there for the Pipeline API.
+
+        Returns
+        -------
+        X_out : ndarray of shape (n_samples, n_features_out)
+            The preprocessed data, in ``dtype``.
+        """
+        return self._scale(self._fit_encode(X))
+
+    # -- transform ----------------------------------------------------------
+
+    def _encode(self, X):
+        table = self._table(X, reset=False)
+        blocks = []
+        for j, kind in enumerate(self.feature_kinds_):
+            values = table.column(j, numeric=kind == NUMERIC)
+            if kind == NUMERIC:
+                x = _numeric_values(values, self._label(j))
+                blocks.append(x[:, None])
+                if self.missing_indicator_mask_[j]:
+                    blocks.append(np.isnan(x).astype(np.float64)[:, None])
+            else:
+                cats = self.categories_[j]
+                codes = _category_codes(*_category_keys(values), cats)
+                blocks.append(_one_hot(codes, len(cats)))
+        return _stack(blocks, table.n_samples)
+
+    def _scale(self, Z):
+        """Robust-scale and clip the scaled columns of Z (in place); cast."""
+        dtype = np.dtype(self.dtype)
+        k = self.scaled_mask_
+        every = bool(k.all())
+        x = Z if every else Z[:, k]
+        center, factor = self.center_[k], self.factor_[k]
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = x - center
+            z *= factor
+            # Huge values whose difference overflows: distribute the factor.
+            overflow = np.isinf(z)
+            if overflow.any():
+                z = np.where(overflow, x * factor - center * factor, z)
+        # Missing values (and constant columns' 0 * inf): the median's place.
+        z[np.isnan(z)] = 0.0
+        if self.smooth_clip is not None:
+            smooth_clip(z, self.smooth_clip, out=z)
+        else:
+            limit = np.finfo(dtype).max
+            np.clip(z, -limit, limit, out=z)
+        if every:
+            return z.astype(dtype, copy=False)
+        Z[:, k] = z
+        return Z.astype(dtype, copy=False)
+
+    def transform(self, X):
+        """Encode, robust-scale and clip X.
+
+        Parameters
+        ----------
+        X : {DataFrame, array-like} of shape (n_samples, n_features)
+            The same columns as in :meth:`fit` (same names, same order).
+            Missing values and unseen categories are allowed.
+
+        Returns
+        -------
+        X_out : ndarray of shape (n_samples, n_features_out)
+            The preprocessed data, in ``dtype``.
+        """
+        check_is_fitted(self)
+        return self._scale(self._encode(X))
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns.
+
+        A numeric column keeps its name (its indicator: ``<name>_missing``);
+        a two-category column keeps its name; a one-hot column is
+        ``<name>_<category>``.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            The input column names; by default ``feature_names_in_``, or
+            ``x0, x1, ...`` when X had none.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            One name per output column.
+        """
+        check_is_fitted(self)
+        names = _check_feature_names_in(self, input_features)
+        out = []
+        for name, kind, cats, indicator in zip(
+            names, self.feature_kinds_, self.categories_, self.missing_indicator_mask_
+        ):
+            if kind == NUMERIC:
+                out.append(str(name))
+                if indicator:
+                    out.append(f"{name}_missing")
+            elif len(cats) == 2:
+                out.append(str(name))
+            else:
+                out.extend(f"{name}_{category}" for category in cats)
+        return np.asarray(out, dtype=object)
+
+
+def _stack(blocks, n_samples):
+    if not blocks:
+        return np.zeros((n_samples, 0))
+    return np.hstack(blocks)
