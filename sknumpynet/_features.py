@@ -42,9 +42,10 @@ class HiddenLayerFeatures(
     estimator_ : NumpyMLPClassifier or NumpyMLPRegressor
         The fitted network.
     n_features_in_ : int
-        Number of features seen during fit.
+        The network's number of input features.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when they are all strings.
+        The network's input feature names, when it was fitted on a frame
+        whose column names are all strings.
 
     See Also
     --------
