@@ -28,7 +28,7 @@ from sklearn.utils.validation import (
 
 from ._activations import CANONICAL_NAMES, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
-from ._docs import PREDICT_DOC, with_doc
+from ._docs import predict_doc
 from ._export import _SklearnExportMixin
 from ._model import (
     build_network,
@@ -98,7 +98,9 @@ def network_output(estimator, X, n_layers=None):
     """The network's output for ``X``, or the activation of an earlier layer.
 
     ``X`` is validated against the fitted estimator (number of features,
-    feature names, finiteness) and cast to the weights' dtype.
+    feature names, finiteness) and cast to the weights' dtype -- or, when
+    cheap checks prove that validation would pass, taken straight to the
+    network by the estimator's serving plan (:mod:`sknumpynet._serving`).
 
     Parameters
     ----------
@@ -120,11 +122,12 @@ def network_output(estimator, X, n_layers=None):
         If the input is invalid, or so large that the network overflows (the
         output would not be finite).
     """
-    plan = current_plan(estimator)
+    plan = current_plan(estimator)  # a current plan means a fitted model
     if plan is not None:
         output = plan.output_of(X, n_layers)
         if output is not None:
             return output
+    check_is_fitted(estimator)
     X = cast_input(validate_X(estimator, X), estimator.coefs_[0].dtype)
     names = hidden_activations(estimator)
     # Extreme logits may overflow on the way to a finite, correct output
@@ -593,23 +596,17 @@ default=None
         """
         return self._fit(X, y, sample_weight, False, X_val, y_val, sample_weight_val)
 
-    @with_doc(
-        PREDICT_DOC.format(
-            summary="Predict the class or the target values of each sample.",
-            returns="y : ndarray of shape (n_samples,) or (n_samples, n_outputs)\n"
-            "            The predicted classes (an indicator matrix for "
-            "multilabel targets) or values.",
-        )
+    @predict_doc(
+        "Predict the class or the target values of each sample.",
+        "y : ndarray of shape (n_samples,) or (n_samples, n_outputs)\n"
+        "            The predicted classes (an indicator matrix for "
+        "multilabel targets) or values.",
     )
     def predict(self, X):
-        plan = current_plan(self)  # a current plan means a fitted model
-        if plan is not None:
-            output = plan.output_of(X)
-            decoded = None if output is None else plan.decoded(output)
-            if decoded is not None:
-                return decoded
-        check_is_fitted(self)
-        return self._decode(network_output(self, X))
+        output = network_output(self, X)
+        plan = current_plan(self)  # made by the first prediction
+        decoded = None if plan is None else plan.decoded(output)
+        return self._decode(output) if decoded is None else decoded
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

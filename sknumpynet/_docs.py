@@ -254,3 +254,8 @@ PREDICT_DOC = """{summary}
         -------
         {returns}
         """
+
+
+def predict_doc(summary, returns):
+    """Decorator: :data:`PREDICT_DOC` with this first line and Returns entry."""
+    return with_doc(PREDICT_DOC.format(summary=summary, returns=returns))

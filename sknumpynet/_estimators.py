@@ -18,7 +18,6 @@ from sklearn.utils.multiclass import (
     type_of_target,
     unique_labels,
 )
-from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseNumpyMLP, network_output, validate_X
 from ._docs import (
@@ -26,7 +25,7 @@ from ._docs import (
     CLASSES_DOC,
     PARAMETERS_DOC,
     PARTIAL_FIT_DOC,
-    PREDICT_DOC,
+    predict_doc,
     with_doc,
 )
 from ._serving import current_plan
@@ -314,20 +313,14 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
             )
         return self._encode_targets(y_val)
 
-    @with_doc(
-        PREDICT_DOC.format(
-            summary="Probability of each class.",
-            returns="y_prob : ndarray of shape (n_samples, n_classes)\n"
-            "            The probability of each class, in the order of "
-            "``classes_``.",
-        )
+    @predict_doc(
+        "Probability of each class.",
+        "y_prob : ndarray of shape (n_samples, n_classes)\n"
+        "            The probability of each class, in the order of "
+        "``classes_``.",
     )
     def predict_proba(self, X):
-        plan = current_plan(self)  # a current plan means a fitted model
-        y_pred = None if plan is None else plan.output_of(X)
-        if y_pred is None:
-            check_is_fitted(self)
-            y_pred = network_output(self, X)
+        y_pred = network_output(self, X)
         if len(self.classes_) == 1 and self.n_outputs_ == 1:
             return np.ones((y_pred.shape[0], 1), dtype=y_pred.dtype)
         if self.n_outputs_ == 1:
@@ -367,13 +360,11 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
                 return accuracy
         return super().score(X, y, sample_weight=sample_weight)
 
-    @with_doc(
-        PREDICT_DOC.format(
-            summary="Logarithm of the probability of each class.",
-            returns="log_y_prob : ndarray of shape (n_samples, n_classes)\n"
-            "            ``log(predict_proba(X))``; a probability of exactly zero "
-            "gives ``-inf``.",
-        )
+    @predict_doc(
+        "Logarithm of the probability of each class.",
+        "log_y_prob : ndarray of shape (n_samples, n_classes)\n"
+        "            ``log(predict_proba(X))``; a probability of exactly zero "
+        "gives ``-inf``.",
     )
     def predict_log_proba(self, X):
         y_prob = self.predict_proba(X)
