@@ -24,7 +24,12 @@ Work arrays are allocated once per batch size and reused.
 
 import numpy as np
 
-from ._activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, per_layer
+from ._activations import (
+    HIDDEN_ACTIVATIONS,
+    OUTPUT_ACTIVATIONS,
+    per_layer,
+    takes_pre_activation,
+)
 from ._losses import LOSSES, REPORTED_AS_MEAN_OVER_OUTPUTS
 
 #: Weight initialisations by name.
@@ -191,6 +196,8 @@ class MLP:
         names = per_layer(hidden_activation, n_hidden, "activation")
         self.hidden_forwards = [HIDDEN_ACTIVATIONS[name][0] for name in names]
         self.hidden_backwards = [HIDDEN_ACTIVATIONS[name][1] for name in names]
+        # The hidden layers whose backward rule reads z, not a: their z is kept.
+        self._keeps_z = [takes_pre_activation(rule) for rule in self.hidden_backwards]
         self.dropout = [float(rate) for rate in per_layer(dropout, n_hidden, "dropout")]
         self.output_forward = OUTPUT_ACTIVATIONS[output_activation]
         self.loss_function, self.output_delta = LOSSES[(output_activation, loss)]
@@ -303,30 +310,55 @@ class MLP:
             X, self.coefs, self.intercepts, self.hidden_forwards, self.output_forward
         )
 
-    def _work_arrays(self, batch_size, n_samples):
-        """Activation and delta buffers for ``n_samples`` rows.
+    def _buffers(self, batch_size, n_samples):
+        """The work buffers for ``n_samples`` rows, by kind.
 
         Buffers are allocated for ``batch_size`` rows once and reused; the
-        last, shorter batch of an epoch uses their leading rows.
+        last, shorter batch of an epoch uses their leading rows. The kinds:
+        "activations" and "deltas" (one per layer), "pre_activations" (one per
+        hidden layer, None but where the backward rule reads ``z``).
         """
         if batch_size not in self._work:
             # One size at a time: a new size (L-BFGS's whole data set, say)
             # frees the old buffers.
-            layer_buffers = [
-                np.empty((batch_size, n), self.dtype) for n in self.layer_units[1:]
-            ]
-            delta_buffers = [
-                np.empty((batch_size, n), self.dtype) for n in self.layer_units[1:]
-            ]
-            self._work = {batch_size: (layer_buffers, delta_buffers)}
-        layer_buffers, delta_buffers = self._work[batch_size]
-        if n_samples != batch_size:
-            layer_buffers = [a[:n_samples] for a in layer_buffers]
-            delta_buffers = [d[:n_samples] for d in delta_buffers]
-        # activations[0] is the input batch itself, set by forward().
-        return [None, *layer_buffers], delta_buffers
+            def rows(n):
+                return np.empty((batch_size, n), self.dtype)
 
-    def forward(self, X, activations, masks=None):
+            units = self.layer_units[1:]
+            self._work = {
+                batch_size: {
+                    "activations": [rows(n) for n in units],
+                    "deltas": [rows(n) for n in units],
+                    "pre_activations": [
+                        rows(n) if keeps else None
+                        for n, keeps in zip(units, self._keeps_z)
+                    ],
+                }
+            }
+        buffers = self._work[batch_size]
+        if n_samples == batch_size:
+            return buffers
+
+        def leading_rows(buffer):
+            return None if buffer is None else buffer[:n_samples]
+
+        return {
+            kind: (
+                [leading_rows(buffer) for buffer in value]
+                if isinstance(value, list)
+                else leading_rows(value)
+            )
+            for kind, value in buffers.items()
+        }
+
+    def _work_arrays(self, batch_size, n_samples):
+        """Activation and delta buffers for ``n_samples`` rows (see
+        :meth:`_buffers`); ``activations[0]`` is left for the input."""
+        buffers = self._buffers(batch_size, n_samples)
+        # activations[0] is the input batch itself, set by forward().
+        return [None, *buffers["activations"]], buffers["deltas"]
+
+    def forward(self, X, activations, masks=None, pre_activations=None):
         """Forward pass that keeps every layer's activation for backprop.
 
         Parameters
@@ -338,6 +370,9 @@ class MLP:
         masks : list of (ndarray or None), default=None
             Dropout masks, one per hidden layer, already divided by the keep
             probability (None for a layer without dropout).
+        pre_activations : list of (ndarray or None), default=None
+            Buffers, one per hidden layer, that keep ``z`` where not None (the
+            layers whose backward rule reads it).
 
         Returns
         -------
@@ -360,6 +395,8 @@ class MLP:
             if i == last:
                 self.output_forward(z)
             else:
+                if pre_activations is not None and pre_activations[i] is not None:
+                    np.copyto(pre_activations[i], z)
                 self.hidden_forwards[i](z)
             a = z
             if masks is not None and i < last and masks[i] is not None:
@@ -404,8 +441,10 @@ class MLP:
             holds the output-averaged value scikit-learn reports.
         """
         n_samples = X.shape[0]
-        activations, deltas = self._work_arrays(batch_size or n_samples, n_samples)
-        inputs = self.forward(X, activations, masks)
+        buffers = self._buffers(batch_size or n_samples, n_samples)
+        activations = [None, *buffers["activations"]]
+        deltas, pre_activations = buffers["deltas"], buffers["pre_activations"]
+        inputs = self.forward(X, activations, masks, pre_activations)
         y_pred = activations[-1]
 
         if sample_weight is None:
@@ -443,7 +482,11 @@ class MLP:
                 below = np.dot(delta, self.coefs[i].T, out=deltas[i - 1])
                 if masks is not None and masks[i - 1] is not None:
                     below *= masks[i - 1]  # dropped units pass no gradient
-                self.hidden_backwards[i - 1](activations[i], below)
+                # f' from the layer's output a, or from z where the rule says.
+                kept_z = pre_activations[i - 1]
+                self.hidden_backwards[i - 1](
+                    activations[i] if kept_z is None else kept_z, below
+                )
 
         grad = self.grad
         if alpha:

@@ -33,7 +33,7 @@ from sknumpynet._network import MLP
 
 # Activations with a kink (or a jump in curvature) at 0: finite differences
 # need every hidden pre-activation away from it.
-KINKED = {"relu", "leaky_relu", "elu"}
+KINKED = {"relu", "leaky_relu", "elu", "selu"}
 HIDDEN_UNITS = [5, 3]
 N_FEATURES = 4
 N_SAMPLES = 24
