@@ -215,7 +215,8 @@ class SGD(_Optimizer):
         nesterov=True,
         power_t=0.5,
         state=None,
-        lr_multipliers=None,
+        *,
+        lr_multipliers=None,  # not in scikit-learn
     ):
         if lr_schedule in STEP_SCHEDULES:
             raise ValueError(
@@ -342,6 +343,7 @@ class Adam(_Optimizer):
         lr_schedule="constant",
         power_t=0.5,
         state=None,
+        *,
         lr_multipliers=None,
         total_steps=None,
     ):

@@ -499,6 +499,11 @@ def test_core_sources_import_only_numpy_and_the_package(module):
 N_SCALE_PARAMS = n_parameters(LAYER_UNITS) + LAYER_UNITS[0]
 
 
+def _tanh_network(**options):
+    """An uninitialised tanh network with a softmax output and ``options``."""
+    return MLP(LAYER_UNITS, "tanh", "softmax", "log_loss", np.float64, **options)
+
+
 def _options_network(dtype=np.float64, seed=0, **options):
     """An NTK network with a feature scale, drawn as the recipe draws it."""
     settings = dict(parametrization="ntk", feature_scale=True) | options
@@ -540,15 +545,13 @@ def test_feature_scale_is_laid_out_after_the_intercepts():
     with pytest.raises(ValueError, match="with a feature scale"):
         layer_views(flat[:-1], LAYER_UNITS, feature_scale=True)
 
-    network = MLP(
-        LAYER_UNITS, "tanh", "softmax", "log_loss", np.float64, feature_scale=True
-    )
+    network = _tanh_network(feature_scale=True)
     assert network.params.size == N_SCALE_PARAMS
     assert np.shares_memory(network.scale, network.params)
     assert np.shares_memory(network._grad_scale, network.grad)
     network.params[-LAYER_UNITS[0] :] = 7.0
     np.testing.assert_array_equal(network.scale, 7.0)
-    assert MLP(LAYER_UNITS, "tanh", "softmax", "log_loss", np.float64).scale is None
+    assert _tanh_network().scale is None
 
 
 def test_lr_multipliers_follow_the_groups():
@@ -647,14 +650,7 @@ def test_weight_factors():
     with pytest.raises(ValueError, match="Unknown parametrization 'mup'"):
         weight_factors(LAYER_UNITS, "mup")
     with pytest.raises(ValueError, match="Unknown parametrization"):
-        MLP(
-            LAYER_UNITS,
-            "tanh",
-            "softmax",
-            "log_loss",
-            np.float64,
-            parametrization="NTK",
-        )
+        _tanh_network(parametrization="NTK")
 
 
 def test_effective_coefs_of_the_standard_network_are_its_weights():
@@ -746,14 +742,7 @@ def test_pre_activations_are_kept_only_for_mish_layers():
 @pytest.mark.parametrize("epsilon", [-0.1, 1.0, 1.5])
 def test_label_smoothing_must_be_a_probability_below_one(epsilon):
     with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\)"):
-        MLP(
-            LAYER_UNITS,
-            "tanh",
-            "softmax",
-            "log_loss",
-            np.float64,
-            label_smoothing=epsilon,
-        )
+        _tanh_network(label_smoothing=epsilon)
 
 
 @pytest.mark.parametrize(

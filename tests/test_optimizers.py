@@ -426,6 +426,18 @@ MULTIPLIERS = np.array([1.0] * 6 + [0.1] * 3 + [6.0] * 2)
 RECIPE_ADAM = dict(learning_rate_init=0.04, beta_1=0.9, beta_2=0.95, epsilon=1e-8)
 
 
+def _with_multipliers(kind, dtype, multipliers, **hyperparameters):
+    """make_optimizer's optimizer with a learning rate of 0.01."""
+    return make_optimizer(
+        kind,
+        N_PARAMS,
+        dtype,
+        learning_rate_init=0.01,
+        lr_multipliers=multipliers,
+        **hyperparameters,
+    )
+
+
 def _coslog4_written_out(t):
     """pytabkit's CoslogFunc(4): 0.5 (1 - cos(2 pi log2(1 + 15 t)))."""
     return 0.5 * (1 - math.cos(2 * math.pi * math.log2(1 + 15 * t)))
@@ -478,13 +490,7 @@ def test_unit_multipliers_change_nothing(kind):
     results = []
     for multipliers in (None, np.ones(N_PARAMS)):
         p = params.copy()
-        optimizer = make_optimizer(
-            kind,
-            N_PARAMS,
-            np.float64,
-            learning_rate_init=0.01,
-            lr_multipliers=multipliers,
-        )
+        optimizer = _with_multipliers(kind, np.float64, multipliers)
         for grad in grads:
             optimizer.step(p, grad)
         results.append(p)
@@ -640,14 +646,7 @@ def test_make_optimizer_passes_the_new_options():
 def test_float32_stays_float32_with_multipliers_and_schedule(kind):
     params, grads = _params_and_grads(3, dtype=np.float32, seed=9)
     extra = dict(lr_schedule="coslog4", total_steps=3) if kind == "adam" else {}
-    optimizer = make_optimizer(
-        kind,
-        N_PARAMS,
-        np.float32,
-        learning_rate_init=0.01,
-        lr_multipliers=MULTIPLIERS,
-        **extra,
-    )
+    optimizer = _with_multipliers(kind, np.float32, MULTIPLIERS, **extra)
     for grad in grads:
         optimizer.step(params, grad)
     assert params.dtype == np.float32
