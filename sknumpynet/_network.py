@@ -582,6 +582,8 @@ class MLP:
         """The weights as the forward pass applies them, see
         :func:`effective_coefs` (:attr:`coefs` themselves in the standard
         network without a feature scale)."""
+        if not self._reparametrized:
+            return self.coefs  # the hot path of the default network
         return effective_coefs(
             self.coefs, self.weight_factors, self.scale, out=self._effective_buffers
         )
