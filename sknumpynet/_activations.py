@@ -1,4 +1,4 @@
-"""Activation functions and their derivatives, NumPy only.
+r"""Activation functions and their derivatives, NumPy only.
 
 Every activation works in place on the pre-activation ``z = a_prev @ W + b``
 and turns it into the layer's output ``a = f(z)``. Its derivative is written
@@ -9,6 +9,30 @@ but the activations the forward pass stored.
 Each ``*_backward`` function multiplies the incoming error signal ``delta``
 (the gradient of the loss with respect to ``a``) by ``f'(z)`` in place,
 turning it into the gradient with respect to ``z``.
+
+One activation, mish, has no practical derivative in terms of its output: its
+backward rule reads the pre-activation ``z`` instead, and says so with the
+mark :func:`takes_pre_activation` checks, set where the rule is written. The
+engine then keeps that layer's ``z`` (in a buffer of its own, reused) and
+passes it in place of ``a``.
+
+Carried over from the literature (facts and formulas; the code is this
+package's own): SELU and its constants :math:`\lambda, \alpha` from [1]_;
+mish from [2]_. They are the hidden activations of the RealMLP-TD-S recipe of
+[3]_ -- SELU for classification, mish for regression -- which pytabkit
+computes with ``torch.selu`` and ``x * tanh(softplus(x))``
+(``pytabkit/models/nn_models/activations.py``; the recipe's settings in
+``pytabkit/models/sklearn/default_params.py``, ``RealMLP_TD_S_CLASS`` and
+``RealMLP_TD_S_REG``).
+
+References
+----------
+.. [1] "Self-normalizing neural networks". NeurIPS 30 (2017),
+   arXiv:1706.02515.
+.. [2] "Mish: A self regularized non-monotonic neural activation function".
+   arXiv:1908.08681 (2019).
+.. [3] "Better by default: Strong pre-tuned MLPs and boosted trees on tabular
+   data". NeurIPS 37 (2024), arXiv:2407.04491.
 """
 
 import numpy as np
@@ -130,6 +154,119 @@ def softplus_backward(a, delta):
     return delta
 
 
+#: The constants of SELU (reference [1] of the module, to the precision
+#: ``torch.selu`` uses): the scale :math:`\lambda` and :math:`\alpha`, chosen
+#: so that standardised inputs keep zero mean and unit variance.
+SELU_SCALE = 1.0507009873554804934193349852946
+SELU_ALPHA = 1.6732632423543772848170429916717
+
+
+def selu(z):
+    r"""Scaled exponential linear unit in place, overflow-free.
+
+    .. math:: f(z) = \lambda z \ (z > 0), \qquad
+              f(z) = \lambda \alpha (e^z - 1) \ (z \le 0)
+
+    with :data:`SELU_SCALE` :math:`\lambda \approx 1.0507` and
+    :data:`SELU_ALPHA` :math:`\alpha \approx 1.6733`. As in :func:`elu`,
+    ``expm1`` only ever sees non-positive inputs; an input beyond the
+    dtype's largest number over :math:`\lambda` gives ``inf`` without a
+    warning.
+    """
+    negative_part = np.expm1(np.minimum(z, 0))
+    negative_part *= SELU_ALPHA
+    np.copyto(z, negative_part, where=z <= 0)
+    # Beyond max / lambda the true value is out of range: inf, silently.
+    with np.errstate(over="ignore"):
+        z *= SELU_SCALE
+    return z
+
+
+def selu_backward(a, delta):
+    r"""SELU derivative through its output (same sign as z):
+    :math:`f' = \lambda` where :math:`a > 0`, else
+    :math:`\lambda \alpha e^z = a + \lambda \alpha`."""
+    delta *= np.where(a > 0, SELU_SCALE, a + SELU_SCALE * SELU_ALPHA)
+    return delta
+
+
+def _softplus_of(z):
+    """A new array ``log(1 + e^z)``, overflow-free (see :func:`softplus`)."""
+    return softplus(np.array(z, copy=True))
+
+
+def mish(z):
+    r"""Mish in place, overflow-free.
+
+    .. math:: f(z) = z \tanh(\operatorname{softplus}(z))
+              = z \tanh\left(\log(1 + e^z)\right)
+
+    The softplus is the overflow-free one of :func:`softplus`; for very
+    negative ``z`` it is :math:`e^z` to full relative precision, so
+    :math:`f(z) \approx z e^z` keeps its digits until it underflows to zero
+    (and :math:`f(-\infty) = 0`).
+    """
+    gate = _softplus_of(z)
+    np.tanh(gate, out=gate)
+    # z * gate, except where the gate is 0: there f is 0 even at z = -inf
+    # (no inf * 0).
+    np.multiply(gate, z, out=gate, where=gate != 0)
+    np.copyto(z, gate)
+    return z
+
+
+def _takes_pre_activation(backward):
+    """Mark a backward rule that reads the pre-activation ``z``, not ``a``."""
+    backward.takes_pre_activation = True
+    return backward
+
+
+@_takes_pre_activation
+def mish_backward(z, delta):
+    r"""Mish derivative, through the *pre-activation* ``z`` (not the output).
+
+    With :math:`s = \operatorname{softplus}(z)`, :math:`t = \tanh s` and
+    :math:`s'(z) = \sigma(z) = 1 - e^{-s}`:
+
+    .. math:: f'(z) = t + z \, (1 - t^2) \, \sigma(z)
+
+    Every factor of the second term is in [0, 1] but ``z``, so nothing
+    overflows: for large :math:`|z|` either :math:`1 - t^2` or
+    :math:`\sigma(z)` is 0 and the term is exactly 0. :math:`\sigma(z)` is
+    computed from :math:`s` as ``-expm1(-s)``, exact in the far negative
+    tail where the two terms nearly cancel.
+    """
+    gate = _softplus_of(z)
+    sigmoid = np.expm1(-gate)
+    np.negative(sigmoid, out=sigmoid)
+    np.tanh(gate, out=gate)
+    slope = np.multiply(gate, gate)
+    np.subtract(1, slope, out=slope)  # 1 - t^2
+    slope *= sigmoid
+    np.multiply(slope, z, out=slope, where=slope != 0)  # 0 even at z = -inf
+    slope += gate
+    delta *= slope
+    return delta
+
+
+def takes_pre_activation(backward):
+    """Whether a hidden backward rule reads the pre-activation ``z``.
+
+    Most rules compute :math:`f'` from the layer's output ``a``; those marked
+    where they are written (mish's) read ``z``, which the engine then keeps.
+
+    Parameters
+    ----------
+    backward : callable
+        The second entry of a :data:`HIDDEN_ACTIVATIONS` value.
+
+    Returns
+    -------
+    bool
+    """
+    return getattr(backward, "takes_pre_activation", False)
+
+
 # ---------------------------------------------------------------------------
 # Output-layer activations (their derivative is folded into the loss's delta).
 # ---------------------------------------------------------------------------
@@ -207,6 +344,8 @@ HIDDEN_ACTIVATIONS = {
     "leaky_relu": (leaky_relu, leaky_relu_backward),
     "elu": (elu, elu_backward),
     "softplus": (softplus, softplus_backward),
+    "selu": (selu, selu_backward),
+    "mish": (mish, mish_backward),
 }
 
 #: Output-layer activations by name (the names scikit-learn's

@@ -29,7 +29,11 @@ PARAMETERS_DOC = """
         :math:`\\tanh z`; 'relu' is :math:`\\max(0, z)`; 'identity' is
         :math:`z`; and, not in scikit-learn, 'leaky_relu' is :math:`\\max(z,
         0.01 z)`, 'elu' is :math:`z` for :math:`z > 0` and :math:`e^z - 1`
-        otherwise, 'softplus' is :math:`\\log(1 + e^z)`. The default differs
+        otherwise, 'softplus' is :math:`\\log(1 + e^z)`, 'selu' is
+        :math:`\\lambda z` for :math:`z > 0` and :math:`\\lambda \\alpha (e^z -
+        1)` otherwise (the self-normalizing constants, :math:`\\lambda
+        \\approx 1.0507`, :math:`\\alpha \\approx 1.6733`), 'mish' is :math:`z
+        \\tanh(\\log(1 + e^z))`. The default differs
         from scikit-learn's ('relu'): it is the seed network's sigmoid.
 
     solver : {'lbfgs', 'sgd', 'adam'}, default='adam'

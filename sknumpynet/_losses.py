@@ -16,6 +16,19 @@ pair, logistic + squared error, keeps the sigmoid's derivative:
 
 ``y`` may be a boolean indicator matrix (classification); it is never
 modified. ``y_pred`` is the output activation, shape ``(n_samples, n_outputs)``.
+
+Label smoothing (:func:`smooth_labels`) trains the two log-losses on soft
+targets :math:`(1 - \\varepsilon) y + \\varepsilon / K`. Both losses and their
+canonical delta hold for soft targets as they are: the categorical one needs
+only that each row sums to 1, which smoothing keeps, and the binary one
+nothing at all. Carried over from pytabkit (the reference implementation of
+"Better by default: Strong pre-tuned MLPs and boosted trees on tabular data",
+NeurIPS 2024): the formula, with :math:`K` the number of classes
+(``to_one_hot`` in ``pytabkit/models/training/metrics.py``,
+``LabelSmoothingLayer`` in ``pytabkit/models/nn_models/nn.py``), and the
+recipe's :math:`\\varepsilon = 0.1` (``ls_eps`` of ``RealMLP_TD_S_CLASS``).
+pytabkit's binary classifier is a two-class softmax; a logistic output smoothed
+with :math:`K = 2` trains on the same targets.
 """
 
 import numpy as np
@@ -123,6 +136,74 @@ def logistic_squared_error_delta(y, y_pred, out):
     out *= y_pred
     out *= 1 - y_pred
     return out
+
+
+def smooth_labels(y, epsilon, n_classes, out):
+    r"""Smoothed targets, written into ``out``.
+
+    .. math:: \tilde y = (1 - \varepsilon)\, y + \frac{\varepsilon}{K}
+
+    Training on :math:`\tilde y` keeps the canonical delta
+    :math:`\hat y - \tilde y` the exact gradient of the loss, whose value is
+    then the cross-entropy against :math:`\tilde y`.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples, n_outputs)
+        Targets, a boolean indicator matrix (or 0/1 values).
+    epsilon : float
+        :math:`\varepsilon` in [0, 1).
+    n_classes : int
+        :math:`K`, see :func:`label_smoothing_classes`.
+    out : ndarray of shape (n_samples, n_outputs)
+        Where to write :math:`\tilde y` (its dtype is kept).
+
+    Returns
+    -------
+    out : ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknumpynet._losses import smooth_labels
+    >>> y = np.array([[True, False, False]])
+    >>> smooth_labels(y, 0.1, 3, np.empty((1, 3)))
+    array([[0.93333333, 0.03333333, 0.03333333]])
+    """
+    np.multiply(y, 1.0 - epsilon, out=out)
+    out += epsilon / n_classes
+    return out
+
+
+def label_smoothing_classes(pair, n_outputs):
+    """The number of classes :math:`K` label smoothing spreads over.
+
+    Parameters
+    ----------
+    pair : tuple of str
+        ``(output activation, loss)``.
+    n_outputs : int
+        Units of the output layer.
+
+    Returns
+    -------
+    n_classes : int
+        ``n_outputs`` for a softmax output (one unit per class), 2 for
+        logistic outputs (each unit a yes/no question, binary or multilabel).
+
+    Raises
+    ------
+    ValueError
+        If the loss is no log-loss: only class labels can be smoothed.
+    """
+    if pair == ("softmax", "log_loss"):
+        return n_outputs
+    if pair == ("logistic", "log_loss"):
+        return 2
+    raise ValueError(
+        f"label_smoothing needs a log-loss output (softmax or logistic); the "
+        f"{pair[0]} output with the {pair[1]} loss has no class labels to smooth."
+    )
 
 
 #: ``(output activation, loss) -> (loss function, output delta function)``.

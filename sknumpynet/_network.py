@@ -20,15 +20,88 @@ coefficients first, then the intercepts, as scikit-learn packs them for
 L-BFGS; ``coefs`` and ``intercepts`` are per-layer views into it. The
 gradient has the same layout, so an optimizer step is one vectorized update.
 Work arrays are allocated once per batch size and reused.
+
+Options beyond scikit-learn's network, all off by default (and then the
+network, its layout and its numbers are exactly those above):
+
+* the NTK parametrization, where every layer -- the first and the output
+  layer included -- multiplies its product by :math:`1/\sqrt{\text{fan\_in}}`,
+  :math:`z^{(i+1)} = a^{(i)} W^{(i)} / \sqrt{n_i} + b^{(i)}`, with weights
+  drawn from :math:`\mathcal{N}(0, 1)` (``initialize(method="normal")``);
+* a learnable per-feature scale :math:`s` in front, :math:`a^{(0)} = X \odot
+  s`, initialised to 1 and stored *after* the intercepts, so that everything
+  before it is today's layout (:func:`layer_views`);
+* a zero-initialised output layer (``initialize(zero_output=True)``);
+* label smoothing of the classification targets (see
+  :func:`sknumpynet._losses.smooth_labels`).
+
+The forward pass applies the scale and the :math:`1/\sqrt{n_i}` factors by
+multiplying them into the weights once per batch (:func:`effective_coefs`,
+a pass over the parameters, not over the data), and the backward pass
+carries the gradient from those effective weights back to the stored ones:
+
+.. math::
+    \widetilde W^{(i)} = c_i \,\operatorname{diag}(s)^{[i = 0]}\, W^{(i)},
+    \qquad
+    \frac{\partial \ell}{\partial W^{(i)}} = c_i\,
+    \operatorname{diag}(s)^{[i = 0]}\, G^{(i)}, \qquad
+    \frac{\partial \ell}{\partial s_j} = c_0 \textstyle\sum_k W^{(0)}_{jk}
+    G^{(0)}_{jk}
+
+with :math:`G^{(i)} = a^{(i)\top} \delta^{(i+1)}` the gradient with respect
+to :math:`\widetilde W^{(i)}` and :math:`c_i = 1/\sqrt{n_i}` (NTK) or 1.
+
+What is carried over from pytabkit (the reference implementation of [1]_),
+as facts, in this package's own code: the NTK parametrization of
+``WeightFitter`` with ``weight_param="ntk"`` (the factor on every weight
+layer, weights :math:`\mathcal{N}(0, 1)` for ``weight_init_mode="normal"``,
+``pytabkit/models/nn_models/nn.py``); the intercepts
+:math:`\mathcal{N}(0, 1)` of ``bias_init_mode="normal"`` (same file); the
+front scale of ``ScaleFitter``, a vector of ones multiplying the input (same
+file; put in front of the first layer only, ``add_front_scale``, in
+``pytabkit/models/nn_models/models.py``); the zero output layer of
+RealMLP-TD-S's ``last_layer_config`` (``weight_init_mode="zeros"``,
+``bias_init_mode="zeros"``, ``pytabkit/models/sklearn/default_params.py``);
+and its learning-rate factors per group, :data:`REALMLP_TD_S_LR_FACTORS`.
+
+References
+----------
+.. [1] "Better by default: Strong pre-tuned MLPs and boosted trees on tabular
+   data". NeurIPS 37 (2024), arXiv:2407.04491.
 """
 
 import numpy as np
 
-from ._activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, per_layer
-from ._losses import LOSSES, REPORTED_AS_MEAN_OVER_OUTPUTS
+from ._activations import (
+    HIDDEN_ACTIVATIONS,
+    OUTPUT_ACTIVATIONS,
+    per_layer,
+    takes_pre_activation,
+)
+from ._losses import (
+    LOSSES,
+    REPORTED_AS_MEAN_OVER_OUTPUTS,
+    label_smoothing_classes,
+    smooth_labels,
+)
 
-#: Weight initialisations by name.
+#: Weight initialisations by name (those the estimators offer).
 WEIGHT_INITS = ("glorot", "uniform", "he")
+
+#: Every initialisation :meth:`MLP.initialize` draws: :data:`WEIGHT_INITS` and
+#: "normal", the NTK parametrization's :math:`\mathcal{N}(0, 1)`.
+INIT_METHODS = (*WEIGHT_INITS, "normal")
+
+#: How a layer's product is scaled: "standard" (not at all) or "ntk"
+#: (:math:`1/\sqrt{\text{fan\_in}}`).
+PARAMETRIZATIONS = ("standard", "ntk")
+
+#: Learning-rate factors of the parameter groups in the RealMLP-TD-S recipe,
+#: for :meth:`MLP.lr_multipliers`: pytabkit's ``scale_lr_factor=6.0`` and
+#: ``bias_lr_factor=0.1``, the weights at the default ``weight_lr_factor=1.0``
+#: (``pytabkit/models/sklearn/default_params.py``, ``RealMLP_TD_S_CLASS`` and
+#: ``RealMLP_TD_S_REG``; ``pytabkit/models/nn_models/nn.py`` for the default).
+REALMLP_TD_S_LR_FACTORS = {"coefs": 1.0, "intercepts": 0.1, "feature_scale": 6.0}
 
 
 def _is_sparse(X):
@@ -51,13 +124,46 @@ def _take_rows(X, rows, out):
     return X.take(rows, axis=0, out=out)
 
 
-def layer_views(flat, layer_units):
-    """Split a flat buffer into per-layer coefficient and intercept views.
+def parameter_groups(layer_units, feature_scale=False):
+    """Where each group of parameters lies in the flat buffer.
 
     The one statement of the layout: every coefficient matrix, layer by
     layer, then every intercept vector (as scikit-learn packs them for
-    L-BFGS). Parameters, gradients, optimizer moments and remembered best
-    weights all share it.
+    L-BFGS), then, if the network has one, the feature scale. Without it the
+    layout is exactly scikit-learn's.
+
+    Parameters
+    ----------
+    layer_units : sequence of int
+        Units per layer, input and output included.
+    feature_scale : bool, default=False
+        Whether the network has a per-feature scale in front.
+
+    Returns
+    -------
+    groups : dict of str to slice
+        "coefs", "intercepts" and, with ``feature_scale``, "feature_scale",
+        in the order they are laid out; the last one ends at the buffer's
+        length.
+    """
+    pairs = list(zip(layer_units[:-1], layer_units[1:]))
+    n_coefs = sum(fan_in * fan_out for fan_in, fan_out in pairs)
+    n_intercepts = sum(fan_out for _, fan_out in pairs)
+    groups = {
+        "coefs": slice(0, n_coefs),
+        "intercepts": slice(n_coefs, n_coefs + n_intercepts),
+    }
+    if feature_scale:
+        end = n_coefs + n_intercepts
+        groups["feature_scale"] = slice(end, end + layer_units[0])
+    return groups
+
+
+def layer_views(flat, layer_units, feature_scale=False):
+    """Split a flat buffer into per-layer coefficient and intercept views.
+
+    The layout is :func:`parameter_groups`'s. Parameters, gradients,
+    optimizer moments and remembered best weights all share it.
 
     Parameters
     ----------
@@ -65,6 +171,9 @@ def layer_views(flat, layer_units):
         The buffer.
     layer_units : sequence of int
         Units per layer, input and output included.
+    feature_scale : bool, default=False
+        Whether the buffer ends with a feature scale (and then return its
+        view too).
 
     Returns
     -------
@@ -72,7 +181,17 @@ def layer_views(flat, layer_units):
         ``coefs[i]`` is a ``(layer_units[i], layer_units[i + 1])`` view.
     intercepts : list of ndarray
         ``intercepts[i]`` is a ``(layer_units[i + 1],)`` view.
+    scale : ndarray of shape (layer_units[0],)
+        Only with ``feature_scale=True``: the view of the feature scale.
     """
+    groups = parameter_groups(layer_units, feature_scale)
+    end = list(groups.values())[-1].stop
+    if end != flat.shape[0]:
+        scale = " with a feature scale" if feature_scale else ""
+        raise ValueError(
+            f"A buffer of {flat.shape[0]} parameters does not fit layers of "
+            f"{list(layer_units)} units{scale} ({end} parameters)."
+        )
     coefs, intercepts = [], []
     start = 0
     for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
@@ -81,18 +200,86 @@ def layer_views(flat, layer_units):
     for fan_out in layer_units[1:]:
         intercepts.append(flat[start : start + fan_out])
         start += fan_out
-    if start != flat.shape[0]:
-        raise ValueError(
-            f"A buffer of {flat.shape[0]} parameters does not fit layers of "
-            f"{list(layer_units)} units ({start} parameters)."
-        )
+    if feature_scale:
+        return coefs, intercepts, flat[groups["feature_scale"]]
     return coefs, intercepts
 
 
-def n_parameters(layer_units):
-    """Number of weights and intercepts of a network with these layers."""
-    pairs = zip(layer_units[:-1], layer_units[1:])
-    return sum(fan_in * fan_out + fan_out for fan_in, fan_out in pairs)
+def n_parameters(layer_units, feature_scale=False):
+    """Number of weights and intercepts (and feature scales) of a network with
+    these layers; see :func:`parameter_groups`."""
+    return list(parameter_groups(layer_units, feature_scale).values())[-1].stop
+
+
+def weight_factors(layer_units, parametrization="standard"):
+    r"""The factor :math:`c_i` each layer multiplies its product by.
+
+    Parameters
+    ----------
+    layer_units : sequence of int
+        Units per layer, input and output included.
+    parametrization : {"standard", "ntk"}, default="standard"
+        "standard": :math:`c_i = 1`; "ntk": :math:`c_i = 1/\sqrt{n_i}` with
+        :math:`n_i` = ``layer_units[i]`` the layer's fan-in, on every layer
+        of weights, the output layer's included (as pytabkit's
+        ``weight_param="ntk"``).
+
+    Returns
+    -------
+    factors : list of float
+        One per layer of weights.
+    """
+    if parametrization not in PARAMETRIZATIONS:
+        raise ValueError(
+            f"Unknown parametrization {parametrization!r}; expected one of "
+            f"{PARAMETRIZATIONS}."
+        )
+    if parametrization == "standard":
+        return [1.0] * (len(layer_units) - 1)
+    return [1.0 / np.sqrt(fan_in) for fan_in in layer_units[:-1]]
+
+
+def effective_coefs(coefs, factors, feature_scale=None, out=None):
+    r"""The weights as the forward pass applies them.
+
+    .. math:: \widetilde W^{(i)} = c_i\, W^{(i)}, \qquad
+              \widetilde W^{(0)} = c_0 \operatorname{diag}(s)\, W^{(0)}
+
+    so that :math:`(X \odot s) W^{(0)} c_0 = X \widetilde W^{(0)}`: the
+    scale and the parametrization cost a pass over the weights, never one
+    over the data, and sparse input stays sparse. A layer with
+    :math:`c_i = 1` (and no scale) is its own weights, not a copy, so the
+    standard network computes exactly what it always has.
+
+    Parameters
+    ----------
+    coefs : list of ndarray
+        The stored weights, as in :class:`MLP`.
+    factors : list of float
+        :math:`c_i` per layer, from :func:`weight_factors`.
+    feature_scale : ndarray of shape (n_features,), default=None
+        The scale :math:`s` in front, if any.
+    out : list of (ndarray or None), default=None
+        Buffers to write into, one per layer (None where no buffer is
+        needed); new arrays by default.
+
+    Returns
+    -------
+    coefs : list of ndarray
+        The effective weights, to pass to :func:`predict`.
+    """
+    effective = []
+    for i, (W, factor) in enumerate(zip(coefs, factors)):
+        scaled = i == 0 and feature_scale is not None
+        if factor == 1.0 and not scaled:
+            effective.append(W)
+            continue
+        buffer = None if out is None else out[i]
+        buffer = np.multiply(W, W.dtype.type(factor), out=buffer)
+        if scaled:
+            buffer *= feature_scale[:, np.newaxis]
+        effective.append(buffer)
+    return effective
 
 
 def predict(X, coefs, intercepts, hidden_forward, output_forward, n_layers=None):
@@ -132,7 +319,7 @@ def predict(X, coefs, intercepts, hidden_forward, output_forward, n_layers=None)
 
 
 class MLP:
-    """A multilayer perceptron: parameters, forward pass, backward pass.
+    r"""A multilayer perceptron: parameters, forward pass, backward pass.
 
     Parameters
     ----------
@@ -158,6 +345,17 @@ class MLP:
         Probability of dropping each unit of a hidden layer (one value, or one
         per hidden layer) while training with :meth:`train_epoch`; inverted
         dropout, so prediction needs no rescaling.
+    label_smoothing : float, default=0.0
+        :math:`\varepsilon \in [0, 1)`: train on the smoothed targets
+        :math:`(1 - \varepsilon) y + \varepsilon / K` of
+        :func:`~sknumpynet._losses.smooth_labels` (log-losses only). 0 trains
+        on ``y`` itself.
+    parametrization : {"standard", "ntk"}, default="standard"
+        "ntk" multiplies every layer's product by
+        :math:`1/\sqrt{\text{fan\_in}}` (see :func:`weight_factors`).
+    feature_scale : bool, default=False
+        Whether a learnable per-feature scale :math:`s` multiplies the input,
+        :math:`a^{(0)} = X \odot s`; it is stored after the intercepts.
 
     Attributes
     ----------
@@ -174,6 +372,32 @@ class MLP:
     n_coefs : int
         Number of coefficients, the leading part of :attr:`params` that the
         L2 penalty applies to.
+    scale : ndarray of shape (n_features,) or None
+        The feature scale :math:`s`, a view of :attr:`params` (None without
+        ``feature_scale``).
+    weight_factors : list of float
+        The factor :math:`c_i` of each layer of weights, see
+        :func:`weight_factors`.
+
+    Examples
+    --------
+    The options of the RealMLP-TD-S recipe: NTK parametrization, a feature
+    scale, a zero output layer, label smoothing and SELU units.
+
+    >>> import numpy as np
+    >>> from sknumpynet._network import MLP
+    >>> net = MLP([4, 8, 8, 3], "selu", "softmax", "log_loss", np.float32,
+    ...           label_smoothing=0.1, parametrization="ntk",
+    ...           feature_scale=True)
+    >>> net.initialize(np.random.RandomState(0), method="normal",
+    ...                zero_output=True)
+    >>> net.params.size == 4 * 8 + 8 * 8 + 8 * 3 + 8 + 8 + 3 + 4
+    True
+    >>> net.scale
+    array([1., 1., 1., 1.], dtype=float32)
+    >>> net.predict(np.ones((2, 4), np.float32))  # zero output: uniform
+    array([[0.33333334, 0.33333334, 0.33333334],
+           [0.33333334, 0.33333334, 0.33333334]], dtype=float32)
     """
 
     def __init__(
@@ -185,15 +409,33 @@ class MLP:
         dtype,
         fit_intercept=True,
         dropout=0.0,
+        label_smoothing=0.0,
+        parametrization="standard",
+        feature_scale=False,
     ):
         self.layer_units = [int(units) for units in layer_units]
         n_hidden = len(self.layer_units) - 2
         names = per_layer(hidden_activation, n_hidden, "activation")
         self.hidden_forwards = [HIDDEN_ACTIVATIONS[name][0] for name in names]
         self.hidden_backwards = [HIDDEN_ACTIVATIONS[name][1] for name in names]
+        # The hidden layers whose backward rule reads z, not a: their z is kept.
+        self._keeps_z = [takes_pre_activation(rule) for rule in self.hidden_backwards]
         self.dropout = [float(rate) for rate in per_layer(dropout, n_hidden, "dropout")]
         self.output_forward = OUTPUT_ACTIVATIONS[output_activation]
         self.loss_function, self.output_delta = LOSSES[(output_activation, loss)]
+        self.label_smoothing = float(label_smoothing)
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(
+                f"label_smoothing must be in [0, 1), got {label_smoothing!r}."
+            )
+        # K of the smoothed targets (raises for a loss that is no log-loss).
+        self._smoothing_classes = (
+            label_smoothing_classes((output_activation, loss), self.layer_units[-1])
+            if self.label_smoothing
+            else None
+        )
+        self.parametrization = parametrization
+        self.weight_factors = weight_factors(self.layer_units, parametrization)
         self._report_divisor = (
             self.layer_units[-1] if loss in REPORTED_AS_MEAN_OVER_OUTPUTS else 1
         )
@@ -203,19 +445,31 @@ class MLP:
         self.dtype = np.dtype(dtype)
         self.fit_intercept = fit_intercept
 
-        shapes = list(zip(self.layer_units[:-1], self.layer_units[1:]))
-        self.n_coefs = sum(fan_in * fan_out for fan_in, fan_out in shapes)
-        n_params = n_parameters(self.layer_units)
+        self._groups = parameter_groups(self.layer_units, feature_scale)
+        self.n_coefs = self._groups["coefs"].stop
+        n_params = n_parameters(self.layer_units, feature_scale)
         self.params = np.zeros(n_params, dtype=self.dtype)
         self.grad = np.zeros(n_params, dtype=self.dtype)
-        self.coefs, self.intercepts = layer_views(self.params, self.layer_units)
-        self._grad_coefs, self._grad_intercepts = layer_views(
-            self.grad, self.layer_units
-        )
+        views = layer_views(self.params, self.layer_units, feature_scale)
+        grad_views = layer_views(self.grad, self.layer_units, feature_scale)
+        self.coefs, self.intercepts = views[:2]
+        self._grad_coefs, self._grad_intercepts = grad_views[:2]
+        self.scale = views[2] if feature_scale else None
+        self._grad_scale = grad_views[2] if feature_scale else None
         # The L2 penalty applies to the coefficients only: the leading part.
         self._all_coefs = self.params[: self.n_coefs]
         self._all_grad_coefs = self.grad[: self.n_coefs]
         self._penalty_grad = np.empty(self.n_coefs, dtype=self.dtype)
+        # Buffers of the effective weights (None where a layer's are its own).
+        # (The first call allocates them; later calls write into them.)
+        self._effective_buffers = [
+            None if effective is coef else effective
+            for coef, effective in zip(
+                self.coefs,
+                effective_coefs(self.coefs, self.weight_factors, self.scale),
+            )
+        ]
+        self._reparametrized = any(b is not None for b in self._effective_buffers)
         self._work = {}
 
     @property
@@ -227,11 +481,14 @@ class MLP:
     # Parameters
     # -----------------------------------------------------------------------
 
-    def initialize(self, random_state, method="glorot", glorot_factor=6.0):
+    def initialize(
+        self, random_state, method="glorot", glorot_factor=6.0, zero_output=False
+    ):
         r"""Draw initial weights, layer by layer: coefficients, then intercepts.
 
         The draws consume ``random_state`` in the same order as scikit-learn's
-        MLP, so the same seed gives the same network.
+        MLP, so the same seed gives the same network. A feature scale starts
+        at 1.
 
         Parameters
         ----------
@@ -245,10 +502,20 @@ class MLP:
             - "uniform": :math:`U[0, 1)` for weights and intercepts, the seed
               article's ``np.random.rand``;
             - "he": :math:`\mathcal{N}(0, 2 / \text{fan\_in})` weights, zero
-              intercepts.
+              intercepts;
+            - "normal": :math:`\mathcal{N}(0, 1)` weights and intercepts, the
+              initialisation of the NTK parametrization (pytabkit's
+              ``weight_init_mode="normal"`` and ``bias_init_mode="normal"``),
+              whose :math:`1/\sqrt{\text{fan\_in}}` factor then gives each
+              unit's pre-activation unit variance.
         glorot_factor : float or list of float, default=6.0
             The constant ``c`` of the "glorot" bound, or one per layer of
             weights.
+        zero_output : bool, default=False
+            Set the output layer's weights and intercepts to zero (after
+            drawing them, so that the other layers get the same draws): the
+            network starts as a constant, a uniform softmax or a zero
+            regression, as the RealMLP-TD-S recipe's ``last_layer_config``.
         """
         factors = (
             list(glorot_factor)
@@ -269,18 +536,32 @@ class MLP:
                     0.0, np.sqrt(2.0 / fan_in), (fan_in, fan_out)
                 )
                 intercept[...] = 0.0
+            elif method == "normal":
+                coef[...] = random_state.standard_normal((fan_in, fan_out))
+                intercept[...] = random_state.standard_normal(fan_out)
             else:
                 raise ValueError(
-                    f"Unknown weight_init {method!r}; expected one of {WEIGHT_INITS}."
+                    f"Unknown weight_init {method!r}; expected one of {INIT_METHODS}."
                 )
+        if zero_output:
+            self.coefs[-1][...] = 0.0
+            self.intercepts[-1][...] = 0.0
         if not self.fit_intercept:
             # Drawn and discarded, so that the weights match those of the same
             # seed with intercepts.
-            self.params[self.n_coefs :] = 0.0
+            self.params[self._groups["intercepts"]] = 0.0
+        if self.scale is not None:
+            self.scale[...] = 1.0
 
-    def set_weights(self, coefs, intercepts):
-        """Copy per-layer arrays into the flat buffer (cast to its dtype)."""
-        for view, value in zip(self.coefs + self.intercepts, coefs + intercepts):
+    def set_weights(self, coefs, intercepts, scale=None):
+        """Copy per-layer arrays (and the feature scale, if the network has
+        one and it is given) into the flat buffer, cast to its dtype."""
+        views, values = self.coefs + self.intercepts, coefs + intercepts
+        if scale is not None:
+            if self.scale is None:
+                raise ValueError("The network has no feature scale to set.")
+            views, values = [*views, self.scale], [*values, scale]
+        for view, value in zip(views, values):
             if np.shape(value) != view.shape:
                 raise ValueError(
                     f"A layer's weights have shape {np.shape(value)}; the network "
@@ -297,36 +578,114 @@ class MLP:
         """The hidden layers' in-place activations, one per hidden layer."""
         return self.hidden_forwards
 
+    def effective_coefs(self):
+        """The weights as the forward pass applies them, see
+        :func:`effective_coefs` (:attr:`coefs` themselves in the standard
+        network without a feature scale)."""
+        if not self._reparametrized:
+            return self.coefs  # the hot path of the default network
+        return effective_coefs(
+            self.coefs, self.weight_factors, self.scale, out=self._effective_buffers
+        )
+
+    def lr_multipliers(self, coefs=1.0, intercepts=1.0, feature_scale=1.0):
+        r"""A learning-rate multiplier for every parameter, by group.
+
+        Built once and given to the optimizer (``lr_multipliers``), it makes
+        per-group learning rates one vectorized multiply per step.
+        :data:`REALMLP_TD_S_LR_FACTORS` holds the RealMLP-TD-S recipe's.
+
+        Parameters
+        ----------
+        coefs, intercepts, feature_scale : float, default=1.0
+            The multiplier of the weights, of the intercepts and of the
+            feature scale (ignored without one).
+
+        Returns
+        -------
+        multipliers : ndarray of shape (n_params,)
+            In the layout of :attr:`params` and of its dtype.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sknumpynet._network import MLP, REALMLP_TD_S_LR_FACTORS
+        >>> net = MLP([2, 2, 1], "selu", "logistic", "log_loss", np.float64,
+        ...           feature_scale=True)
+        >>> net.lr_multipliers(**REALMLP_TD_S_LR_FACTORS)
+        array([1. , 1. , 1. , 1. , 1. , 1. , 0.1, 0.1, 0.1, 6. , 6. ])
+        """
+        factors = {
+            "coefs": coefs,
+            "intercepts": intercepts,
+            "feature_scale": feature_scale,
+        }
+        multipliers = np.empty(self.params.size, dtype=self.dtype)
+        for group, where in self._groups.items():
+            multipliers[where] = factors[group]
+        return multipliers
+
     def predict(self, X):
         """Output of the network for ``X``; see :func:`predict`."""
         return predict(
-            X, self.coefs, self.intercepts, self.hidden_forwards, self.output_forward
+            X,
+            self.effective_coefs(),
+            self.intercepts,
+            self.hidden_forwards,
+            self.output_forward,
         )
 
-    def _work_arrays(self, batch_size, n_samples):
-        """Activation and delta buffers for ``n_samples`` rows.
+    def _buffers(self, batch_size, n_samples):
+        """The work buffers for ``n_samples`` rows, by kind.
 
         Buffers are allocated for ``batch_size`` rows once and reused; the
-        last, shorter batch of an epoch uses their leading rows.
+        last, shorter batch of an epoch uses their leading rows. The kinds:
+        "activations" and "deltas" (one per layer), "pre_activations" (one per
+        hidden layer, None but where the backward rule reads ``z``) and
+        "targets" (the smoothed targets, None without label smoothing).
         """
         if batch_size not in self._work:
             # One size at a time: a new size (L-BFGS's whole data set, say)
             # frees the old buffers.
-            layer_buffers = [
-                np.empty((batch_size, n), self.dtype) for n in self.layer_units[1:]
-            ]
-            delta_buffers = [
-                np.empty((batch_size, n), self.dtype) for n in self.layer_units[1:]
-            ]
-            self._work = {batch_size: (layer_buffers, delta_buffers)}
-        layer_buffers, delta_buffers = self._work[batch_size]
-        if n_samples != batch_size:
-            layer_buffers = [a[:n_samples] for a in layer_buffers]
-            delta_buffers = [d[:n_samples] for d in delta_buffers]
-        # activations[0] is the input batch itself, set by forward().
-        return [None, *layer_buffers], delta_buffers
+            def rows(n):
+                return np.empty((batch_size, n), self.dtype)
 
-    def forward(self, X, activations, masks=None):
+            units = self.layer_units[1:]
+            self._work = {
+                batch_size: {
+                    "activations": [rows(n) for n in units],
+                    "deltas": [rows(n) for n in units],
+                    "pre_activations": [
+                        rows(n) if keeps else None
+                        for n, keeps in zip(units, self._keeps_z)
+                    ],
+                    "targets": rows(units[-1]) if self.label_smoothing else None,
+                }
+            }
+        buffers = self._work[batch_size]
+        if n_samples == batch_size:
+            return buffers
+
+        def leading_rows(buffer):
+            return None if buffer is None else buffer[:n_samples]
+
+        return {
+            kind: (
+                [leading_rows(buffer) for buffer in value]
+                if isinstance(value, list)
+                else leading_rows(value)
+            )
+            for kind, value in buffers.items()
+        }
+
+    def _work_arrays(self, batch_size, n_samples):
+        """Activation and delta buffers for ``n_samples`` rows (see
+        :meth:`_buffers`); ``activations[0]`` is left for the input."""
+        buffers = self._buffers(batch_size, n_samples)
+        # activations[0] is the input batch itself, set by forward().
+        return [None, *buffers["activations"]], buffers["deltas"]
+
+    def forward(self, X, activations, masks=None, pre_activations=None, coefs=None):
         """Forward pass that keeps every layer's activation for backprop.
 
         Parameters
@@ -338,6 +697,12 @@ class MLP:
         masks : list of (ndarray or None), default=None
             Dropout masks, one per hidden layer, already divided by the keep
             probability (None for a layer without dropout).
+        pre_activations : list of (ndarray or None), default=None
+            Buffers, one per hidden layer, that keep ``z`` where not None (the
+            layers whose backward rule reads it).
+        coefs : list of ndarray, default=None
+            The effective weights (:meth:`effective_coefs`); computed here by
+            default.
 
         Returns
         -------
@@ -346,10 +711,12 @@ class MLP:
             with dropout, hidden layers' activations times their masks.
             ``inputs[-1]`` is the network's output.
         """
+        if coefs is None:
+            coefs = self.effective_coefs()
         activations[0] = a = X
         inputs = activations if masks is None else list(activations)
-        last = len(self.coefs) - 1
-        for i, (W, b) in enumerate(zip(self.coefs, self.intercepts)):
+        last = len(coefs) - 1
+        for i, (W, b) in enumerate(zip(coefs, self.intercepts)):
             # z = a W + b, then a = f(z), in place in the layer's buffer.
             z = activations[i + 1]
             if i == 0:
@@ -360,6 +727,8 @@ class MLP:
             if i == last:
                 self.output_forward(z)
             else:
+                if pre_activations is not None and pre_activations[i] is not None:
+                    np.copyto(pre_activations[i], z)
                 self.hidden_forwards[i](z)
             a = z
             if masks is not None and i < last and masks[i] is not None:
@@ -401,12 +770,20 @@ class MLP:
         loss : float
             The loss whose gradient :attr:`grad` is. For the squared error of
             several outputs it is summed over outputs; :attr:`reported_loss`
-            holds the output-averaged value scikit-learn reports.
+            holds the output-averaged value scikit-learn reports. With label
+            smoothing, both are those of the smoothed targets.
         """
         n_samples = X.shape[0]
-        activations, deltas = self._work_arrays(batch_size or n_samples, n_samples)
-        inputs = self.forward(X, activations, masks)
+        buffers = self._buffers(batch_size or n_samples, n_samples)
+        activations = [None, *buffers["activations"]]
+        deltas, pre_activations = buffers["deltas"], buffers["pre_activations"]
+        coefs = self.effective_coefs()
+        inputs = self.forward(X, activations, masks, pre_activations, coefs)
         y_pred = activations[-1]
+        if self.label_smoothing:
+            y = smooth_labels(
+                y, self.label_smoothing, self._smoothing_classes, buffers["targets"]
+            )
 
         if sample_weight is None:
             weight_sum = n_samples
@@ -440,10 +817,16 @@ class MLP:
                 np.dot(a_prev.T, delta, out=self._grad_coefs[i])
             np.add.reduce(delta, axis=0, out=self._grad_intercepts[i])
             if i > 0:
-                below = np.dot(delta, self.coefs[i].T, out=deltas[i - 1])
+                below = np.dot(delta, coefs[i].T, out=deltas[i - 1])
                 if masks is not None and masks[i - 1] is not None:
                     below *= masks[i - 1]  # dropped units pass no gradient
-                self.hidden_backwards[i - 1](activations[i], below)
+                # f' from the layer's output a, or from z where the rule says.
+                kept_z = pre_activations[i - 1]
+                self.hidden_backwards[i - 1](
+                    activations[i] if kept_z is None else kept_z, below
+                )
+        if self._reparametrized:
+            self._chain_to_stored_weights()
 
         grad = self.grad
         if alpha:
@@ -453,8 +836,30 @@ class MLP:
             )
         grad /= weight_sum
         if not self.fit_intercept:
-            grad[self.n_coefs :] = 0.0
+            grad[self._groups["intercepts"]] = 0.0
         return float(loss)
+
+    def _chain_to_stored_weights(self):
+        r"""Turn the gradient with respect to the effective weights into the
+        gradients of the stored weights and of the feature scale, in place.
+
+        With :math:`G` the gradient with respect to :math:`\widetilde W^{(i)}
+        = c_i W^{(i)}` (times :math:`\operatorname{diag}(s)` on the first
+        layer): :math:`\partial \ell / \partial W^{(i)} = c_i G` (row
+        :math:`j` of the first layer times :math:`s_j`) and
+        :math:`\partial \ell / \partial s_j = c_0 \sum_k W^{(0)}_{jk}
+        G_{jk}`.
+        """
+        for i, (grad_coef, factor) in enumerate(
+            zip(self._grad_coefs, self.weight_factors)
+        ):
+            if i == 0 and self.scale is not None:
+                # ds first, while grad_coef still holds G.
+                np.einsum("jk,jk->j", self.coefs[0], grad_coef, out=self._grad_scale)
+                self._grad_scale *= self.dtype.type(factor)
+                grad_coef *= self.scale[:, np.newaxis]
+            if factor != 1.0:
+                grad_coef *= self.dtype.type(factor)
 
     # -----------------------------------------------------------------------
     # One epoch of mini-batch training

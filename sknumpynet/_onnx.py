@@ -9,12 +9,13 @@ layer: identity (``Identity``), logistic or its alias sigmoid (``Sigmoid``),
 tanh (``Tanh``), relu (``Relu``), and, written with elementary operators
 because onnxruntime runs ONNX's ``LeakyRelu``, ``Elu`` and ``Softplus`` in
 float32 only, leaky_relu (``max(z, 0.01 z)``), elu (alpha 1:
-``relu(z) + exp(min(z, 0)) - 1``) and softplus
-(``relu(z) + log(1 + exp(-|z|))``). The output layer is ``Identity``,
-``Sigmoid``, ``Softmax`` or ``Exp``. So every network sknumpynet fits
-converts, including those scikit-learn cannot represent (activations it
-lacks, different activations per layer, a logistic output layer, several
-outputs).
+``relu(z) + exp(min(z, 0)) - 1``), softplus
+(``relu(z) + log(1 + exp(-|z|))``), selu (``lambda (relu(z) + alpha
+(exp(min(z, 0)) - 1))``) and mish (``z tanh(softplus(z))``). The output
+layer is ``Identity``, ``Sigmoid``, ``Softmax`` or ``Exp``. So every network
+sknumpynet fits converts, including those scikit-learn cannot represent
+(activations it lacks, different activations per layer, a logistic output
+layer, several outputs).
 
 Classifiers have the outputs of skl2onnx's classifiers: ``label`` (int64
 or string labels; an (n_samples, n_classes) int64 indicator matrix for
@@ -31,7 +32,7 @@ and in the converters it registers.
 
 import numpy as np
 
-from ._activations import LEAKY_RELU_SLOPE
+from ._activations import LEAKY_RELU_SLOPE, SELU_ALPHA, SELU_SCALE
 from ._estimators import NumpyMLPClassifier, NumpyMLPRegressor
 from ._model import layer_activations
 
@@ -47,11 +48,25 @@ def _leaky_relu(graph, z):
     return graph.node("Max", [z, graph.node("Mul", [z, slope])])
 
 
+def _elu_negative_part(graph, z):
+    """exp(min(z, 0)) - 1, never overflowing."""
+    exp_negative_part = graph.node("Exp", graph.node("Min", [z, graph.constant(0.0)]))
+    return graph.node("Sub", [exp_negative_part, graph.constant(1.0)])
+
+
 def _elu(graph, z):
     """relu(z) + exp(min(z, 0)) - 1: the ELU with alpha = 1, never overflowing."""
-    exp_negative_part = graph.node("Exp", graph.node("Min", [z, graph.constant(0.0)]))
-    negative_part = graph.node("Sub", [exp_negative_part, graph.constant(1.0)])
-    return graph.node("Add", [graph.node("Relu", z), negative_part])
+    return graph.node("Add", [graph.node("Relu", z), _elu_negative_part(graph, z)])
+
+
+def _selu(graph, z):
+    """lambda (relu(z) + alpha (exp(min(z, 0)) - 1)), as
+    :func:`sknumpynet._activations.selu`."""
+    negative_part = graph.node(
+        "Mul", [_elu_negative_part(graph, z), graph.constant(SELU_ALPHA)]
+    )
+    elu = graph.node("Add", [graph.node("Relu", z), negative_part])
+    return graph.node("Mul", [elu, graph.constant(SELU_SCALE)])
 
 
 def _softplus(graph, z):
@@ -63,11 +78,17 @@ def _softplus(graph, z):
     return graph.node("Add", [graph.node("Relu", z), correction])
 
 
+def _mish(graph, z):
+    """z tanh(softplus(z)), as :func:`sknumpynet._activations.mish`."""
+    return graph.node("Mul", [z, graph.node("Tanh", _softplus(graph, z))])
+
+
 #: How each activation is written in ONNX, by the canonical names of
 #: :func:`sknumpynet._model.layer_activations`: a function of the
 #: :class:`_Graph` and the name of the layer's input, returning the name of
-#: its output. ONNX's own LeakyRelu, Elu and Softplus operators are not used:
-#: onnxruntime runs them in float32 only, not in float64 graphs.
+#: its output. ONNX's own LeakyRelu, Elu, Softplus, Selu and Mish operators are
+#: not used: onnxruntime runs some in float32 only, not in float64 graphs
+#: (Mish needs opset 18 besides).
 _ONNX_ACTIVATIONS = {
     "identity": _operator("Identity"),
     "logistic": _operator("Sigmoid"),
@@ -76,6 +97,8 @@ _ONNX_ACTIVATIONS = {
     "leaky_relu": _leaky_relu,
     "elu": _elu,
     "softplus": _softplus,
+    "selu": _selu,
+    "mish": _mish,
     "softmax": _operator("Softmax", axis=1),
     "exp": _operator("Exp"),
 }

@@ -1,4 +1,4 @@
-"""Stochastic optimizers, NumPy only.
+r"""Stochastic optimizers, NumPy only.
 
 All parameters of the network live in one flat buffer, so a step is a handful
 of vectorized operations over that buffer, whatever the number of layers.
@@ -8,6 +8,28 @@ packages' weights equal to the last bit or nearly so.
 
 An optimizer's whole state is plain arrays and numbers (:meth:`get_state`),
 so an estimator can store it, pickle it and resume from it.
+
+Beyond scikit-learn, both optimizers take per-parameter learning-rate
+multipliers (one vector over the flat buffer, built once, e.g. by
+:meth:`sknumpynet._network.MLP.lr_multipliers`: one multiply more per step),
+and Adam a per-step schedule, :func:`coslog_schedule`.
+
+Carried over from pytabkit (the reference implementation of "Better by
+default: Strong pre-tuned MLPs and boosted trees on tabular data", NeurIPS
+2024), as facts: the "coslog4" schedule, ``CoslogFunc`` in
+``pytabkit/models/training/scheduling.py``, a function of the training
+progress :math:`t` in [0, 1] that multiplies the learning rate and is
+evaluated before each step (``HyperparamCallback.on_train_batch_start`` in
+``pytabkit/models/training/lightning_callbacks.py``, with the progress of
+``LearnerProgress``: samples seen so far over samples of the whole training);
+the per-group learning-rate factors, multiplying each group's learning rate
+(``hyper_factors["lr"]`` in ``pytabkit/models/optim/optimizers.py``); the
+recipe's Adam with betas (0.9, 0.95) (``sq_mom=0.95`` in
+``pytabkit/models/sklearn/default_params.py``, the first moment at
+pytabkit's default 0.9). Adam here keeps scikit-learn's form of the bias
+correction, with :math:`\epsilon` added to the uncorrected :math:`\sqrt{v}`
+(PyTorch's Adam, which pytabkit uses, adds it to the corrected one); the two
+differ only through :math:`\epsilon`.
 """
 
 import copy
@@ -15,6 +37,64 @@ import inspect
 import math
 
 import numpy as np
+
+
+def coslog_schedule(progress, n_cycles=4):
+    r"""The "coslog" learning-rate schedule: cosine cycles on a log time scale.
+
+    .. math:: \eta(t) = \frac{1}{2}\left(1 - \cos\left(2 \pi
+              \log_2\left(1 + (2^{n} - 1)\, t\right)\right)\right)
+
+    with :math:`t \in [0, 1]` the training progress and :math:`n` the number
+    of cycles. Each cycle rises from 0 to 1 and falls back to 0, and each
+    lasts twice as long as the one before: with :math:`n = 4` they end at
+    :math:`t = 1/15, 3/15, 7/15` and 1. pytabkit's "coslog4" (``CoslogFunc``
+    in ``pytabkit/models/training/scheduling.py``).
+
+    Parameters
+    ----------
+    progress : float or ndarray
+        :math:`t`, the fraction of training done, in [0, 1].
+    n_cycles : int, default=4
+        :math:`n`.
+
+    Returns
+    -------
+    factor : float or ndarray
+        The multiplier of the learning rate, in [0, 1].
+
+    Examples
+    --------
+    >>> from sknumpynet._optimizers import coslog_schedule
+    >>> round(coslog_schedule(0.0), 12), round(coslog_schedule(1.0), 12)
+    (0.0, 0.0)
+    >>> round(coslog_schedule(3 / 15), 12)  # the end of the second cycle
+    0.0
+    >>> round(coslog_schedule((2**0.5 - 1) / 15), 12)  # the first one's peak
+    1.0
+    """
+    cycles = np.log2(1.0 + (2.0**n_cycles - 1.0) * np.asarray(progress, float))
+    factor = 0.5 * (1.0 - np.cos(2.0 * np.pi * cycles))
+    return float(factor) if np.ndim(factor) == 0 else factor
+
+
+#: Learning-rate schedules applied at every step, as a function of the
+#: training progress (they need the optimizer's ``total_steps``).
+STEP_SCHEDULES = {"coslog4": coslog_schedule}
+
+
+def _multipliers(lr_multipliers, n_params, dtype):
+    """Per-parameter learning-rate multipliers as a vector of the buffer's
+    dtype, or None (no multipliers: the plain update)."""
+    if lr_multipliers is None:
+        return None
+    multipliers = np.array(lr_multipliers, dtype=dtype)
+    if multipliers.shape != (n_params,):
+        raise ValueError(
+            f"lr_multipliers has shape {multipliers.shape}; the parameters "
+            f"need ({n_params},)."
+        )
+    return multipliers
 
 
 class _Optimizer:
@@ -113,6 +193,10 @@ class SGD(_Optimizer):
         Exponent of the "invscaling" schedule.
     state : dict or None
         A state from :meth:`get_state` to resume from.
+    lr_multipliers : array-like of shape (n_params,), default=None
+        A multiplier of :math:`\eta` for each parameter: the step of
+        parameter :math:`j` uses :math:`\eta\, r_j` (not part of the state).
+        None: every :math:`r_j = 1`, scikit-learn's update.
     """
 
     name = "sgd"
@@ -131,7 +215,14 @@ class SGD(_Optimizer):
         nesterov=True,
         power_t=0.5,
         state=None,
+        *,
+        lr_multipliers=None,  # not in scikit-learn
     ):
+        if lr_schedule in STEP_SCHEDULES:
+            raise ValueError(
+                f"lr_schedule={lr_schedule!r} is a per-step schedule, which only "
+                "Adam has."
+            )
         super().__init__(learning_rate_init, lr_schedule, power_t)
         self.momentum = momentum
         self.nesterov = nesterov
@@ -143,12 +234,15 @@ class SGD(_Optimizer):
             self.learning_rate = float(state["learning_rate"])
         self._scaled_grad = np.empty(n_params, dtype=dtype)
         self._update = np.empty(n_params, dtype=dtype)
+        self.lr_multipliers = _multipliers(lr_multipliers, n_params, dtype)
 
     def step(self, params, grad):
         """Update ``params`` in place with the gradient ``grad``."""
         # Python floats keep float32 buffers in float32 (NumPy >= 2).
         momentum, learning_rate = float(self.momentum), self.learning_rate
         scaled_grad = np.multiply(grad, learning_rate, out=self._scaled_grad)
+        if self.lr_multipliers is not None:
+            scaled_grad *= self.lr_multipliers
         velocity = self.velocity
         velocity *= momentum
         velocity -= scaled_grad
@@ -179,6 +273,14 @@ class Adam(_Optimizer):
         \eta_t = \eta \frac{\sqrt{1 - \beta_2^t}}{1 - \beta_1^t}, \quad
         \theta \leftarrow \theta - \eta_t \frac{m}{\sqrt{v} + \epsilon}
 
+    With a per-step schedule :math:`\rho` (``lr_schedule="coslog4"``),
+    :math:`\eta` is :math:`\eta\, \rho\left((t - 1) / T\right)` at step
+    :math:`t` of :math:`T` = ``total_steps``: the progress before the step,
+    0 at the first. With multipliers :math:`r`, parameter :math:`j` moves by
+    :math:`r_j` times its step. The RealMLP-TD-S recipe is
+    ``beta_1=0.9, beta_2=0.95, lr_schedule="coslog4"`` with the multipliers
+    of :data:`sknumpynet._network.REALMLP_TD_S_LR_FACTORS`.
+
     Parameters
     ----------
     n_params, dtype : int and numpy dtype
@@ -189,13 +291,21 @@ class Adam(_Optimizer):
         Decay rates of the first and second moment estimates.
     epsilon : float
         Added to :math:`\sqrt{v}` for numerical stability.
-    lr_schedule : {"constant", "invscaling", "adaptive"}, default="constant"
-        How :math:`\eta` changes over epochs, as for :class:`SGD`
-        (scikit-learn's Adam has only "constant").
+    lr_schedule : str, default="constant"
+        How :math:`\eta` changes: over epochs, "constant", "invscaling" or
+        "adaptive", as for :class:`SGD` (scikit-learn's Adam has only
+        "constant"); or at every step, a key of :data:`STEP_SCHEDULES`
+        ("coslog4"; then ``total_steps`` is needed).
     power_t : float, default=0.5
         Exponent of the "invscaling" schedule.
     state : dict or None
         A state from :meth:`get_state` to resume from.
+    lr_multipliers : array-like of shape (n_params,), default=None
+        A multiplier of the step of each parameter (not part of the state);
+        None for scikit-learn's update.
+    total_steps : int, default=None
+        The number of steps of the whole training, :math:`T` of a per-step
+        schedule (steps past it keep the schedule's value at 1).
 
     Attributes
     ----------
@@ -233,8 +343,18 @@ class Adam(_Optimizer):
         lr_schedule="constant",
         power_t=0.5,
         state=None,
+        *,
+        lr_multipliers=None,
+        total_steps=None,
     ):
+        if lr_schedule in STEP_SCHEDULES and not (total_steps and total_steps > 0):
+            raise ValueError(
+                f"lr_schedule={lr_schedule!r} follows the training progress: "
+                f"give total_steps, the number of steps of the whole training "
+                f"(got {total_steps!r})."
+            )
         super().__init__(learning_rate_init, lr_schedule, power_t)
+        self.total_steps = total_steps
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
@@ -254,6 +374,16 @@ class Adam(_Optimizer):
             )
         self._scratch = np.empty(n_params, dtype=dtype)
         self._update = np.empty(n_params, dtype=dtype)
+        self.lr_multipliers = _multipliers(lr_multipliers, n_params, dtype)
+
+    def _scheduled_learning_rate(self):
+        r""":math:`\eta` of this step: the base rate, times the per-step
+        schedule at the progress before this step if there is one."""
+        schedule = STEP_SCHEDULES.get(self.lr_schedule)
+        if schedule is None:
+            return self.base_learning_rate
+        progress = min((self.t - 1) / self.total_steps, 1.0)
+        return self.base_learning_rate * schedule(progress)
 
     def step(self, params, grad):
         """Update ``params`` in place with the gradient ``grad``."""
@@ -267,7 +397,7 @@ class Adam(_Optimizer):
         squared *= 1 - beta_2
         v += squared
         self.learning_rate = (
-            self.base_learning_rate
+            self._scheduled_learning_rate()
             * math.sqrt(1 - beta_2**self.t)
             / (1 - beta_1**self.t)
         )
@@ -275,6 +405,8 @@ class Adam(_Optimizer):
         denominator += self.epsilon
         update = np.multiply(m, -self.learning_rate, out=self._update)
         update /= denominator
+        if self.lr_multipliers is not None:
+            update *= self.lr_multipliers
         params += update
 
 

@@ -38,6 +38,8 @@ HIDDEN_ACTIVATION_NAMES = [
     "leaky_relu",
     "elu",
     "softplus",
+    "selu",
+    "mish",
 ]
 # The hidden activations scikit-learn's MLP has too.
 SKLEARN_ACTIVATIONS = ["logistic", "tanh", "relu", "identity"]

@@ -1,9 +1,10 @@
 """Unit tests of sknumpynet._activations: forward rules, backward rules, lookups.
 
 Every activation works in place on ``z`` and every backward rule expresses
-``f'(z)`` through the output ``a = f(z)``; these tests check both against
-direct formulas and finite differences, and check that the numerically
-delicate ones (the sigmoids, softmax) survive extreme inputs without warnings.
+``f'(z)`` through the output ``a = f(z)`` (or, where it is marked so, mish's,
+through ``z``); these tests check both against direct formulas and finite
+differences, and check that the numerically delicate ones (the sigmoids,
+softmax, SELU, mish) survive extreme inputs without warnings.
 """
 
 import contextlib
@@ -19,6 +20,7 @@ from sknumpynet._activations import (
     CANONICAL_NAMES,
     HIDDEN_ACTIVATIONS,
     OUTPUT_ACTIVATIONS,
+    takes_pre_activation,
 )
 
 DTYPES = [np.float64, np.float32]
@@ -39,6 +41,12 @@ def _formula(name, z):
         return np.where(z > 0, z, np.exp(np.minimum(z, 0)) - 1)
     if name == "softplus":
         return np.log(1 + np.exp(z))
+    if name == "selu":
+        # The constants of the SELU paper, eq. 14, to the digits it gives.
+        scale, alpha = 1.0507009873554804934, 1.6732632423543772848
+        return scale * np.where(z > 0, z, alpha * (np.exp(np.minimum(z, 0)) - 1))
+    if name == "mish":
+        return z * np.tanh(np.log(1 + np.exp(z)))
     assert name == "identity"
     return z
 
@@ -131,6 +139,12 @@ def test_sigmoid_is_an_alias_of_logistic():
     )
 
 
+def test_the_case_list_covers_every_activation_of_the_registry():
+    # The finite-difference and formula tests run over conftest's list: a new
+    # activation in the registry must be in it.
+    assert set(HIDDEN_ACTIVATION_NAMES) == set(CANONICAL_NAMES.values())
+
+
 @pytest.mark.parametrize("name", HIDDEN_ACTIVATION_NAMES)
 def test_canonical_names_are_identity_on_canonical_names(name):
     assert CANONICAL_NAMES[name] == name
@@ -151,10 +165,15 @@ def _central_difference(forward, z, h):
     return (-f(z + 2 * h) + 8 * f(z + h) - 8 * f(z - h) + f(z - 2 * h)) / (12 * h)
 
 
+def _backward_input(backward, z, a):
+    """What the engine passes a backward rule: ``z`` where it is marked so."""
+    return z if takes_pre_activation(backward) else a
+
+
 @pytest.mark.parametrize("name", HIDDEN_ACTIVATION_NAMES)
 def test_hidden_backward_matches_finite_difference(name):
     # backward(a, delta) must turn delta into delta * f'(z), computing f'
-    # from the output a alone.
+    # from the output a alone (from z for a rule marked so).
     forward, backward = HIDDEN_ACTIVATIONS[name]
     z = _moderate_z(np.float64)
     # Keep logistic/tanh where f' is not vanishingly small (relative check).
@@ -162,11 +181,12 @@ def test_hidden_backward_matches_finite_difference(name):
     a = forward(z.copy())
     delta = np.random.default_rng(1).normal(size=z.shape)
     expected = delta * _central_difference(forward, z, 1e-3)
-    a_before = a.copy()
-    got = backward(a, delta.copy())
+    stored = _backward_input(backward, z, a)
+    stored_before = stored.copy()
+    got = backward(stored, delta.copy())
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
-    # The stored activation is read, never written.
-    np.testing.assert_array_equal(a, a_before)
+    # The stored activation (or z) is read, never written.
+    np.testing.assert_array_equal(stored, stored_before)
 
 
 @pytest.mark.parametrize("name", HIDDEN_ACTIVATION_NAMES)
@@ -175,8 +195,75 @@ def test_hidden_backward_works_in_place(name):
     z = _moderate_z(np.float64)
     a = forward(z.copy())
     delta = np.ones_like(z)
-    out = backward(a, delta)
+    out = backward(_backward_input(backward, z, a), delta)
     assert np.shares_memory(out, delta)
+
+
+def test_only_mish_reads_the_pre_activation():
+    marked = {
+        name
+        for name, (_, backward) in HIDDEN_ACTIVATIONS.items()
+        if takes_pre_activation(backward)
+    }
+    assert marked == {"mish"}
+
+
+@pytest.mark.parametrize("name", ["selu", "mish"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_selu_and_mish_extreme_inputs_are_warning_free(name, dtype):
+    # Huge inputs of both signs, infinities included: no warning, no NaN;
+    # the limits are mish(-inf) = 0, f'(-inf) = 0 for both, f(+inf) = inf.
+    forward, backward = HIDDEN_ACTIVATIONS[name]
+    z = np.concatenate([_extreme_inputs(dtype), np.array([0.0, -0.0], dtype)])
+    with _warnings_as_errors():
+        a = forward(z.copy())
+        slope = backward(_backward_input(backward, z, a), np.ones_like(a))
+    assert a.dtype == dtype and slope.dtype == dtype
+    assert not np.isnan(a).any() and not np.isnan(slope).any()
+    negative = z < -100
+    if name == "mish":
+        np.testing.assert_array_equal(a[negative], 0.0)
+        np.testing.assert_array_equal(slope[z > 100], 1.0)
+    else:
+        np.testing.assert_allclose(a[negative], -act.SELU_SCALE * act.SELU_ALPHA)
+        np.testing.assert_allclose(slope[z > 0], act.SELU_SCALE)
+    np.testing.assert_array_equal(slope[negative], 0.0)
+    assert a[z == np.inf] == np.inf
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_selu_and_mish_at_zero(dtype):
+    # f(0) = 0; SELU's slope jumps from lambda alpha (z <= 0) to lambda;
+    # mish'(0) = tanh(log 2) = 0.6.
+    z = np.zeros(2, dtype)
+    a = act.selu(z.copy())
+    np.testing.assert_array_equal(a, 0.0)
+    slope = act.selu_backward(a, np.ones_like(a))
+    np.testing.assert_allclose(slope, act.SELU_SCALE * act.SELU_ALPHA, rtol=1e-7)
+    np.testing.assert_array_equal(act.mish(z.copy()), 0.0)
+    np.testing.assert_allclose(act.mish_backward(z, np.ones_like(z)), 0.6, rtol=1e-7)
+
+
+def test_mish_keeps_its_relative_precision_in_the_negative_tail():
+    # For z << 0, mish(z) ~ z e^z and mish'(z) ~ (1 + z) e^z, tiny numbers
+    # whose digits must survive. The reference is the closed form with
+    # w = e^z: tanh(softplus(z)) = w (w + 2) / (w^2 + 2 w + 2), sigma = w / (1 + w),
+    # free of cancellation for z < -1.
+    z = np.array([-20.0, -30.0, -60.0, -200.0])
+    w = np.exp(z)
+    gate = w * (w + 2) / (w**2 + 2 * w + 2)
+    np.testing.assert_allclose(act.mish(z.copy()), z * gate, rtol=1e-13)
+    slope = gate + z * (1 - gate**2) * w / (1 + w)
+    np.testing.assert_allclose(act.mish_backward(z, np.ones_like(z)), slope, rtol=1e-13)
+
+
+def test_selu_keeps_standardised_inputs_standardised():
+    # The property the SELU constants are chosen for: N(0, 1) in, zero mean
+    # and unit variance out.
+    z = np.random.default_rng(3).standard_normal(2_000_000)
+    a = act.selu(z)
+    assert abs(a.mean()) < 3e-3
+    assert a.var() == pytest.approx(1.0, abs=3e-3)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

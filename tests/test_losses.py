@@ -4,7 +4,8 @@ Loss values are checked against scikit-learn's own MLP loss functions (the
 package promises loss curves that agree with scikit-learn's), and each output
 delta against a finite difference of the *summed* loss ``n * loss`` with
 respect to the output layer's pre-activation ``z`` -- the quantity the
-backward pass needs.
+backward pass needs. Label smoothing: the smoothed targets by hand, and the
+log-losses' delta on them against finite differences too.
 """
 
 import numpy as np
@@ -17,9 +18,11 @@ from sknumpynet._losses import (
     LOSSES,
     binary_log_loss,
     canonical_delta,
+    label_smoothing_classes,
     log_loss,
     logistic_squared_error_delta,
     poisson_deviance,
+    smooth_labels,
     squared_error,
 )
 from sknumpynet._network import MLP
@@ -276,3 +279,90 @@ def test_losses_table_pairs():
     assert LOSSES[("logistic", "log_loss")][0] is binary_log_loss
     assert LOSSES[("softmax", "log_loss")][0] is log_loss
     assert LOSSES[("logistic", "squared_error")][1] is logistic_squared_error_delta
+
+
+# ---------------------------------------------------------------------------
+# Label smoothing
+# ---------------------------------------------------------------------------
+
+LOG_LOSS_PAIRS = [("softmax", "log_loss"), ("logistic", "log_loss")]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_smooth_labels_by_hand(dtype):
+    # (1 - eps) y + eps / K, with eps = 0.2 and K = 4: 0.85 and 0.05.
+    y = np.array([[True, False, False, False], [False, False, True, False]])
+    y_before = y.copy()
+    out = np.empty(y.shape, dtype=dtype)
+    got = smooth_labels(y, 0.2, 4, out)
+    assert got is out
+    assert got.dtype == dtype
+    expected = np.array([[0.85, 0.05, 0.05, 0.05], [0.05, 0.05, 0.85, 0.05]])
+    np.testing.assert_allclose(got, expected, rtol=2 * np.finfo(dtype).eps)
+    np.testing.assert_allclose(got.sum(axis=1), 1.0, rtol=4 * np.finfo(dtype).eps)
+    np.testing.assert_array_equal(y, y_before)
+    # Binary (K = 2): 1 -> 0.9, 0 -> 0.1 with eps = 0.2.
+    binary = smooth_labels(np.array([[1.0], [0.0]]), 0.2, 2, np.empty((2, 1)))
+    np.testing.assert_allclose(binary, [[0.9], [0.1]], rtol=1e-15)
+
+
+def test_smooth_labels_with_zero_epsilon_are_the_targets():
+    y = np.array([[True, False], [False, True]])
+    out = smooth_labels(y, 0.0, 2, np.empty((2, 2)))
+    np.testing.assert_array_equal(out, y.astype(float))
+
+
+def test_label_smoothing_classes():
+    assert label_smoothing_classes(("softmax", "log_loss"), 5) == 5
+    # Each logistic unit is a two-class question, binary or multilabel.
+    assert label_smoothing_classes(("logistic", "log_loss"), 1) == 2
+    assert label_smoothing_classes(("logistic", "log_loss"), 3) == 2
+    for pair in set(OUTPUT_LOSS_PAIRS) - set(LOG_LOSS_PAIRS):
+        with pytest.raises(ValueError, match="label_smoothing needs a log-loss"):
+            label_smoothing_classes(pair, 2)
+
+
+def _smoothed(pair, y, epsilon):
+    n_classes = label_smoothing_classes(pair, y.shape[1])
+    return smooth_labels(y, epsilon, n_classes, np.empty(y.shape))
+
+
+@pytest.mark.parametrize("pair", LOG_LOSS_PAIRS, ids=pair_id)
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_smoothed_loss_is_the_cross_entropy_against_the_smoothed_targets(
+    pair, weighted
+):
+    rng = np.random.default_rng(8)
+    y = _targets(pair, 3, rng)
+    y_pred = _output(pair, np.clip(_z(3, rng), -5, 5))
+    sample_weight = rng.uniform(0.5, 2.0, N_SAMPLES) if weighted else None
+    w = np.ones(N_SAMPLES) if sample_weight is None else sample_weight
+    y_smooth = _smoothed(pair, y, 0.1)
+    # Written out: -sum_k y~ log p (+ (1 - y~) log(1 - p) for logistic units).
+    terms = y_smooth * np.log(y_pred)
+    if pair[0] == "logistic":
+        terms += (1 - y_smooth) * np.log(1 - y_pred)
+    expected = -np.sum(w[:, None] * terms) / w.sum()
+    loss_function, _ = LOSSES[pair]
+    assert loss_function(y_smooth, y_pred, sample_weight) == pytest.approx(
+        expected, rel=1e-13
+    )
+    # Smoothing changes the loss (the test compares different numbers).
+    assert loss_function(y, y_pred, sample_weight) != pytest.approx(expected)
+
+
+@pytest.mark.parametrize("epsilon", [0.1, 0.5])
+@pytest.mark.parametrize("pair", LOG_LOSS_PAIRS, ids=pair_id)
+def test_delta_on_smoothed_targets_is_gradient_of_summed_loss(pair, epsilon):
+    # The delta y_pred - y~ is the gradient of the loss of the smoothed
+    # targets: for softmax because each smoothed row still sums to 1.
+    rng = np.random.default_rng(9)
+    y = _targets(pair, 3, rng)
+    z = np.clip(_z(3, rng), -5, 5)
+    y_smooth = _smoothed(pair, y, epsilon)
+    _, delta_function = LOSSES[pair]
+    delta = delta_function(y_smooth, _output(pair, z), out=np.empty_like(z))
+    expected = _summed_loss_gradient(pair, y_smooth, z)
+    np.testing.assert_allclose(delta, expected, rtol=1e-7, atol=1e-9)
+    # ... and not that of the hard targets.
+    assert not np.allclose(delta, _summed_loss_gradient(pair, y, z), atol=1e-3)

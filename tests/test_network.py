@@ -1,6 +1,7 @@
 """Unit tests of sknumpynet._network: parameter layout, initialisation, the
 forward pass, one epoch of mini-batch training, dtypes and independence from
-scikit-learn.
+scikit-learn; and the engine's options (NTK parametrization, feature scale,
+zero output layer, label smoothing, per-group learning rates).
 
 (The backward pass is checked against finite differences in
 test_gradients.py.)
@@ -18,8 +19,19 @@ from conftest import OUTPUT_LOSS_PAIRS, SKLEARN_ACTIVATIONS, pair_id, targets
 from sklearn.neural_network import MLPRegressor
 
 import sknumpynet._network as network_module
-from sknumpynet._network import MLP, WEIGHT_INITS, predict
-from sknumpynet._optimizers import SGD, Adam
+from sknumpynet._network import (
+    INIT_METHODS,
+    MLP,
+    REALMLP_TD_S_LR_FACTORS,
+    WEIGHT_INITS,
+    effective_coefs,
+    layer_views,
+    n_parameters,
+    parameter_groups,
+    predict,
+    weight_factors,
+)
+from sknumpynet._optimizers import SGD, Adam, make_optimizer
 
 LAYER_UNITS = [4, 6, 3, 2]
 
@@ -478,3 +490,358 @@ def test_core_sources_import_only_numpy_and_the_package(module):
     # particular not scikit-learn or SciPy).
     third_party = imported - {"numpy", "."} - set(sys.stdlib_module_names)
     assert not third_party, third_party
+
+
+# ---------------------------------------------------------------------------
+# The engine's options: layout with a feature scale
+# ---------------------------------------------------------------------------
+
+N_SCALE_PARAMS = n_parameters(LAYER_UNITS) + LAYER_UNITS[0]
+
+
+def _tanh_network(**options):
+    """An uninitialised tanh network with a softmax output and ``options``."""
+    return MLP(LAYER_UNITS, "tanh", "softmax", "log_loss", np.float64, **options)
+
+
+def _options_network(dtype=np.float64, seed=0, **options):
+    """An NTK network with a feature scale, drawn as the recipe draws it."""
+    settings = dict(parametrization="ntk", feature_scale=True) | options
+    zero_output = settings.pop("zero_output", False)
+    network = MLP(LAYER_UNITS, "selu", "softmax", "log_loss", dtype, **settings)
+    network.initialize(np.random.RandomState(seed), "normal", zero_output=zero_output)
+    return network
+
+
+def test_without_a_feature_scale_the_layout_is_unchanged():
+    # The default layout is scikit-learn's: coefficients, then intercepts.
+    n_coefs = sum(a * b for a, b in zip(LAYER_UNITS[:-1], LAYER_UNITS[1:]))
+    n_params = n_coefs + sum(LAYER_UNITS[1:])
+    assert parameter_groups(LAYER_UNITS) == {
+        "coefs": slice(0, n_coefs),
+        "intercepts": slice(n_coefs, n_params),
+    }
+    assert n_parameters(LAYER_UNITS) == n_params
+    assert len(layer_views(np.zeros(n_params), LAYER_UNITS)) == 2
+    # A buffer with room for a scale does not fit a network without one.
+    with pytest.raises(ValueError, match="does not fit layers"):
+        layer_views(np.zeros(N_SCALE_PARAMS), LAYER_UNITS)
+
+
+def test_feature_scale_is_laid_out_after_the_intercepts():
+    n_params = n_parameters(LAYER_UNITS)
+    groups = parameter_groups(LAYER_UNITS, feature_scale=True)
+    assert list(groups) == ["coefs", "intercepts", "feature_scale"]
+    assert groups["feature_scale"] == slice(n_params, N_SCALE_PARAMS)
+    assert n_parameters(LAYER_UNITS, feature_scale=True) == N_SCALE_PARAMS
+    flat = np.arange(N_SCALE_PARAMS, dtype=float)
+    coefs, intercepts, scale = layer_views(flat, LAYER_UNITS, feature_scale=True)
+    # Everything before the scale is the layout without it.
+    plain_coefs, plain_intercepts = layer_views(flat[:n_params], LAYER_UNITS)
+    for view, plain in zip(coefs + intercepts, plain_coefs + plain_intercepts):
+        np.testing.assert_array_equal(view, plain)
+    np.testing.assert_array_equal(scale, np.arange(n_params, N_SCALE_PARAMS))
+    assert np.shares_memory(scale, flat)
+    with pytest.raises(ValueError, match="with a feature scale"):
+        layer_views(flat[:-1], LAYER_UNITS, feature_scale=True)
+
+    network = _tanh_network(feature_scale=True)
+    assert network.params.size == N_SCALE_PARAMS
+    assert np.shares_memory(network.scale, network.params)
+    assert np.shares_memory(network._grad_scale, network.grad)
+    network.params[-LAYER_UNITS[0] :] = 7.0
+    np.testing.assert_array_equal(network.scale, 7.0)
+    assert _tanh_network().scale is None
+
+
+def test_lr_multipliers_follow_the_groups():
+    network = _options_network()
+    multipliers = network.lr_multipliers(**REALMLP_TD_S_LR_FACTORS)
+    assert multipliers.shape == network.params.shape
+    n_coefs, n_params = network.n_coefs, n_parameters(LAYER_UNITS)
+    np.testing.assert_array_equal(multipliers[:n_coefs], 1.0)
+    np.testing.assert_array_equal(multipliers[n_coefs:n_params], 0.1)
+    np.testing.assert_array_equal(multipliers[n_params:], 6.0)
+    # pytabkit's RealMLP-TD-S factors: scale 6, biases 0.1, weights 1.
+    assert REALMLP_TD_S_LR_FACTORS == {
+        "coefs": 1.0,
+        "intercepts": 0.1,
+        "feature_scale": 6.0,
+    }
+    # Without a scale, its factor has nothing to apply to.
+    plain = _network().lr_multipliers(coefs=2.0, intercepts=0.5, feature_scale=6.0)
+    assert plain.size == n_params
+    assert set(np.unique(plain)) == {0.5, 2.0}
+    assert _network(dtype=np.float32).lr_multipliers().dtype == np.float32
+
+
+# ---------------------------------------------------------------------------
+# The engine's options: initialisation
+# ---------------------------------------------------------------------------
+
+
+def test_normal_init_draws_standard_normals_in_order():
+    network = _options_network(seed=3)
+    random_state = np.random.RandomState(3)
+    for coef, intercept in zip(network.coefs, network.intercepts):
+        np.testing.assert_array_equal(coef, random_state.standard_normal(coef.shape))
+        np.testing.assert_array_equal(
+            intercept, random_state.standard_normal(intercept.shape)
+        )
+    np.testing.assert_array_equal(network.scale, 1.0)
+    # "normal" is the engine's; the estimators do not offer it (yet).
+    assert "normal" in INIT_METHODS and "normal" not in WEIGHT_INITS
+
+
+def test_zero_output_zeroes_only_the_output_layer():
+    drawn = _options_network(seed=4)
+    zeroed = _options_network(seed=4, zero_output=True)
+    np.testing.assert_array_equal(zeroed.coefs[-1], 0.0)
+    np.testing.assert_array_equal(zeroed.intercepts[-1], 0.0)
+    for a, b in zip(
+        drawn.coefs[:-1] + drawn.intercepts[:-1],
+        zeroed.coefs[:-1] + zeroed.intercepts[:-1],
+    ):
+        np.testing.assert_array_equal(a, b)
+    assert np.abs(drawn.coefs[-1]).max() > 0
+    # The network starts as a uniform softmax.
+    X = np.random.default_rng(0).normal(size=(5, LAYER_UNITS[0]))
+    np.testing.assert_allclose(zeroed.predict(X), 1 / LAYER_UNITS[-1], rtol=1e-15)
+
+
+def test_no_intercepts_keeps_the_feature_scale():
+    network = _options_network(fit_intercept=False)
+    for intercept in network.intercepts:
+        np.testing.assert_array_equal(intercept, 0.0)
+    np.testing.assert_array_equal(network.scale, 1.0)
+
+
+def test_set_weights_with_a_feature_scale():
+    source = _options_network(seed=5)
+    source.scale[...] = [0.5, 1.5, 2.0, 3.0]
+    target = MLP(
+        LAYER_UNITS,
+        "selu",
+        "softmax",
+        "log_loss",
+        np.float32,
+        parametrization="ntk",
+        feature_scale=True,
+    )
+    target.set_weights(source.coefs, source.intercepts, source.scale)
+    np.testing.assert_array_equal(target.params, source.params.astype(np.float32))
+    with pytest.raises(ValueError, match="no feature scale"):
+        _network().set_weights(source.coefs, source.intercepts, source.scale)
+    with pytest.raises(ValueError, match="shape"):
+        target.set_weights(source.coefs, source.intercepts, source.scale[:2])
+
+
+# ---------------------------------------------------------------------------
+# The engine's options: the forward pass
+# ---------------------------------------------------------------------------
+
+
+def test_weight_factors():
+    assert weight_factors(LAYER_UNITS) == [1.0, 1.0, 1.0]
+    # Every layer of weights, the first and the output layer's included.
+    np.testing.assert_allclose(
+        weight_factors(LAYER_UNITS, "ntk"), [1 / 2, 1 / np.sqrt(6), 1 / np.sqrt(3)]
+    )
+    with pytest.raises(ValueError, match="Unknown parametrization 'mup'"):
+        weight_factors(LAYER_UNITS, "mup")
+    with pytest.raises(ValueError, match="Unknown parametrization"):
+        _tanh_network(parametrization="NTK")
+
+
+def test_effective_coefs_of_the_standard_network_are_its_weights():
+    # Not copies: the default network computes exactly what it always did.
+    network = _network()
+    for effective, coef in zip(network.effective_coefs(), network.coefs):
+        assert effective is coef
+    assert not network._reparametrized
+    assert all(buffer is None for buffer in network._effective_buffers)
+
+
+def test_effective_coefs_by_hand():
+    network = _options_network(seed=6)
+    network.scale[...] = [0.5, 1.5, 2.0, 3.0]
+    effective = network.effective_coefs()
+    fan_ins = LAYER_UNITS[:-1]
+    np.testing.assert_allclose(
+        effective[0],
+        network.scale[:, None] * network.coefs[0] / np.sqrt(fan_ins[0]),
+        rtol=1e-15,
+    )
+    for i in (1, 2):
+        np.testing.assert_allclose(
+            effective[i], network.coefs[i] / np.sqrt(fan_ins[i]), rtol=1e-15
+        )
+    # Written into the network's buffers, reused from call to call.
+    again = network.effective_coefs()
+    assert all(a is b for a, b in zip(effective, again))
+    # The module function, without buffers, computes the same.
+    fresh = effective_coefs(network.coefs, network.weight_factors, network.scale)
+    for a, b in zip(fresh, effective):
+        np.testing.assert_array_equal(a, b)
+        assert a is not b
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_predict_with_options_equals_a_forward_pass_by_hand(sparse):
+    # a0 = X * s, z = a W / sqrt(fan_in) + b, selu hidden, softmax output.
+    network = _options_network(seed=7)
+    network.scale[...] = [0.5, 1.5, 2.0, 3.0]
+    X = np.random.default_rng(1).normal(size=(9, LAYER_UNITS[0]))
+    a = X * network.scale
+    for i, (W, b) in enumerate(zip(network.coefs, network.intercepts)):
+        z = a @ W / np.sqrt(W.shape[0]) + b
+        if i < len(network.coefs) - 1:
+            a = 1.0507009873554805 * np.where(
+                z > 0, z, 1.6732632423543772 * np.expm1(np.minimum(z, 0))
+            )
+        else:
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            a = e / e.sum(axis=1, keepdims=True)
+    got = network.predict(sp.csr_matrix(X) if sparse else X)
+    np.testing.assert_allclose(got, a, rtol=1e-13, atol=1e-16)
+    # The training forward pass computes the same output.
+    activations, _ = network._work_arrays(9, 9)
+    network.forward(X, activations)
+    np.testing.assert_allclose(activations[-1], a, rtol=1e-13, atol=1e-16)
+
+
+def test_pre_activations_are_kept_only_for_mish_layers():
+    network = MLP(
+        [4, 5, 6, 7, 2], ["tanh", "mish", "selu"], "softmax", "log_loss", np.float64
+    )
+    buffers = network._buffers(8, 8)
+    kept = buffers["pre_activations"]  # one per hidden layer
+    assert len(kept) == 3 and kept[0] is None and kept[2] is None
+    assert kept[1].shape == (8, 6)
+    assert buffers["targets"] is None
+    # The shorter last batch uses the leading rows of the same buffers.
+    short = network._buffers(8, 3)
+    assert short["pre_activations"][1].shape == (3, 6)
+    assert np.shares_memory(short["pre_activations"][1], kept[1])
+    # After a forward pass the kept buffer holds z, the activation f(z).
+    X = np.random.default_rng(2).normal(size=(8, 4))
+    network.loss_and_gradient(X, np.eye(2, dtype=bool)[[0, 1] * 4], None, 0.0)
+    a1 = np.tanh(X @ network.coefs[0] + network.intercepts[0])
+    z2 = a1 @ network.coefs[1] + network.intercepts[1]
+    np.testing.assert_allclose(kept[1], z2, rtol=1e-13)
+    np.testing.assert_allclose(
+        buffers["activations"][1], z2 * np.tanh(np.log1p(np.exp(z2))), rtol=1e-13
+    )
+
+
+# ---------------------------------------------------------------------------
+# The engine's options: label smoothing
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("epsilon", [-0.1, 1.0, 1.5])
+def test_label_smoothing_must_be_a_probability_below_one(epsilon):
+    with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\)"):
+        _tanh_network(label_smoothing=epsilon)
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [("identity", "squared_error"), ("exp", "poisson"), ("logistic", "squared_error")],
+    ids=pair_id,
+)
+def test_label_smoothing_needs_a_log_loss(pair):
+    with pytest.raises(ValueError, match="label_smoothing needs a log-loss"):
+        MLP(LAYER_UNITS, "tanh", *pair, np.float64, label_smoothing=0.1)
+    # Zero is no smoothing, valid for every loss.
+    assert MLP(LAYER_UNITS, "tanh", *pair, np.float64).label_smoothing == 0.0
+
+
+def test_label_smoothing_keeps_a_buffer_of_smoothed_targets():
+    network = _options_network(label_smoothing=0.3)
+    X, y, _ = _training_problem(n=6)
+    network.loss_and_gradient(X, y, None, 0.0)
+    targets_buffer = network._buffers(6, 6)["targets"]
+    # (1 - 0.3) y + 0.3 / 2 with K = 2 classes: 0.85 and 0.15.
+    np.testing.assert_allclose(targets_buffer, np.where(y, 0.85, 0.15), rtol=1e-15)
+    assert y.dtype == bool  # the caller's targets are not touched
+
+
+# ---------------------------------------------------------------------------
+# The engine's options: float32 and training with the recipe's optimizer
+# ---------------------------------------------------------------------------
+
+
+def _recipe_optimizer(network, total_steps):
+    return make_optimizer(
+        "adam",
+        network.params.size,
+        network.dtype,
+        learning_rate_init=0.04,
+        beta_1=0.9,
+        beta_2=0.95,
+        lr_schedule="coslog4",
+        total_steps=total_steps,
+        lr_multipliers=network.lr_multipliers(**REALMLP_TD_S_LR_FACTORS),
+    )
+
+
+@pytest.mark.parametrize("hidden", ["selu", "mish"])
+def test_float32_stays_float32_with_every_option(hidden):
+    X, y, sample_weight = _training_problem(dtype=np.float32)
+    network = MLP(
+        LAYER_UNITS,
+        hidden,
+        "softmax",
+        "log_loss",
+        np.float32,
+        label_smoothing=0.1,
+        parametrization="ntk",
+        feature_scale=True,
+        dropout=0.2,
+    )
+    network.initialize(np.random.RandomState(8), "normal", zero_output=True)
+    assert network.params.dtype == network.grad.dtype == np.float32
+    assert network.scale.dtype == np.float32
+    params = network.params
+    optimizer = _recipe_optimizer(network, total_steps=20)
+    for _ in range(4):
+        network.train_epoch(
+            X,
+            y,
+            sample_weight,
+            optimizer,
+            6,
+            0.1,
+            rows=np.arange(X.shape[0]),
+            dropout_rng=np.random.default_rng(0),
+        )
+    assert network.params is params and params.dtype == np.float32
+    assert np.all(np.isfinite(params))
+    buffers = network._buffers(6, 6)
+    arrays = [*buffers["activations"], *buffers["deltas"], buffers["targets"]]
+    arrays += [b for b in buffers["pre_activations"] if b is not None]
+    arrays += [b for b in network._effective_buffers if b is not None]
+    assert all(array.dtype == np.float32 for array in arrays)
+    assert network.predict(X).dtype == np.float32
+    # The scale and every layer moved.
+    assert not np.all(network.scale == 1.0)
+    assert np.abs(network.coefs[-1]).max() > 0
+
+
+def test_the_recipe_trains_down_an_easy_problem():
+    # Not a timing test: the NTK network with scale, zero output, label
+    # smoothing, and Adam with group rates and coslog4 goes downhill.
+    X, _, _ = _training_problem(n=40)
+    y = np.eye(2, dtype=bool)[(X[:, 0] + X[:, 1] > 0).astype(int)]
+    network = _options_network(seed=9, label_smoothing=0.1, zero_output=True)
+    n_epochs, batch_size = 30, 8
+    optimizer = _recipe_optimizer(network, total_steps=n_epochs * 5)
+    first = network.train_epoch(X, y, None, optimizer, batch_size, 0.0)
+    for _ in range(n_epochs - 1):
+        last = network.train_epoch(X, y, None, optimizer, batch_size, 0.0)
+    assert optimizer.t == n_epochs * 5
+    # From log 2 (a uniform softmax) to well below; label smoothing keeps
+    # the loss above the entropy of (0.95, 0.05), about 0.2.
+    assert first == pytest.approx(np.log(2), rel=0.05)
+    assert 0.19 < last < 0.5 * first

@@ -12,7 +12,14 @@ import numpy as np
 import pytest
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 
-from sknumpynet._optimizers import SGD, Adam
+from sknumpynet._optimizers import (
+    SGD,
+    STEP_SCHEDULES,
+    Adam,
+    coslog_schedule,
+    make_optimizer,
+    required_state_names,
+)
 
 N_PARAMS = 11
 
@@ -114,16 +121,32 @@ def test_nesterov_and_classical_momentum_differ_from_the_second_step():
 # ---------------------------------------------------------------------------
 
 
-def _adam_by_hand(params, grads, learning_rate_init, beta_1, beta_2, epsilon):
-    """Kingma & Ba, with the bias corrections folded into the step size."""
+def _adam_by_hand(
+    params,
+    grads,
+    learning_rate_init,
+    beta_1,
+    beta_2,
+    epsilon,
+    multipliers=1.0,
+    schedule=lambda t: 1.0,
+):
+    """Kingma & Ba, with the bias corrections folded into the step size;
+    ``schedule(t)`` multiplies the rate of step t (from 1), ``multipliers``
+    each parameter's step."""
     params = params.copy()
     m = np.zeros_like(params)
     v = np.zeros_like(params)
     for t, grad in enumerate(grads, start=1):
         m = beta_1 * m + (1 - beta_1) * grad
         v = beta_2 * v + (1 - beta_2) * grad**2
-        learning_rate = learning_rate_init * math.sqrt(1 - beta_2**t) / (1 - beta_1**t)
-        params += -learning_rate * m / (np.sqrt(v) + epsilon)
+        learning_rate = (
+            learning_rate_init
+            * schedule(t)
+            * math.sqrt(1 - beta_2**t)
+            / (1 - beta_1**t)
+        )
+        params += -learning_rate * multipliers * m / (np.sqrt(v) + epsilon)
     return params, m, v, learning_rate
 
 
@@ -392,3 +415,241 @@ def test_adam_constant_schedule_stops_instead_of_dividing():
     adam = Adam(3, np.float64, 0.1)
     assert adam.trigger_stopping("stalled.", verbose=False) is True
     assert adam.base_learning_rate == 0.1
+
+
+# ---------------------------------------------------------------------------
+# Per-parameter learning-rate multipliers and the per-step schedule
+# ---------------------------------------------------------------------------
+
+# Three groups over the flat buffer, as MLP.lr_multipliers builds them.
+MULTIPLIERS = np.array([1.0] * 6 + [0.1] * 3 + [6.0] * 2)
+RECIPE_ADAM = dict(learning_rate_init=0.04, beta_1=0.9, beta_2=0.95, epsilon=1e-8)
+
+
+def _with_multipliers(kind, dtype, multipliers, **hyperparameters):
+    """make_optimizer's optimizer with a learning rate of 0.01."""
+    return make_optimizer(
+        kind,
+        N_PARAMS,
+        dtype,
+        learning_rate_init=0.01,
+        lr_multipliers=multipliers,
+        **hyperparameters,
+    )
+
+
+def _coslog4_written_out(t):
+    """pytabkit's CoslogFunc(4): 0.5 (1 - cos(2 pi log2(1 + 15 t)))."""
+    return 0.5 * (1 - math.cos(2 * math.pi * math.log2(1 + 15 * t)))
+
+
+def test_adam_one_step_with_group_multipliers_by_hand():
+    # One step from zero moments: m = (1 - b1) g, v = (1 - b2) g^2, and the
+    # step of parameter j is -eta sqrt(1 - b2) / (1 - b1) * m_j /
+    # (sqrt(v_j) + eps) * r_j, written out here without the helper.
+    params, (grad,) = _params_and_grads(1, seed=4)
+    optimizer = Adam(N_PARAMS, np.float64, **RECIPE_ADAM, lr_multipliers=MULTIPLIERS)
+    ours = params.copy()
+    optimizer.step(ours, grad)
+    m, v = 0.1 * grad, 0.05 * grad**2
+    step_size = 0.04 * math.sqrt(1 - 0.95) / (1 - 0.9)
+    expected = params - step_size * MULTIPLIERS * m / (np.sqrt(v) + 1e-8)
+    np.testing.assert_allclose(ours, expected, rtol=1e-15, atol=1e-15)
+    # Adam's first step is ~eta * sign(g): here eta times each group's factor.
+    np.testing.assert_allclose(np.abs(ours - params), 0.04 * MULTIPLIERS, rtol=1e-6)
+    assert optimizer.learning_rate == pytest.approx(step_size, rel=1e-15)
+
+
+@pytest.mark.parametrize("kind", ["adam", "sgd"])
+def test_group_multipliers_over_several_steps(kind):
+    params, grads = _params_and_grads(4, seed=5)
+    ours = params.copy()
+    if kind == "adam":
+        optimizer = Adam(
+            N_PARAMS, np.float64, **RECIPE_ADAM, lr_multipliers=MULTIPLIERS
+        )
+        by_hand = _adam_by_hand(params, grads, **RECIPE_ADAM, multipliers=MULTIPLIERS)[
+            0
+        ]
+    else:
+        optimizer = SGD(
+            N_PARAMS, np.float64, 0.05, momentum=0.9, lr_multipliers=MULTIPLIERS
+        )
+        # Each parameter runs plain Nesterov SGD with its own rate 0.05 r_j.
+        by_hand = _sgd_by_hand(params, grads, 0.05 * MULTIPLIERS, 0.9, True)[0]
+    for grad in grads:
+        optimizer.step(ours, grad)
+    np.testing.assert_allclose(ours, by_hand, rtol=1e-14, atol=1e-15)
+    # The multipliers are no state: the state is the one without them.
+    assert set(optimizer.get_state()) - {"solver"} == set(optimizer.state_names)
+
+
+@pytest.mark.parametrize("kind", ["adam", "sgd"])
+def test_unit_multipliers_change_nothing(kind):
+    params, grads = _params_and_grads(3, seed=6)
+    results = []
+    for multipliers in (None, np.ones(N_PARAMS)):
+        p = params.copy()
+        optimizer = _with_multipliers(kind, np.float64, multipliers)
+        for grad in grads:
+            optimizer.step(p, grad)
+        results.append(p)
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+@pytest.mark.parametrize("kind", ["adam", "sgd"])
+def test_multipliers_of_the_wrong_shape_are_refused(kind):
+    with pytest.raises(ValueError, match=r"lr_multipliers has shape \(3,\)"):
+        make_optimizer(
+            kind,
+            N_PARAMS,
+            np.float64,
+            learning_rate_init=0.1,
+            lr_multipliers=np.ones(3),
+        )
+
+
+@pytest.mark.parametrize(
+    "t",
+    [0.0, 1 / 15, (2**0.5 - 1) / 15, 0.1, 3 / 15, 0.25, 0.5, 7 / 15, 0.8, 1.0],
+)
+def test_coslog4_schedule_against_pytabkits_formula(t):
+    assert coslog_schedule(t) == pytest.approx(_coslog4_written_out(t), abs=1e-15)
+    assert STEP_SCHEDULES["coslog4"](t) == coslog_schedule(t, n_cycles=4)
+
+
+def test_coslog4_schedule_shape():
+    # Zero at the start and at the end of each of the four cycles (t = 1/15,
+    # 3/15, 7/15, 1), one at their middles (log2(1 + 15 t) = k + 1/2).
+    for t in (0.0, 1 / 15, 3 / 15, 7 / 15, 1.0):
+        assert coslog_schedule(t) == pytest.approx(0.0, abs=1e-15)
+    for k in range(4):
+        peak = (2 ** (k + 0.5) - 1) / 15
+        assert coslog_schedule(peak) == pytest.approx(1.0, abs=1e-15)
+    t = np.linspace(0, 1, 101)
+    values = coslog_schedule(t)
+    assert isinstance(values, np.ndarray) and values.shape == (101,)
+    np.testing.assert_allclose(values, [_coslog4_written_out(x) for x in t])
+    assert values.min() >= 0.0 and values.max() <= 1.0
+
+
+def test_adam_coslog4_schedule_steps_by_hand():
+    # Step t of T uses the schedule at the progress before it, (t - 1) / T:
+    # the first step has rate 0 (only the moments move), as in pytabkit,
+    # whose schedule is read at the start of each batch.
+    total_steps = 6
+    params, grads = _params_and_grads(total_steps, seed=7)
+    optimizer = Adam(
+        N_PARAMS,
+        np.float64,
+        **RECIPE_ADAM,
+        lr_schedule="coslog4",
+        total_steps=total_steps,
+        lr_multipliers=MULTIPLIERS,
+    )
+    ours = params.copy()
+    optimizer.step(ours, grads[0])
+    np.testing.assert_array_equal(ours, params)
+    assert optimizer.learning_rate == 0.0
+    assert np.all(optimizer.first_moment != 0)
+    for grad in grads[1:]:
+        optimizer.step(ours, grad)
+
+    def schedule(t):
+        return _coslog4_written_out((t - 1) / total_steps)
+
+    by_hand, m, v, learning_rate = _adam_by_hand(
+        params, grads, **RECIPE_ADAM, multipliers=MULTIPLIERS, schedule=schedule
+    )
+    np.testing.assert_allclose(ours, by_hand, rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(optimizer.first_moment, m, rtol=1e-15)
+    assert optimizer.learning_rate == pytest.approx(learning_rate, rel=1e-14)
+    # The schedule scales the step; the base rate stays what it was.
+    assert optimizer.base_learning_rate == 0.04
+    assert not np.allclose(ours, params)
+
+
+def test_adam_schedule_resumes_from_the_state():
+    # The progress is the step count t, which the state keeps: a resumed
+    # optimizer continues the schedule where it was.
+    params, grads = _params_and_grads(5, seed=8)
+    settings = dict(**RECIPE_ADAM, lr_schedule="coslog4", total_steps=5)
+    uninterrupted = params.copy()
+    optimizer = Adam(N_PARAMS, np.float64, **settings)
+    for grad in grads:
+        optimizer.step(uninterrupted, grad)
+    interrupted = params.copy()
+    first = Adam(N_PARAMS, np.float64, **settings)
+    for grad in grads[:2]:
+        first.step(interrupted, grad)
+    resumed = Adam(N_PARAMS, np.float64, **settings, state=first.get_state())
+    for grad in grads[2:]:
+        resumed.step(interrupted, grad)
+    np.testing.assert_array_equal(interrupted, uninterrupted)
+    # Past total_steps the schedule stays at its end, 0.
+    resumed.step(interrupted, grads[0])
+    assert resumed.learning_rate == 0.0
+
+
+@pytest.mark.parametrize("total_steps", [None, 0])
+def test_step_schedule_needs_total_steps(total_steps):
+    with pytest.raises(ValueError, match="give total_steps"):
+        Adam(N_PARAMS, np.float64, lr_schedule="coslog4", total_steps=total_steps)
+
+
+def test_sgd_refuses_a_step_schedule():
+    with pytest.raises(ValueError, match="per-step schedule, which only Adam has"):
+        SGD(N_PARAMS, np.float64, 0.1, "coslog4")
+
+
+def test_a_step_schedule_stops_on_a_stall_like_constant():
+    adam = Adam(3, np.float64, 0.1, lr_schedule="coslog4", total_steps=10)
+    assert adam.trigger_stopping("stalled.", verbose=False) is True
+    adam.iteration_ends(100)
+    assert adam.base_learning_rate == 0.1
+
+
+def test_make_optimizer_passes_the_new_options():
+    adam = make_optimizer(
+        "adam",
+        N_PARAMS,
+        np.float32,
+        lr_multipliers=MULTIPLIERS,
+        lr_schedule="coslog4",
+        total_steps=8,
+        beta_2=0.95,
+    )
+    assert adam.lr_multipliers.dtype == np.float32
+    np.testing.assert_array_equal(adam.lr_multipliers, MULTIPLIERS.astype(np.float32))
+    assert (adam.lr_schedule, adam.total_steps, adam.beta_2) == ("coslog4", 8, 0.95)
+    # SGD takes the multipliers and has no total_steps to take.
+    sgd = make_optimizer(
+        "sgd",
+        N_PARAMS,
+        np.float64,
+        learning_rate_init=0.1,
+        lr_multipliers=MULTIPLIERS,
+        total_steps=8,
+    )
+    np.testing.assert_array_equal(sgd.lr_multipliers, MULTIPLIERS)
+    # What a saved state must hold is unchanged.
+    assert required_state_names("adam") == {
+        "first_moment",
+        "second_moment",
+        "t",
+        "learning_rate",
+    }
+    assert required_state_names("sgd") == {"velocity", "learning_rate"}
+
+
+@pytest.mark.parametrize("kind", ["adam", "sgd"])
+def test_float32_stays_float32_with_multipliers_and_schedule(kind):
+    params, grads = _params_and_grads(3, dtype=np.float32, seed=9)
+    extra = dict(lr_schedule="coslog4", total_steps=3) if kind == "adam" else {}
+    optimizer = _with_multipliers(kind, np.float32, MULTIPLIERS, **extra)
+    for grad in grads:
+        optimizer.step(params, grad)
+    assert params.dtype == np.float32
+    for array in vars(optimizer).values():
+        if isinstance(array, np.ndarray):
+            assert array.dtype == np.float32
