@@ -51,17 +51,24 @@ def _cpu_seconds():
 
 
 def probe():
+    from importlib.metadata import PackageNotFoundError, version
+
     import numpy
     import pandas
     import pytabkit
     import sklearn
     import torch
 
+    try:
+        pytabkit_version = version("pytabkit")
+    except PackageNotFoundError:  # run from a source tree
+        pytabkit_version = getattr(pytabkit, "__version__", "unknown")
+
     print(
         json.dumps(
             {
                 "python": sys.version.split()[0],
-                "pytabkit": getattr(pytabkit, "__version__", "unknown"),
+                "pytabkit": pytabkit_version,
                 "torch": torch.__version__,
                 "numpy": numpy.__version__,
                 "pandas": pandas.__version__,

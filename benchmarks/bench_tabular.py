@@ -362,7 +362,7 @@ def run_realmlp(data, options):
         )
         for line in completed.stderr.splitlines():
             if line.startswith("  realmlp-td-s split"):
-                progress(line.strip())
+                progress("    " + line.strip())
         result_path = os.path.join(workdir, "result.json")
         if completed.returncode != 0 or not os.path.exists(result_path):
             tail = completed.stderr.strip().splitlines()[-1:] or ["no output"]
