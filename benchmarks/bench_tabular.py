@@ -426,6 +426,10 @@ MODELS = {
 # ---------------------------------------------------------------------------
 
 
+def plural(n, word):
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def progress(message):
     sys.stdout.flush()
     print(message, file=sys.stderr, flush=True)
@@ -452,7 +456,7 @@ def run_benchmark(options):
         tables[name] = {"task": task, **facts}
         progress(
             f"[{index}/{len(options.tables)}] {name}: {facts['rows']} x "
-            f"{facts['features']}, {task}, {len(splits)} splits"
+            f"{facts['features']}, {task}, {plural(len(splits), 'split')}"
         )
         for model in models:
             table_start = time.perf_counter()
@@ -731,8 +735,9 @@ def report(result, markdown):
     options = result["options"]
     out += [
         "",
-        f"{options['splits']} splits per table ({options['test_size']:.0%} test "
-        f"rows, stratified for classification, seed {options['split_seed']}), "
+        f"{plural(options['splits'], 'split')} per table "
+        f"({options['test_size']:.0%} test rows, stratified for classification, "
+        f"seed {options['split_seed']}), "
         "the same for every model; tables over "
         f"{options['row_cap']:,} rows subsampled to that.",
         "error = 1 - accuracy (classification), RMSE / std(y_test) (regression); "

