@@ -28,7 +28,6 @@ from ._docs import (
     predict_doc,
     with_doc,
 )
-from ._serving import current_plan
 
 
 def _check_label_types(y):
@@ -330,35 +329,6 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
             proba[:, 1] = y_pred[:, 0]
             return proba
         return y_pred
-
-    def score(self, X, y, sample_weight=None):
-        """Mean accuracy on the given test data and labels.
-
-        The same number as scikit-learn's ``ClassifierMixin.score``; when
-        the labels are a 1-D array of integers or strings like the classes
-        and there are no sample weights, it is counted directly instead of
-        through ``accuracy_score``'s target checks, which would pass.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Test samples.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            True labels for ``X``.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        score : float
-            Mean accuracy of ``self.predict(X)`` with respect to ``y``.
-        """
-        plan = current_plan(self)
-        if plan is not None and sample_weight is None:
-            accuracy = plan.accuracy(y, self.predict(X))
-            if accuracy is not None:
-                return accuracy
-        return super().score(X, y, sample_weight=sample_weight)
 
     @predict_doc(
         "Logarithm of the probability of each class.",

@@ -94,7 +94,6 @@ class ServingPlan:
         "classes",
         "label_type",
         "threshold",
-        "label_kinds",
     )
 
     def __init__(self, estimator):
@@ -115,16 +114,6 @@ class ServingPlan:
         self.classes = getattr(estimator, "classes_", None)
         binarizer = getattr(estimator, "_label_binarizer", None)
         self.label_type = None if binarizer is None else binarizer.y_type_
-        # The dtype kinds of labels that compare with the classes as
-        # accuracy_score compares them: integers with integer classes,
-        # strings with string classes.
-        kind = None if self.classes is None else self.classes.dtype.kind
-        if kind in ("i", "u"):
-            self.label_kinds = "iu"
-        elif self.classes is not None and all(isinstance(c, str) for c in self.classes):
-            self.label_kinds = "U"
-        else:
-            self.label_kinds = ""
         self.threshold = (
             None
             if binarizer is None
@@ -210,18 +199,3 @@ class ServingPlan:
             # LabelBinarizer: the second class above its threshold (0.5).
             return self.classes[(output.ravel() > self.threshold).astype(np.intp)]
         return None
-
-    def accuracy(self, y, y_pred):
-        """``accuracy_score(y, y_pred)``, when it is cheap to prove that
-        scikit-learn's target checks would pass: 1-D integer (or string)
-        labels like the classes, as many as the predictions. None otherwise."""
-        if (
-            self.label_type not in ("binary", "multiclass")
-            or type(y) is not np.ndarray
-            or y.ndim != 1
-            or y.shape[0] != y_pred.shape[0]
-            or y.dtype.kind not in self.label_kinds
-        ):
-            return None
-        # The share of matches: a count over n, as accuracy_score computes it.
-        return float(np.mean(y == y_pred, dtype=np.float64))
