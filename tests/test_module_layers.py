@@ -22,7 +22,7 @@ LAYERS = [
     ["_network", "_optimizers"],
     # the facts read from an estimator, then the training loop
     ["_model"],
-    ["_training", "_callbacks", "_export", "_docs"],
+    ["_training", "_callbacks", "_export", "_docs", "_sample_weight"],
     # the estimators
     ["_base"],
     ["_estimators"],
