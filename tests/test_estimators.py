@@ -682,7 +682,10 @@ def test_metadata_routing_sends_sample_weight(est_data):
                 sample_weight=True
             )
             scaler = StandardScaler().set_fit_request(sample_weight=False)
-            return make_pipeline(scaler, est)
+            # Pipeline.score takes sample_weight itself: before scikit-learn
+            # 1.8 the pipeline must request it too, or cross_validate raises
+            # UnsetMetadataPassedError (from 1.8 on the request is implied).
+            return make_pipeline(scaler, est).set_score_request(sample_weight=True)
 
         routed = cross_validate(
             make_model(),
