@@ -36,7 +36,8 @@ from ._model import (
     layer_units,
     output_activation,
 )
-from ._network import WEIGHT_INITS, layer_views, predict
+from ._network import predict
+from ._parameters import WEIGHT_INITS, layer_views
 from ._sample_weight import check_sample_weight
 from ._serving import current_plan, remember_plan
 from ._training import (

@@ -19,6 +19,7 @@ LAYERS = [
     # the NumPy core
     ["_version", "_activations"],
     ["_losses"],
+    ["_parameters", "_minibatch"],
     ["_network", "_optimizers"],
     # the facts read from an estimator, then the training loop
     ["_model"],
