@@ -529,7 +529,11 @@ def test_coslog4_schedule_shape():
     t = np.linspace(0, 1, 101)
     values = coslog_schedule(t)
     assert isinstance(values, np.ndarray) and values.shape == (101,)
-    np.testing.assert_allclose(values, [_coslog4_written_out(x) for x in t])
+    # atol: where the schedule is 0 (cos of a multiple of 2 pi), libm's cos
+    # leaves ~1e-15 or ~1e-18 depending on the platform.
+    np.testing.assert_allclose(
+        values, [_coslog4_written_out(x) for x in t], rtol=1e-7, atol=1e-15
+    )
     assert values.min() >= 0.0 and values.max() <= 1.0
 
 
@@ -586,9 +590,10 @@ def test_adam_schedule_resumes_from_the_state():
     for grad in grads[2:]:
         resumed.step(interrupted, grad)
     np.testing.assert_array_equal(interrupted, uninterrupted)
-    # Past total_steps the schedule stays at its end, 0.
+    # Past total_steps the schedule stays at its end, 0 (to libm's rounding
+    # of cos(8 pi)).
     resumed.step(interrupted, grads[0])
-    assert resumed.learning_rate == 0.0
+    assert resumed.learning_rate == pytest.approx(0.0, abs=1e-15)
 
 
 @pytest.mark.parametrize("total_steps", [None, 0])
