@@ -42,7 +42,7 @@ from sklearn.base import (
 )
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
+from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -185,6 +185,11 @@ class _BaseTabularMLP(BaseEstimator):
 
     def _fit_unguarded(self, X, y):
         sizes = self._hidden_sizes()
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
         _check_2d(X)
         check_consistent_length(X, y)
         Z = self._preprocess_fit(X)
@@ -477,6 +482,8 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
 
     def _encode_targets(self, y):
         y = column_or_1d(y, warn=True)
+        if y.dtype.kind in "fc":
+            assert_all_finite(y, input_name="y")
         check_classification_targets(y)
         encoder = LabelEncoder()
         codes = encoder.fit_transform(y)
@@ -542,7 +549,8 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
         y : ndarray of shape (n_samples,)
             The predicted classes.
         """
-        return self.classes_[self._network_output(X).argmax(axis=1)]
+        output = self._network_output(X)  # checks that the model is fitted
+        return self.classes_[output.argmax(axis=1)]
 
 
 class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
