@@ -353,7 +353,8 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
         Turns X into the network's numeric input; None means a
         :class:`TabularPreprocessor` of this ``dtype``. A clone is fitted.
     random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights, the validation split and the shuffles.
+        Seeds, in this order, the validation split, the initial weights and
+        the shuffle of the training rows at every epoch.
     verbose : bool, default=False
         Print the training loss and validation score of every epoch.
     dtype : {"float32", "float64"}, default="float32"
@@ -583,7 +584,8 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
         Turns X into the network's numeric input; None means a
         :class:`TabularPreprocessor` of this ``dtype``. A clone is fitted.
     random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights, the validation split and the shuffles.
+        Seeds, in this order, the validation split, the initial weights and
+        the shuffle of the training rows at every epoch.
     verbose : bool, default=False
         Print the training loss and validation score of every epoch.
     dtype : {"float32", "float64"}, default="float32"
