@@ -30,6 +30,7 @@ and share nothing of the NumpyMLP estimators' stopping machinery.
 """
 
 import time
+from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -76,6 +77,118 @@ def _check_2d(X):
             "Reshape your data with array.reshape(-1, 1) for a single feature "
             "or array.reshape(1, -1) for a single sample."
         )
+
+
+def _fill(text, **values):
+    """``text`` with each ``<name>`` replaced by its value (the docstrings
+    hold braces of their own, so no ``str.format``)."""
+    for name, value in values.items():
+        text = text.replace(f"<{name}>", value)
+    return text
+
+
+# Docstring pieces of the two estimators, each sentence written once.
+_INTRO = """Multilayer perceptron <kind> with the RealMLP-TD-S recipe.
+
+    Takes raw tables -- a pandas or polars DataFrame or an array with
+    numeric, string, categorical and boolean columns and missing values --
+    and works well with its defaults: preprocessing, architecture,
+    initialisation, optimizer, schedule and the number of epochs are those of
+    RealMLP-TD-S (see Notes).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int, default=(256, 256, 256)
+        Units of each hidden layer.
+    activation : str, default=None
+        The hidden units' activation, a name such as "selu", "mish" or
+        "relu"; None means the recipe's "<activation>".
+    n_epochs : int, default=256
+        Number of passes over the training rows. The learning-rate schedule
+        spans them all.
+    batch_size : int, default=256
+        Rows per mini-batch (all the training rows if there are fewer).
+    learning_rate : float, default=None
+        The base step size of Adam; None means the recipe's <learning_rate>.
+"""
+
+_VALIDATION_FRACTION = """    validation_fraction : float, default=0.2
+        Fraction of the training rows held out to choose the best epoch,
+        whose weights the fitted model keeps; 0 trains on every row and
+        keeps the last epoch.<stratified>
+    preprocessor : transformer, default=None
+        Turns X into the network's numeric input; None means a
+        :class:`TabularPreprocessor` of this ``dtype``. A clone is fitted.
+    random_state : int, RandomState instance or None, default=None
+        Seeds, in this order, the validation split, the initial weights and
+        the shuffle of the training rows at every epoch.
+    verbose : bool, default=False
+        Print the training loss and validation score of every epoch.
+    dtype : {"float32", "float64"}, default="float32"
+        The precision the network computes in.
+
+    Attributes
+    ----------
+    preprocessor_ : transformer
+        The fitted preprocessor.
+"""
+
+_NETWORK_ATTRIBUTES = """    n_features_in_ : int
+        Number of columns of X seen in fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the columns of X seen in fit, when they are all strings.
+    coefs_ : list of ndarray
+        ``coefs_[i]`` is the stored weight matrix of layer ``i``, of shape
+        ``(fan_in, fan_out)``; the forward pass multiplies it by
+        :math:`1/\\sqrt{\\text{fan\\_in}}` (and the first one, row by row, by
+        ``feature_scale_``).
+    intercepts_ : list of ndarray
+        ``intercepts_[i]`` is the intercept vector of layer ``i``.
+    feature_scale_ : ndarray of shape (n_preprocessed_features,)
+        The learned scale of each preprocessed feature.
+    n_outputs_ : int
+        Number of output units (<outputs>).
+    loss_curve_ : list of float
+        The training loss (<loss>) of each epoch.
+    validation_scores_ : list of float
+        <score> after each epoch
+        (empty with ``validation_fraction=0``).
+    best_epoch_ : int
+        The epoch whose weights were kept (the first with the best validation
+        score; the last one without validation).
+    history_ : list of dict
+        One entry per epoch: "epoch", "loss", "val_score" (with validation),
+        "learning_rate" (the scheduled rate at the end of the epoch) and
+        "time" (seconds).
+    n_iter_ : int
+        Number of epochs run.
+
+    See Also
+    --------
+    <other> : The <other_kind> of the same recipe.
+    TabularPreprocessor : The preprocessing of raw tables it uses.
+    <general> : The general-purpose <kind>, a superset of
+        scikit-learn's <sklearn>.
+
+    Notes
+    -----
+    The recipe is RealMLP-TD-S from "Better by Default: Strong Pre-Tuned MLPs
+    and Boosted Trees on Tabular Data" (NeurIPS 2024), as its reference
+    package pytabkit sets it: robust scaling and smooth clipping of the
+    features with one-hot categories (:class:`TabularPreprocessor`); three
+    hidden layers of 256 <activation_name> units; the NTK parametrization
+    with :math:`\\mathcal{N}(0, 1)` weights, a learnable scale in front of the
+    first layer and a zero output layer; Adam with betas (0.9, 0.95) and
+    learning rate <learning_rate>, times 0.1 for the intercepts and 6 for the
+    scale, following the "coslog4" schedule over all the steps of the fit;
+    <targets>; 256 epochs of 256 rows; the weights of the epoch with the
+    lowest validation error (<error>) restored.
+
+    There is no ``partial_fit`` (and no ``warm_start``): the schedule is
+    defined over the whole fit -- it needs the total number of steps -- so
+    a fit always trains from scratch.
+
+"""
 
 
 class _BaseTabularMLP(BaseEstimator):
@@ -301,128 +414,56 @@ class _BaseTabularMLP(BaseEstimator):
                 HIDDEN_ACTIVATIONS[activation][0],
                 OUTPUT_ACTIVATIONS[self._output[0]],
             )
-        if not np.isfinite(output).all():
-            n_bad = int((~np.isfinite(output)).any(axis=1).sum())
+        n_bad = len(output) - int(np.isfinite(output).all(axis=1).sum())
+        if n_bad:
             raise ValueError(
                 f"The network's output is not finite for {n_bad} of the "
-                f"{output.shape[0]} samples of X: the preprocessed input "
-                "overflowed the network."
+                f"{len(output)} rows of X: their preprocessed values overflowed "
+                "the network."
             )
         return output
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
-        tags.non_deterministic = False
+        # Raw tables: missing values, strings and categories are all welcome.
+        tags.input_tags = replace(
+            tags.input_tags, allow_nan=True, string=True, categorical=True
+        )
         return tags
 
 
 class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
-    """Multilayer perceptron classifier with the RealMLP-TD-S recipe.
-
-    Takes raw tables -- a pandas or polars DataFrame or an array with
-    numeric, string, categorical and boolean columns and missing values --
-    and works well with its defaults: preprocessing, architecture,
-    initialisation, optimizer, schedule and the number of epochs are those of
-    RealMLP-TD-S (see Notes).
-
-    Parameters
-    ----------
-    hidden_layer_sizes : array-like of int, default=(256, 256, 256)
-        Units of each hidden layer.
-    activation : {"selu", "mish", "relu", ...}, default=None
-        The hidden units' activation; None means the recipe's "selu".
-    n_epochs : int, default=256
-        Number of passes over the training rows. The learning-rate schedule
-        spans them all.
-    batch_size : int, default=256
-        Rows per mini-batch (all the training rows if there are fewer).
-    learning_rate : float, default=None
-        The base step size of Adam; None means the recipe's 0.04.
-    label_smoothing : float, default=0.1
+    __doc__ = (
+        _fill(_INTRO, kind="classifier", activation="selu", learning_rate="0.04")
+        + """    label_smoothing : float, default=0.1
         :math:`\\varepsilon` in [0, 1): train on the targets
         :math:`(1 - \\varepsilon) y + \\varepsilon / K` of ``K`` classes.
-    validation_fraction : float, default=0.2
-        Fraction of the training rows held out (stratified by class when
-        every class has enough rows) to choose the best epoch, whose weights
-        the fitted model keeps. 0 trains on every row and keeps the last
-        epoch.
-    preprocessor : transformer, default=None
-        Turns X into the network's numeric input; None means a
-        :class:`TabularPreprocessor` of this ``dtype``. A clone is fitted.
-    random_state : int, RandomState instance or None, default=None
-        Seeds, in this order, the validation split, the initial weights and
-        the shuffle of the training rows at every epoch.
-    verbose : bool, default=False
-        Print the training loss and validation score of every epoch.
-    dtype : {"float32", "float64"}, default="float32"
-        The precision the network computes in.
-
-    Attributes
-    ----------
-    preprocessor_ : transformer
-        The fitted preprocessor.
-    classes_ : ndarray of shape (n_classes,)
+"""
+        + _fill(
+            _VALIDATION_FRACTION,
+            stratified="\n        The split is stratified by class when every "
+            "class has enough\n        rows.",
+        )
+        + """    classes_ : ndarray of shape (n_classes,)
         The class labels.
-    n_features_in_ : int
-        Number of columns of X seen in fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the columns of X seen in fit, when they are all strings.
-    coefs_ : list of ndarray
-        ``coefs_[i]`` is the stored weight matrix of layer ``i``, of shape
-        ``(fan_in, fan_out)``; the forward pass multiplies it by
-        :math:`1/\\sqrt{\\text{fan\\_in}}` (and the first one, row by row, by
-        ``feature_scale_``).
-    intercepts_ : list of ndarray
-        ``intercepts_[i]`` is the intercept vector of layer ``i``.
-    feature_scale_ : ndarray of shape (n_preprocessed_features,)
-        The learned scale of each preprocessed feature.
-    n_outputs_ : int
-        Number of output units (the number of classes).
-    loss_curve_ : list of float
-        The training loss (with the smoothed targets) of each epoch.
-    validation_scores_ : list of float
-        The validation accuracy after each epoch (empty with
-        ``validation_fraction=0``).
-    best_epoch_ : int
-        The epoch whose weights were kept (the first with the best validation
-        accuracy; the last one without validation).
-    history_ : list of dict
-        One entry per epoch: "epoch", "loss", "val_score" (with validation),
-        "learning_rate" (the scheduled rate at the end of the epoch) and
-        "time" (seconds).
-    n_iter_ : int
-        Number of epochs run.
-
-    See Also
-    --------
-    TabularMLPRegressor : The regressor of the same recipe.
-    TabularPreprocessor : The preprocessing of raw tables it uses.
-    NumpyMLPClassifier : The general-purpose classifier, a superset of
-        scikit-learn's MLPClassifier.
-
-    Notes
-    -----
-    The recipe is RealMLP-TD-S from "Better by Default: Strong Pre-Tuned MLPs
-    and Boosted Trees on Tabular Data" (NeurIPS 2024), as its reference
-    package pytabkit sets it: robust scaling and smooth clipping of the
-    features with one-hot categories (:class:`TabularPreprocessor`); three
-    hidden layers of 256 SELU units; the NTK parametrization with
-    :math:`\\mathcal{N}(0, 1)` weights, a learnable scale in front of the
-    first layer and a zero output layer; Adam with betas (0.9, 0.95) and
-    learning rate 0.04, times 0.1 for the intercepts and 6 for the scale,
-    following the "coslog4" schedule over all the steps of the fit; label
-    smoothing 0.1; 256 epochs of 256 rows; the weights of the epoch with the
-    lowest validation error (1 - accuracy) restored. Softmax outputs serve
-    any number of classes, two included.
-
-    There is no ``partial_fit`` (and no ``warm_start``): the schedule is
-    defined over the whole fit -- it needs the total number of steps -- so
-    a fit always trains from scratch.
-
-    Examples
+"""
+        + _fill(
+            _NETWORK_ATTRIBUTES,
+            outputs="the number of classes",
+            loss="with the smoothed targets",
+            score="The validation accuracy",
+            other="TabularMLPRegressor",
+            other_kind="regressor",
+            general="NumpyMLPClassifier",
+            kind="classifier",
+            sklearn="MLPClassifier",
+            activation_name="SELU",
+            learning_rate="0.04",
+            targets="label smoothing 0.1",
+            error="1 - accuracy",
+        )
+        + "    Softmax outputs serve any number of classes, two included.\n\n"
+        + """    Examples
     --------
     >>> import numpy as np
     >>> import pandas as pd
@@ -442,6 +483,7 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
     >>> clf.predict_proba(X.iloc[:2]).shape
     (2, 2)
     """
+    )
 
     _parameter_constraints: dict = {
         **_BaseTabularMLP._parameter_constraints,
@@ -555,106 +597,32 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
 
 
 class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
-    """Multilayer perceptron regressor with the RealMLP-TD-S recipe.
-
-    Takes raw tables -- a pandas or polars DataFrame or an array with
-    numeric, string, categorical and boolean columns and missing values --
-    and works well with its defaults: preprocessing, architecture,
-    initialisation, optimizer, schedule and the number of epochs are those of
-    RealMLP-TD-S (see Notes).
-
-    Parameters
-    ----------
-    hidden_layer_sizes : array-like of int, default=(256, 256, 256)
-        Units of each hidden layer.
-    activation : {"mish", "selu", "relu", ...}, default=None
-        The hidden units' activation; None means the recipe's "mish".
-    n_epochs : int, default=256
-        Number of passes over the training rows. The learning-rate schedule
-        spans them all.
-    batch_size : int, default=256
-        Rows per mini-batch (all the training rows if there are fewer).
-    learning_rate : float, default=None
-        The base step size of Adam; None means the recipe's 0.07.
-    validation_fraction : float, default=0.2
-        Fraction of the training rows held out to choose the best epoch,
-        whose weights the fitted model keeps. 0 trains on every row and keeps
-        the last epoch.
-    preprocessor : transformer, default=None
-        Turns X into the network's numeric input; None means a
-        :class:`TabularPreprocessor` of this ``dtype``. A clone is fitted.
-    random_state : int, RandomState instance or None, default=None
-        Seeds, in this order, the validation split, the initial weights and
-        the shuffle of the training rows at every epoch.
-    verbose : bool, default=False
-        Print the training loss and validation score of every epoch.
-    dtype : {"float32", "float64"}, default="float32"
-        The precision the network computes in (predictions are float64).
-
-    Attributes
-    ----------
-    preprocessor_ : transformer
-        The fitted preprocessor.
-    n_features_in_ : int
-        Number of columns of X seen in fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the columns of X seen in fit, when they are all strings.
-    target_mean_, target_scale_ : ndarray of shape (n_outputs_,)
+    __doc__ = (
+        _fill(_INTRO, kind="regressor", activation="mish", learning_rate="0.07")
+        + _fill(_VALIDATION_FRACTION, stratified="")
+        + """    target_mean_, target_scale_ : ndarray of shape (n_outputs_,)
         Mean and standard deviation of the training targets: the network
-        learns ``(y - target_mean_) / target_scale_``.
-    coefs_ : list of ndarray
-        ``coefs_[i]`` is the stored weight matrix of layer ``i``, of shape
-        ``(fan_in, fan_out)``; the forward pass multiplies it by
-        :math:`1/\\sqrt{\\text{fan\\_in}}` (and the first one, row by row, by
-        ``feature_scale_``).
-    intercepts_ : list of ndarray
-        ``intercepts_[i]`` is the intercept vector of layer ``i``.
-    feature_scale_ : ndarray of shape (n_preprocessed_features,)
-        The learned scale of each preprocessed feature.
-    n_outputs_ : int
-        Number of targets.
-    loss_curve_ : list of float
-        The training loss (half the mean squared error of the standardized
-        targets, summed over the targets) of each epoch.
-    validation_scores_ : list of float
-        Minus the root mean squared error of the standardized validation
-        targets after each epoch (empty with ``validation_fraction=0``).
-    best_epoch_ : int
-        The epoch whose weights were kept (the first with the best validation
-        score; the last one without validation).
-    history_ : list of dict
-        One entry per epoch: "epoch", "loss", "val_score" (with validation),
-        "learning_rate" (the scheduled rate at the end of the epoch) and
-        "time" (seconds).
-    n_iter_ : int
-        Number of epochs run.
-
-    See Also
-    --------
-    TabularMLPClassifier : The classifier of the same recipe.
-    TabularPreprocessor : The preprocessing of raw tables it uses.
-    NumpyMLPRegressor : The general-purpose regressor, a superset of
-        scikit-learn's MLPRegressor.
-
-    Notes
-    -----
-    The recipe is RealMLP-TD-S from "Better by Default: Strong Pre-Tuned MLPs
-    and Boosted Trees on Tabular Data" (NeurIPS 2024), as its reference
-    package pytabkit sets it: robust scaling and smooth clipping of the
-    features with one-hot categories (:class:`TabularPreprocessor`); three
-    hidden layers of 256 Mish units; the NTK parametrization with
-    :math:`\\mathcal{N}(0, 1)` weights, a learnable scale in front of the
-    first layer and a zero output layer; standardized targets; Adam with
-    betas (0.9, 0.95) and learning rate 0.07, times 0.1 for the intercepts
-    and 6 for the scale, following the "coslog4" schedule over all the steps
-    of the fit; 256 epochs of 256 rows; the weights of the epoch with the
-    lowest validation root mean squared error restored.
-
-    There is no ``partial_fit`` (and no ``warm_start``): the schedule is
-    defined over the whole fit -- it needs the total number of steps -- so
-    a fit always trains from scratch.
-
-    Examples
+        learns ``(y - target_mean_) / target_scale_``. Predictions are
+        float64, on the targets' scale.
+"""
+        + _fill(
+            _NETWORK_ATTRIBUTES,
+            outputs="the number of targets",
+            loss="half the squared error of the standardized\n        targets, "
+            "summed over the targets",
+            score="Minus the root mean squared error of the standardized\n"
+            "        validation targets",
+            other="TabularMLPClassifier",
+            other_kind="classifier",
+            general="NumpyMLPRegressor",
+            kind="regressor",
+            sklearn="MLPRegressor",
+            activation_name="Mish",
+            learning_rate="0.07",
+            targets="standardized targets",
+            error="the root mean squared error",
+        )
+        + """    Examples
     --------
     >>> import numpy as np
     >>> import pandas as pd
@@ -671,6 +639,7 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
     >>> bool(reg.score(X, y) > 0.5)
     True
     """
+    )
 
     _default_activation = "mish"
     _default_learning_rate = 0.07
