@@ -262,7 +262,7 @@ class _BaseTabularMLP(BaseEstimator):
             Z,
             accept_sparse="csr",
             dtype=np.dtype(self.dtype),
-            input_name="the preprocessed X",
+            input_name="X after preprocessing",
         )
 
     def _split(self, n_samples, stratify, random_state):

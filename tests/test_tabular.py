@@ -8,9 +8,10 @@ import joblib
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
+from scipy import sparse
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -358,3 +359,33 @@ def test_divergence_is_a_clear_error_and_keeps_the_fitted_model():
     with pytest.raises(ValueError, match="diverged"):
         fresh.fit(X, y)
     assert not hasattr(fresh, "coefs_")
+
+
+def test_a_sparse_preprocessor_output_is_used_as_is():
+    X = np.random.default_rng(0).integers(0, 5, size=(200, 3))
+    y = (X[:, 0] > 2).astype(int)
+    clf = small(TabularMLPClassifier, preprocessor=OneHotEncoder()).fit(X, y)
+    assert sparse.issparse(clf.preprocessor_.transform(X))
+    assert clf.score(X, y) > 0.8
+
+
+def test_non_finite_values_after_preprocessing_are_clear_errors():
+    X = np.random.default_rng(0).normal(size=(100, 3))
+    y = X[:, 0]
+    reg = small(TabularMLPRegressor, preprocessor=FunctionTransformer())
+    X_nan = X.copy()
+    X_nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="X after preprocessing contains NaN"):
+        reg.fit(X_nan, y)
+    reg.fit(X, y)
+    with pytest.raises(ValueError, match="output is not finite for 2 of the 2"):
+        reg.predict(np.full((2, 3), 3e38))
+
+
+def test_a_failed_fit_keeps_the_previous_model():
+    X, y, _ = mixed_frame(60)
+    clf = small(TabularMLPClassifier).fit(X, y)
+    state = {k: v for k, v in vars(clf).items() if k.endswith("_")}
+    with pytest.raises(ValueError, match="only 1 class"):
+        clf.fit(X, ["a"] * len(X))
+    assert {k: v for k, v in vars(clf).items() if k.endswith("_")} == state
