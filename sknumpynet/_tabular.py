@@ -98,8 +98,9 @@ _INTRO = """Multilayer perceptron <kind> with the RealMLP-TD-S recipe.
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of int, default=(256, 256, 256)
-        Units of each hidden layer.
+    hidden_layer_sizes : int or array-like of int, default=(256, 256, 256)
+        Units of each hidden layer (one int: one hidden layer; an empty
+        sequence: no hidden layer, a linear model).
     activation : str, default=None
         The hidden units' activation, a name such as "selu", "mish" or
         "relu"; None means the recipe's "<activation>".
@@ -199,7 +200,10 @@ class _BaseTabularMLP(BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like"],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [StrOptions(set(HIDDEN_ACTIVATIONS)), None],
         "n_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],

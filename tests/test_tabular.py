@@ -389,3 +389,16 @@ def test_a_failed_fit_keeps_the_previous_model():
     with pytest.raises(ValueError, match="only 1 class"):
         clf.fit(X, ["a"] * len(X))
     assert {k: v for k, v in vars(clf).items() if k.endswith("_")} == state
+
+
+@pytest.mark.parametrize(
+    "sizes, shapes", [(8, [(10, 8), (8, 2)]), ((), [(10, 2)]), ([4, 3], None)]
+)
+def test_hidden_layer_sizes_forms(sizes, shapes):
+    X, y, _ = mixed_frame(100)
+    clf = small(TabularMLPClassifier, hidden_layer_sizes=sizes).fit(X, y)
+    got = [coef.shape for coef in clf.coefs_]
+    # 10 preprocessed features: age, 3 colors, member, visits, 3 cities, and
+    # the missing-age indicator.
+    assert got == (shapes or [(10, 4), (4, 3), (3, 2)])
+    assert clf.feature_scale_.shape == (10,)
