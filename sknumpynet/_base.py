@@ -20,11 +20,7 @@ from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._activations import CANONICAL_NAMES, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
@@ -40,7 +36,9 @@ from ._model import (
     layer_units,
     output_activation,
 )
-from ._network import WEIGHT_INITS, layer_views, predict
+from ._network import predict
+from ._parameters import WEIGHT_INITS, layer_views
+from ._sample_weight import check_sample_weight
 from ._serving import current_plan, remember_plan
 from ._training import (
     PROGRESS_NAMES,
@@ -207,10 +205,7 @@ def prepare_training(estimator, X, y, sample_weight, incremental):
         if y.dtype.kind == "f":
             y = y.astype(X.dtype)
     if sample_weight is not None:
-        with np.errstate(over="ignore"):
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-            )
+        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
     if y.ndim == 1:
         y = y.reshape((-1, 1))
     sample_weight = estimator._with_class_weight(y, sample_weight, incremental, X.dtype)
@@ -451,8 +446,8 @@ class _BaseNumpyMLP(
                 f"have {self.n_outputs_}."
             )
         if sample_weight_val is not None:
-            sample_weight_val = _check_sample_weight(
-                sample_weight_val, X_val, dtype=dtype, ensure_non_negative=True
+            sample_weight_val = check_sample_weight(
+                sample_weight_val, X_val, dtype, name="sample_weight_val"
             )
         return Validation(X_val, y_val, self._decode_targets(y_val), sample_weight_val)
 
@@ -572,8 +567,8 @@ class _BaseNumpyMLP(
             The target values (class labels in classification, real numbers in
             regression).
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sample; the loss is their weighted
-            average.
+            Non-negative weight of each sample, not all zero; the loss is
+            their weighted average.
         X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
 default=None
             A validation set of your own. It is scored after every epoch

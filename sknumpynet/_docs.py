@@ -218,7 +218,7 @@ PARTIAL_FIT_DOC = """Update the model with one epoch over the given data.
         y : array-like of shape (n_samples,) or (n_samples, {outputs})
             The target values.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sample.
+            Non-negative weight of each sample, not all zero.
 {classes}        X_val : {{array-like, sparse matrix}} of shape (n_val, n_features), \
 default=None
             A validation set, scored after this call's epoch: the best weights

@@ -24,8 +24,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._activations import CANONICAL_NAMES
 from ._model import hidden_activations, layer_units, optimizer_hyperparameters
-from ._network import layer_views, n_parameters
 from ._optimizers import OPTIMIZERS, make_optimizer
+from ._parameters import layer_views, n_parameters
 
 #: Hidden activations scikit-learn's MLP computes.
 SKLEARN_HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")

@@ -14,7 +14,7 @@ from sklearn.utils import Bunch, check_random_state
 
 from ._base import _BaseNumpyMLP, prepare_training
 from ._model import build_network
-from ._network import layer_views
+from ._parameters import layer_views
 
 #: Weights of the five-point central difference, for the steps -2h .. 2h.
 _STENCIL = {2: -1.0, 1: 8.0, -1: -8.0, -2: 1.0}

@@ -279,7 +279,7 @@ class Adam(_Optimizer):
     0 at the first. With multipliers :math:`r`, parameter :math:`j` moves by
     :math:`r_j` times its step. The RealMLP-TD-S recipe is
     ``beta_1=0.9, beta_2=0.95, lr_schedule="coslog4"`` with the multipliers
-    of :data:`sknumpynet._network.REALMLP_TD_S_LR_FACTORS`.
+    of :data:`sknumpynet._parameters.REALMLP_TD_S_LR_FACTORS`.
 
     Parameters
     ----------

@@ -37,8 +37,8 @@ from sklearn.preprocessing import LabelBinarizer
 from . import _codec, _model
 from ._codec import is_int
 from ._estimators import NumpyMLPClassifier, NumpyMLPRegressor
-from ._network import n_parameters
 from ._optimizers import OPTIMIZERS, required_state_names
+from ._parameters import n_parameters
 from ._version import warn_if_other_version
 
 #: The only classes a model file holds, by name.

@@ -17,6 +17,9 @@ from numpy.testing import assert_array_equal
 from sklearn.base import is_classifier
 from sklearn.datasets import load_digits, make_classification, make_regression
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import (
+    parametrize_with_checks as sklearn_parametrize_with_checks,
+)
 
 from sknumpynet import NumpyMLPClassifier, NumpyMLPRegressor
 from sknumpynet._losses import LOSSES
@@ -92,6 +95,19 @@ def targets(pair, n_samples, n_outputs, rng, *, poisson_high=3, zero_counts_ever
     if output_activation == "logistic":
         return rng.random((n_samples, n_outputs))
     return rng.normal(size=(n_samples, n_outputs))
+
+
+def parametrize_with_checks(estimators):
+    """scikit-learn's ``parametrize_with_checks``, with its cases in a list.
+
+    Before 1.9, scikit-learn hands ``pytest.mark.parametrize`` a generator of
+    cases, which pytest 9 deprecates: under this suite's
+    ``filterwarnings = ["error"]`` the module then fails to collect. The
+    cases, their ids and marks are the same.
+    """
+    mark = sklearn_parametrize_with_checks(estimators)
+    argnames, argvalues = mark.args
+    return pytest.mark.parametrize(argnames, list(argvalues), **mark.kwargs)
 
 
 # ---------------------------------------------------------------------------

@@ -635,6 +635,39 @@ def test_negative_sample_weight_raises(est_data, method):
         getattr(est, method)(X, y, sample_weight=weight, **kwargs)
 
 
+@pytest.mark.parametrize("method", ["fit", "partial_fit", "sample_weight_val"])
+@pytest.mark.parametrize(
+    "defect, message",
+    [
+        ("all zero", "is zero for every sample: at least one sample must have"),
+        ("negative", r"has negative values \(the smallest is -0.5\)"),
+    ],
+    ids=["all_zero", "negative"],
+)
+def test_sample_weight_is_checked_the_same_on_every_scikit_learn(
+    est_data, method, defect, message
+):
+    # scikit-learn refuses all-zero weights only from 1.9 on (1.7 and 1.8
+    # would fit on them) and words its negative-weight error its own way:
+    # the estimators check both themselves, with these words on every version.
+    Estimator, X, y = est_data
+    weight = np.zeros(X.shape[0]) if defect == "all zero" else np.ones(X.shape[0])
+    if defect == "negative":
+        weight[3] = -0.5
+    est = Estimator(solver="sgd", max_iter=5, random_state=0)
+    if method == "sample_weight_val":
+        name, fit = "sample_weight_val", est.fit
+        kwargs = {"X_val": X, "y_val": y, "sample_weight_val": weight}
+    else:
+        name, fit = "sample_weight", getattr(est, method)
+        kwargs = {"sample_weight": weight}
+        if method == "partial_fit":
+            kwargs.update(_partial_fit_kwargs(Estimator, y))
+    with pytest.raises(ValueError, match=f"^{name} {message}"):
+        fit(X, y, **kwargs)
+    assert not hasattr(est, "coefs_")
+
+
 def test_metadata_routing_sends_sample_weight(est_data):
     Estimator, X, y = est_data
     X = X * 3 + 1  # something for the scaler to do
@@ -649,7 +682,10 @@ def test_metadata_routing_sends_sample_weight(est_data):
                 sample_weight=True
             )
             scaler = StandardScaler().set_fit_request(sample_weight=False)
-            return make_pipeline(scaler, est)
+            # Pipeline.score takes sample_weight itself: before scikit-learn
+            # 1.8 the pipeline must request it too, or cross_validate raises
+            # UnsetMetadataPassedError (from 1.8 on the request is implied).
+            return make_pipeline(scaler, est).set_score_request(sample_weight=True)
 
         routed = cross_validate(
             make_model(),

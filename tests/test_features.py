@@ -8,12 +8,11 @@ passes scikit-learn's estimator checks.
 
 import numpy as np
 import pytest
-from conftest import digits
+from conftest import digits, parametrize_with_checks
 from numpy.testing import assert_allclose
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sknumpynet import HiddenLayerFeatures, NumpyMLPClassifier, NumpyMLPRegressor
 

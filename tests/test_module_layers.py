@@ -19,10 +19,11 @@ LAYERS = [
     # the NumPy core
     ["_version", "_activations"],
     ["_losses"],
+    ["_parameters", "_minibatch"],
     ["_network", "_optimizers"],
     # the facts read from an estimator, then the training loop
     ["_model"],
-    ["_training", "_callbacks", "_export", "_docs", "_serving"],
+    ["_training", "_callbacks", "_export", "_docs", "_serving", "_sample_weight"],
     # raw tabular data into network inputs (imports no package module)
     ["_tabular_preprocessing"],
     # the estimators

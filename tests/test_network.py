@@ -19,19 +19,18 @@ from conftest import OUTPUT_LOSS_PAIRS, SKLEARN_ACTIVATIONS, pair_id, targets
 from sklearn.neural_network import MLPRegressor
 
 import sknumpynet._network as network_module
-from sknumpynet._network import (
+from sknumpynet._network import MLP, predict
+from sknumpynet._optimizers import SGD, Adam, make_optimizer
+from sknumpynet._parameters import (
     INIT_METHODS,
-    MLP,
     REALMLP_TD_S_LR_FACTORS,
     WEIGHT_INITS,
     effective_coefs,
     layer_views,
     n_parameters,
     parameter_groups,
-    predict,
     weight_factors,
 )
-from sknumpynet._optimizers import SGD, Adam, make_optimizer
 
 LAYER_UNITS = [4, 6, 3, 2]
 
@@ -453,6 +452,16 @@ def test_float32_stays_float32(pair, optimizer_kind):
 # Independence from scikit-learn
 # ---------------------------------------------------------------------------
 
+#: The NumPy core: the engine and what it is made of.
+CORE_MODULES = (
+    "_activations",
+    "_losses",
+    "_parameters",
+    "_minibatch",
+    "_network",
+    "_optimizers",
+)
+
 
 def test_importing_the_engine_does_not_import_scikit_learn():
     # Importing the submodule runs the package's __init__, which imports the
@@ -464,7 +473,7 @@ import importlib.util, sys, types
 package = types.ModuleType("sknumpynet")
 package.__path__ = [{str(package_dir)!r}]
 sys.modules["sknumpynet"] = package
-for name in ("_activations", "_losses", "_network", "_optimizers"):
+for name in {CORE_MODULES!r}:
     importlib.import_module("sknumpynet." + name)
 print(sorted(m for m in sys.modules if m.split(".")[0] == "sklearn"))
 """
@@ -474,9 +483,7 @@ print(sorted(m for m in sys.modules if m.split(".")[0] == "sklearn"))
     assert result.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize(
-    "module", ["_activations", "_losses", "_network", "_optimizers"]
-)
+@pytest.mark.parametrize("module", CORE_MODULES)
 def test_core_sources_import_only_numpy_and_the_package(module):
     path = Path(network_module.__file__).parent / f"{module}.py"
     tree = ast.parse(path.read_text())

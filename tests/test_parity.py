@@ -4,19 +4,19 @@ The NumPy engine draws its random numbers in scikit-learn's order and performs
 the same floating-point updates, so in float64 the stochastic solvers must
 reproduce scikit-learn's loss curve and weights to round-off (1e-10 absolute)
 and stop after the same number of epochs. The activation is always passed
-explicitly, since the two packages' defaults differ.
+explicitly, since the two packages' defaults differ. The parity is with
+scikit-learn 1.7 and later (pyproject.toml's floor): sample_weight,
+loss="poisson" and the weighted loss arithmetic arrived in its MLP in 1.7.
 """
 
 import warnings
 
 import numpy as np
 import pytest
-import sklearn
 from conftest import SKLEARN_ACTIVATIONS, STOCHASTIC_SOLVERS, digits, regression
 from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.utils.fixes import parse_version
 
 from sknumpynet import NumpyMLPClassifier, NumpyMLPRegressor
 from sknumpynet._network import MLP
@@ -25,13 +25,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 ATOL = 1e-10
 TARGETS = ["binary", "multiclass", "multilabel", "regression", "multioutput"]
-
-# sample_weight and loss="poisson" arrived in scikit-learn's MLP in 1.7.
-requires_sklearn_1_7 = pytest.mark.skipif(
-    parse_version(sklearn.__version__) < parse_version("1.7"),
-    reason="scikit-learn's MLP supports sample_weight and loss='poisson' "
-    f"from 1.7 on; installed: {sklearn.__version__}",
-)
 
 
 def _dataset(target):
@@ -260,7 +253,6 @@ def test_warm_start_parity(solver, target):
         _assert_same_network(ours, theirs)
 
 
-@requires_sklearn_1_7
 @pytest.mark.parametrize("early_stopping", [False, True])
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
@@ -289,7 +281,6 @@ def _poisson_data(n_targets=1):
     return X, y.ravel() if n_targets == 1 else y
 
 
-@requires_sklearn_1_7
 @pytest.mark.parametrize("n_targets", [1, 2])
 @pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
 def test_poisson_parity(solver, n_targets):
