@@ -56,15 +56,14 @@ from sklearn.utils.validation import (
 
 from ._activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from ._model import fitted_state, is_fitted_state_name
-from ._network import (
-    MLP,
+from ._network import MLP, predict
+from ._optimizers import Adam, coslog_schedule
+from ._parameters import (
     REALMLP_TD_S_LR_FACTORS,
     effective_coefs,
     layer_views,
-    predict,
     weight_factors,
 )
-from ._optimizers import Adam, coslog_schedule
 from ._tabular_preprocessing import TabularPreprocessor
 
 
