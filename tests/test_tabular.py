@@ -15,6 +15,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import sknumpynet._tabular as tabular
 from sknumpynet import TabularMLPClassifier, TabularMLPRegressor
 
 pd = pytest.importorskip("pandas")
@@ -402,3 +403,41 @@ def test_hidden_layer_sizes_forms(sizes, shapes):
     # the missing-age indicator.
     assert got == (shapes or [(10, 4), (4, 3), (3, 2)])
     assert clf.feature_scale_.shape == (10,)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_the_engine_gets_the_recipe(Estimator, monkeypatch):
+    built = {}
+
+    class RecordingAdam(tabular.Adam):
+        def __init__(self, *args, **kwargs):
+            built["adam"] = kwargs
+            super().__init__(*args, **kwargs)
+
+    class RecordingMLP(tabular.MLP):
+        def __init__(self, *args, **kwargs):
+            built["mlp"] = (args, kwargs)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(tabular, "Adam", RecordingAdam)
+    monkeypatch.setattr(tabular, "MLP", RecordingMLP)
+    X, y_class, y_reg = mixed_frame(100)
+    model, _ = fit_small(Estimator, X, y_class, y_reg, batch_size=16)
+    adam = built["adam"]
+    assert (adam["beta_1"], adam["beta_2"]) == (0.9, 0.95)
+    assert adam["lr_schedule"] == "coslog4"
+    # 80 training rows in batches of 16: 5 steps per epoch.
+    assert adam["total_steps"] == 5 * SMALL["n_epochs"]
+    classifier = Estimator is TabularMLPClassifier
+    assert adam["learning_rate_init"] == (0.04 if classifier else 0.07)
+    assert set(np.unique(adam["lr_multipliers"])) == {
+        np.float32(x) for x in (1, 0.1, 6)
+    }
+    args, kwargs = built["mlp"]
+    assert args[1] == ("selu" if classifier else "mish")
+    assert kwargs["parametrization"] == "ntk" and kwargs["feature_scale"]
+    assert kwargs["label_smoothing"] == (0.1 if classifier else 0.0)
+    # The schedule ends at zero: coslog4 at the end of training.
+    rates = [entry["learning_rate"] for entry in model.history_]
+    assert rates[-1] == pytest.approx(0.0, abs=1e-12)
+    assert max(rates) <= adam["learning_rate_init"]
