@@ -12,6 +12,7 @@ from ._features import HiddenLayerFeatures
 from ._gradcheck import check_gradients
 from ._onnx import register_onnx_converters
 from ._persistence import load, save, trusted_types
+from ._tabular import TabularMLPClassifier, TabularMLPRegressor
 from ._tabular_preprocessing import TabularPreprocessor
 from ._version import InconsistentVersionWarning, __version__
 
@@ -21,6 +22,8 @@ __all__ = [
     "ModelFileError",
     "NumpyMLPClassifier",
     "NumpyMLPRegressor",
+    "TabularMLPClassifier",
+    "TabularMLPRegressor",
     "TabularPreprocessor",
     "TrainingCurveDisplay",
     "__version__",

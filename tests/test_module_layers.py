@@ -28,7 +28,7 @@ LAYERS = [
     ["_tabular_preprocessing"],
     # the estimators
     ["_base"],
-    ["_estimators"],
+    ["_estimators", "_tabular"],
     # around the estimators
     ["_codec"],
     ["_persistence", "_onnx", "_features", "_display", "_gradcheck"],
