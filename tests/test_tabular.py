@@ -7,13 +7,13 @@ behaviour, not the recipe's accuracy at its defaults.
 import joblib
 import numpy as np
 import pytest
+from conftest import parametrize_with_checks
 from numpy.testing import assert_array_equal
 from scipy import sparse
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import sknumpynet._tabular as tabular
 from sknumpynet import TabularMLPClassifier, TabularMLPRegressor
