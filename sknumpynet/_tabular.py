@@ -51,7 +51,6 @@ from sklearn.utils.validation import (
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
-    validate_data,
 )
 
 from ._activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
@@ -64,7 +63,7 @@ from ._parameters import (
     layer_views,
     weight_factors,
 )
-from ._tabular_preprocessing import TabularPreprocessor
+from ._tabular_preprocessing import TabularPreprocessor, validate_frame
 
 
 def _check_2d(X):
@@ -256,7 +255,7 @@ class _BaseTabularMLP(BaseEstimator):
         else:
             self.preprocessor_ = clone(self.preprocessor)
         Z = self.preprocessor_.fit_transform(X)
-        validate_data(self, X, skip_check_array=True, reset=True)
+        validate_frame(self, X, reset=True)
         return self._as_input(Z)
 
     def _as_input(self, Z):
@@ -402,7 +401,7 @@ class _BaseTabularMLP(BaseEstimator):
         """The fitted network's output for the raw X."""
         check_is_fitted(self)
         _check_2d(X)
-        validate_data(self, X, skip_check_array=True, reset=False)
+        validate_frame(self, X, reset=False)
         Z = self._as_input(self.preprocessor_.transform(X))
         units = [coef.shape[0] for coef in self.coefs_] + [self.n_outputs_]
         coefs = effective_coefs(

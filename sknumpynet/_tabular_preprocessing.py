@@ -74,6 +74,7 @@ continuous columns are currently not allowed!", in
 """
 
 import numbers
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -226,6 +227,38 @@ def _pandas_table(X):
         return series.to_numpy(dtype=object)
 
     return _Table(X.shape[0], hints, column)
+
+
+def validate_frame(estimator, X, reset):
+    """``validate_data(..., skip_check_array=True)`` that knows polars names.
+
+    scikit-learn reads the column names of a polars frame through narwhals
+    from 1.9 on, but before through the dataframe interchange protocol,
+    which polars 2 no longer has: the names would then be lost on the
+    floor of the supported range. The same names are remembered and
+    checked here, so that behaviour does not depend on the version.
+    """
+    if not _is_polars_frame(X):
+        validate_data(estimator, X, skip_check_array=True, reset=reset)
+        return
+    with warnings.catch_warnings():
+        # Before 1.9 scikit-learn cannot see these names: its warning that X
+        # has none is wrong, and the check below replaces it.
+        warnings.filterwarnings("ignore", "X does not have valid feature names")
+        validate_data(estimator, X, skip_check_array=True, reset=reset)
+    names = np.asarray(X.columns, dtype=object)
+    if reset:
+        if not hasattr(estimator, "feature_names_in_"):
+            estimator.feature_names_in_ = names
+        return
+    fitted = getattr(estimator, "feature_names_in_", None)
+    if fitted is not None and (
+        len(fitted) != len(names) or (np.asarray(fitted) != names).any()
+    ):
+        raise ValueError(
+            "The feature names should match those that were passed during fit.\n"
+            f"Fitted with {list(fitted)}, got {list(names)}."
+        )
 
 
 def _polars_hint(series):
@@ -644,7 +677,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         _check_2d(X)
         if _is_pandas_frame(X) or _is_polars_frame(X):
             n_samples, n_features = X.shape
-            validate_data(self, X, skip_check_array=True, reset=reset)
+            validate_frame(self, X, reset)
             if n_features == 0:
                 raise ValueError(
                     f"X has no columns: 0 feature(s) (shape={X.shape}) while a "

@@ -700,3 +700,17 @@ def test_transform_before_fit():
         TabularPreprocessor().transform(np.ones((2, 1)))
     with pytest.raises(NotFittedError):
         TabularPreprocessor().get_feature_names_out()
+
+
+def test_polars_names_are_remembered_and_checked_on_every_scikit_learn():
+    """scikit-learn < 1.9 cannot read polars 2 column names; the transformer
+    remembers and checks them itself, so the behaviour is the same."""
+    pl = pytest.importorskip("polars")
+    X = pl.DataFrame({"size": [1.0, 2.0, 3.0, 4.0], "color": ["a", "b", "a", None]})
+    prep = plain().fit(X)
+    assert list(prep.feature_names_in_) == ["size", "color"]
+    with pytest.raises(ValueError, match="feature names should match"):
+        prep.transform(X.select(["color", "size"]))
+    renamed = X.rename({"size": "length"})
+    with pytest.raises(ValueError, match="feature names should match"):
+        prep.transform(renamed)
