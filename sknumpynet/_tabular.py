@@ -602,7 +602,7 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
     __doc__ = (
         _fill(_INTRO, kind="regressor", activation="mish", learning_rate="0.07")
         + _fill(_VALIDATION_FRACTION, stratified="")
-        + """    target_mean_, target_scale_ : ndarray of shape (n_outputs_,)
+        + """    target_mean_, target_scale_ : ndarray of shape (`n_outputs_`,)
         Mean and standard deviation of the training targets: the network
         learns ``(y - target_mean_) / target_scale_``. Predictions are
         float64, on the targets' scale.
