@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import sklearn
+from _report import format_table
 from sklearn.datasets import load_digits, make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
@@ -502,20 +503,6 @@ def machine_lines(threads):
             )
     lines.append(f"BLAS threads pinned to {threads} (threadpoolctl.threadpool_limits)")
     return lines
-
-
-def format_table(header, rows, markdown):
-    cells = [[str(c) for c in row] for row in rows]
-    if markdown:
-        out = ["| " + " | ".join(header) + " |"]
-        out.append("|" + "|".join("---" for _ in header) + "|")
-        out += ["| " + " | ".join(row) + " |" for row in cells]
-        return "\n".join(out)
-    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(header)]
-    line = "  ".join(h.ljust(w) for h, w in zip(header, widths))
-    out = [line, "-" * len(line)]
-    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in cells]
-    return "\n".join(out)
 
 
 def verdict(ok):

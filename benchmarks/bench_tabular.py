@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 import tabular_tables
+from _report import format_table
 from sklearn.compose import (
     ColumnTransformer,
     TransformedTargetRegressor,
@@ -574,20 +575,6 @@ def machine_info(options, models):
 # ---------------------------------------------------------------------------
 # Reporting
 # ---------------------------------------------------------------------------
-
-
-def format_table(header, rows, markdown):
-    cells = [[str(c) for c in row] for row in rows]
-    if markdown:
-        out = ["| " + " | ".join(header) + " |"]
-        out.append("|" + "|".join("---" for _ in header) + "|")
-        out += ["| " + " | ".join(row) + " |" for row in cells]
-        return "\n".join(out)
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
-    line = "  ".join(h.ljust(w) for h, w in zip(header, widths))
-    out = [line, "-" * len(line)]
-    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in cells]
-    return "\n".join(out)
 
 
 def merge_results(results):
