@@ -1,5 +1,19 @@
 """Helpers the benchmark scripts share (a plain module beside them)."""
 
+import platform
+
+
+def cpu_model():
+    """The processor's model name, for the machine line of a report."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
 
 def format_table(header, rows, markdown):
     """Rows of cells as a Markdown table, or as aligned plain text."""

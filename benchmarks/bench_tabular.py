@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 import tabular_tables
-from _report import format_table
+from _report import cpu_model, format_table
 from sklearn.compose import (
     ColumnTransformer,
     TransformedTargetRegressor,
@@ -522,17 +522,6 @@ def run_benchmark(options):
 # ---------------------------------------------------------------------------
 # Machine
 # ---------------------------------------------------------------------------
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _version(module):
