@@ -153,7 +153,7 @@ _NETWORK_ATTRIBUTES = """    n_features_in_ : int
         <score> after each epoch
         (empty with ``validation_fraction=0``).
     best_epoch_ : int
-        The epoch whose weights were kept (the first with the best validation
+        The epoch whose weights were kept (the last with the best validation
         score; the last one without validation).
     history_ : list of dict
         One entry per epoch: "epoch", "loss", "val_score" (with validation),
@@ -181,7 +181,7 @@ _NETWORK_ATTRIBUTES = """    n_features_in_ : int
     learning rate <learning_rate>, times 0.1 for the intercepts and 6 for the
     scale, following the "coslog4" schedule over all the steps of the fit;
     <targets>; 256 epochs of 256 rows; the weights of the epoch with the
-    lowest validation error (<error>) restored.
+    lowest validation error (<error>) restored, the latest one of ties.
 
     There is no ``partial_fit`` (and no ``warm_start``): the schedule is
     defined over the whole fit -- it needs the total number of steps -- so
@@ -211,6 +211,20 @@ class _BaseTabularMLP(BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "dtype": [StrOptions({"float32", "float64"})],
+    }
+
+    #: The recipe's choices that are not parameters: the network's
+    #: parametrization, initialisation and feature scale, and Adam's betas,
+    #: schedule and per-group learning-rate factors. Held in one place so that
+    #: an ablation (``benchmarks/``) can change one of them in a subclass.
+    _recipe = {
+        "parametrization": "ntk",
+        "feature_scale": True,
+        "init": "normal",
+        "zero_output": True,
+        "betas": (0.9, 0.95),
+        "lr_schedule": "coslog4",
+        "lr_factors": REALMLP_TD_S_LR_FACTORS,
     }
 
     #: The recipe's defaults of the parameters left at None.
@@ -315,16 +329,19 @@ class _BaseTabularMLP(BaseEstimator):
         random_state = check_random_state(self.random_state)
         train_rows, val_rows = self._split(Z.shape[0], stratify, random_state)
         units = [Z.shape[1], *sizes, targets.shape[1]]
+        recipe = self._recipe
         network = MLP(
             units,
             self.activation or self._default_activation,
             *self._output,
             dtype,
             label_smoothing=self._label_smoothing(),
-            parametrization="ntk",
-            feature_scale=True,
+            parametrization=recipe["parametrization"],
+            feature_scale=recipe["feature_scale"],
         )
-        network.initialize(random_state, method="normal", zero_output=True)
+        network.initialize(
+            random_state, method=recipe["init"], zero_output=recipe["zero_output"]
+        )
         batch_size = min(self.batch_size, len(train_rows))
         n_batches = -(-len(train_rows) // batch_size)
         learning_rate = self.learning_rate or self._default_learning_rate
@@ -332,10 +349,10 @@ class _BaseTabularMLP(BaseEstimator):
             network.params.size,
             dtype,
             learning_rate_init=learning_rate,
-            beta_1=0.9,
-            beta_2=0.95,
-            lr_schedule="coslog4",
-            lr_multipliers=network.lr_multipliers(**REALMLP_TD_S_LR_FACTORS),
+            beta_1=recipe["betas"][0],
+            beta_2=recipe["betas"][1],
+            lr_schedule=recipe["lr_schedule"],
+            lr_multipliers=network.lr_multipliers(**recipe["lr_factors"]),
             total_steps=self.n_epochs * n_batches,
         )
         Z_val, targets_val = Z[val_rows], targets[val_rows]
@@ -366,11 +383,17 @@ class _BaseTabularMLP(BaseEstimator):
                 score = self._validation_score(targets_val, output)
                 self.validation_scores_.append(score)
                 entry["val_score"] = score
-                if score > best_score:
+                # ">=": of tied best epochs the latest is kept, as pytabkit
+                # does ("slightly beneficial" in its authors' experiments):
+                # on a small validation set accuracy ties often, and the
+                # later epoch has trained on with a smaller step.
+                if score > -np.inf and score >= best_score:
                     best_score, best_params = score, network.params.copy()
                     self.best_epoch_ = epoch
             progress = min(epoch * n_batches / optimizer.total_steps, 1.0)
-            entry["learning_rate"] = learning_rate * coslog_schedule(progress)
+            entry["learning_rate"] = learning_rate * (
+                coslog_schedule(progress) if recipe["lr_schedule"] == "coslog4" else 1.0
+            )
             entry["time"] = time.perf_counter() - start
             self.loss_curve_.append(float(loss))
             self.history_.append(entry)
@@ -390,9 +413,10 @@ class _BaseTabularMLP(BaseEstimator):
             )
         self.n_iter_ = self.n_epochs
         self.n_outputs_ = targets.shape[1]
-        self.coefs_, self.intercepts_, self.feature_scale_ = layer_views(
-            best_params, units, feature_scale=True
-        )
+        views = layer_views(best_params, units, feature_scale=recipe["feature_scale"])
+        self.coefs_, self.intercepts_ = views[:2]
+        # Without the learnable scale the input is scaled by ones.
+        self.feature_scale_ = views[2] if len(views) == 3 else np.ones(units[0], dtype)
         return self
 
     # -- predict -------------------------------------------------------------
@@ -405,7 +429,9 @@ class _BaseTabularMLP(BaseEstimator):
         Z = self._as_input(self.preprocessor_.transform(X))
         units = [coef.shape[0] for coef in self.coefs_] + [self.n_outputs_]
         coefs = effective_coefs(
-            self.coefs_, weight_factors(units, "ntk"), self.feature_scale_
+            self.coefs_,
+            weight_factors(units, self._recipe["parametrization"]),
+            self.feature_scale_,
         )
         activation = self.activation or self._default_activation
         with np.errstate(over="ignore", invalid="ignore"):

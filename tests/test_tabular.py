@@ -148,6 +148,11 @@ def validation_rows(model, n_samples):
     return val
 
 
+def last_best_epoch(scores):
+    """The 1-based number of the last epoch with the best score."""
+    return len(scores) - int(np.argmax(scores[::-1]))
+
+
 def test_the_best_epoch_is_restored():
     X, _, y = mixed_frame(300)
     reg = small(TabularMLPRegressor, n_epochs=40).fit(X, y)
@@ -155,7 +160,7 @@ def test_the_best_epoch_is_restored():
     assert len(scores) == len(reg.loss_curve_) == len(reg.history_) == 40
     assert reg.n_iter_ == 40
     assert scores[reg.best_epoch_ - 1] == max(scores)
-    assert reg.best_epoch_ == 1 + int(np.argmax(scores))  # the first best
+    assert reg.best_epoch_ == last_best_epoch(scores)
     # The fitted model is that epoch's: its own validation error is the
     # best one, and the last epoch's differs from it.
     val = validation_rows(reg, len(X))
@@ -169,7 +174,10 @@ def test_the_classifier_keeps_its_most_accurate_epoch():
     clf = small(TabularMLPClassifier, n_epochs=30).fit(X, y)
     scores = clf.validation_scores_
     assert all(0 <= s <= 1 for s in scores)
-    assert clf.best_epoch_ == 1 + int(np.argmax(scores))
+    # Accuracy on a small validation set ties often: the latest of the tied
+    # best epochs is kept.
+    assert scores.count(max(scores)) > 1
+    assert clf.best_epoch_ == last_best_epoch(scores)
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
