@@ -125,6 +125,15 @@ class _Optimizer:
                 float(self.learning_rate_init) / (time_step + 1) ** self.power_t
             )
 
+    @property
+    def scheduled_learning_rate(self):
+        """The step size the schedule sets after the steps taken so far.
+
+        The base learning rate, for the schedules that change it per epoch
+        (what the training history reports as an epoch's ``learning_rate``).
+        """
+        return self.base_learning_rate
+
     def trigger_stopping(self, message, verbose):
         """Decide whether training stops after too many epochs without progress.
 
@@ -376,14 +385,21 @@ class Adam(_Optimizer):
         self._update = np.empty(n_params, dtype=dtype)
         self.lr_multipliers = _multipliers(lr_multipliers, n_params, dtype)
 
-    def _scheduled_learning_rate(self):
-        r""":math:`\eta` of this step: the base rate, times the per-step
-        schedule at the progress before this step if there is one."""
+    def _scheduled_learning_rate(self, steps_done):
+        r""":math:`\eta` after ``steps_done`` steps: the base rate, times the
+        per-step schedule at that progress if there is one."""
         schedule = STEP_SCHEDULES.get(self.lr_schedule)
         if schedule is None:
             return self.base_learning_rate
-        progress = min((self.t - 1) / self.total_steps, 1.0)
+        progress = min(steps_done / self.total_steps, 1.0)
         return self.base_learning_rate * schedule(progress)
+
+    @property
+    def scheduled_learning_rate(self):
+        r""":math:`\eta` as the schedule sets it after the steps taken so far
+        (with a per-step schedule, the rate the next step starts from; 0 at
+        the end of "coslog4")."""
+        return self._scheduled_learning_rate(self.t)
 
     def step(self, params, grad):
         """Update ``params`` in place with the gradient ``grad``."""
@@ -397,7 +413,8 @@ class Adam(_Optimizer):
         squared *= 1 - beta_2
         v += squared
         self.learning_rate = (
-            self._scheduled_learning_rate()
+            # The progress before this step: 0 at the first.
+            self._scheduled_learning_rate(self.t - 1)
             * math.sqrt(1 - beta_2**self.t)
             / (1 - beta_1**self.t)
         )
