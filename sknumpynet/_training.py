@@ -1,4 +1,4 @@
-"""The training loop: epochs of SGD and Adam, and L-BFGS.
+"""The training loops: epochs of SGD and Adam, a fixed schedule, and L-BFGS.
 
 It gets everything as arguments -- the engine network, the prepared data, the
 estimator's parameters, a :class:`Progress` record, and callables for what
@@ -6,6 +6,12 @@ only the estimator knows (scoring a validation set, splitting one off,
 scikit-learn's callbacks) -- and never the estimator itself. It runs the
 epochs, scores the validation set, remembers the best weights, counts
 epochs without improvement, detects divergence and calls the callbacks.
+
+:func:`fit_stochastic` trains the NumpyMLP estimators (scikit-learn's
+stopping rules, ``partial_fit``, warm starts); :func:`fit_scheduled` trains
+the tabular ones, a fixed number of epochs over a schedule set for the whole
+fit. Both run their epochs with the same helpers, so the two families share
+their divergence checks, best-weights rule, ``history_`` and callbacks.
 
 What training learns along the way is kept in :class:`Progress`, whose
 attribute names are the estimator's fitted attributes (``loss_curve_``,
@@ -109,33 +115,29 @@ class _StopTraining(Exception):
     """Raised from L-BFGS's callback when a callback asks training to stop."""
 
 
-def divergence_message(params, loss=None, epoch=None, best_loss=None):
+def divergence_message(params, loss=None, epoch=None, best_loss=None, cause=None):
     """Why training stopped as diverged, and what to change.
 
     Parameters
     ----------
     params : namespace
-        The estimator's parameters (``solver``, ``learning_rate_init``).
+        The estimator's parameters (``solver``, ``learning_rate_init``, and
+        ``learning_rate_parameter``, the name the estimator gives the
+        learning rate, when it is not "learning_rate_init").
     loss, epoch : float and int, default=None
         The training loss that gave divergence away, and its epoch.
     best_loss : float, default=None
         The lowest training loss before it, when the loss was finite but had
         grown :data:`DIVERGENCE_FACTOR`-fold: that rule, not non-finite
         weights, is then named as the cause.
+    cause : str, default=None
+        Another cause to name (the first sentence of the message).
     """
-    if loss is not None and np.isfinite(loss) and best_loss is not None:
-        cause = (
-            f"The training loss grew to {loss} at epoch {epoch}, more than "
-            f"{DIVERGENCE_FACTOR:g} times the lowest loss so far "
-            f"({best_loss}, or 1 if that is smaller)"
-        )
-    else:
-        where = (
-            "" if loss is None else f" (the training loss was {loss} at epoch {epoch})"
-        )
-        cause = f"Solver produced non-finite parameter weights{where}"
+    if cause is None:
+        cause = _divergence_cause(loss, epoch, best_loss)
+    name = getattr(params, "learning_rate_parameter", "learning_rate_init")
     hint = (
-        f"; or learning_rate_init={params.learning_rate_init} is too large for "
+        f"; or {name}={params.learning_rate_init} is too large for "
         "this data: try a smaller one"
         if params.solver in STOCHASTIC_SOLVERS
         else ""
@@ -146,6 +148,17 @@ def divergence_message(params, loss=None, epoch=None, best_loss=None):
         + hint
         + ". The estimator keeps the state it had before this call."
     )
+
+
+def _divergence_cause(loss, epoch, best_loss):
+    if loss is not None and np.isfinite(loss) and best_loss is not None:
+        return (
+            f"The training loss grew to {loss} at epoch {epoch}, more than "
+            f"{DIVERGENCE_FACTOR:g} times the lowest loss so far "
+            f"({best_loss}, or 1 if that is smaller)"
+        )
+    where = "" if loss is None else f" (the training loss was {loss} at epoch {epoch})"
+    return f"Solver produced non-finite parameter weights{where}"
 
 
 # ---------------------------------------------------------------------------
@@ -252,37 +265,28 @@ def fit_stochastic(
             progress.should_stop_ = False
         for _ in range(params.max_iter):
             epoch_start = time.perf_counter()
-            learning_rate = optimizer.base_learning_rate
             if params.shuffle:
                 random_state.shuffle(rows)
-            callbacks.begin_epoch()
-            # Overflow is detected below, from the loss, and explained.
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                loss = network.train_epoch(
-                    X,
-                    y,
-                    sample_weight,
-                    optimizer,
-                    batch_size,
-                    params.alpha,
-                    rows,
-                    dropout_rng=dropout_rng,
-                    max_grad_norm=params.max_grad_norm,
-                )
-            _check_divergence(params, progress, loss)
-            progress.n_iter_ += 1
-            progress.loss_ = loss
-            progress.t_ += n_samples
-            progress.loss_curve_.append(loss)
+            loss = _train_epoch(
+                network,
+                (X, y, sample_weight),
+                optimizer,
+                batch_size,
+                rows,
+                n_samples,
+                params=params,
+                progress=progress,
+                callbacks=callbacks,
+                dropout_rng=dropout_rng,
+            )
             if params.verbose:
                 print("Iteration %d, loss = %.8f" % (progress.n_iter_, loss))
 
             record = _track_progress(params, progress, network, validation, evaluate)
-            optimizer.iteration_ends(progress.t_)
-            _record_epoch(
-                progress, loss, record, learning_rate, time.perf_counter() - epoch_start
+            stop_requested = _close_epoch(
+                progress, loss, record, optimizer, epoch_start, callbacks
             )
-            stop_requested = callbacks.end_epoch()
+            optimizer.iteration_ends(progress.t_)
 
             if progress._no_improvement_count > params.n_iter_no_change:
                 if optimizer.trigger_stopping(_stall_message(params), params.verbose):
@@ -308,6 +312,180 @@ def fit_stochastic(
     if early_stopping and (not incremental or progress.should_stop_):
         network.params[...] = progress._best_params
     progress._optimizer_state = optimizer.get_state()
+
+
+def fit_scheduled(
+    network,
+    X,
+    y,
+    *,
+    params,
+    progress,
+    optimizer,
+    train_rows,
+    batch_size,
+    n_epochs,
+    random_state,
+    validation,
+    evaluate,
+    callbacks,
+):
+    """Train for a fixed number of epochs; keep the best epoch's weights.
+
+    The loop of a learning-rate schedule set for the whole fit (the
+    optimizer's ``total_steps``): no stopping rule but a callback's request,
+    no ``partial_fit``. After every epoch the validation set is scored; the
+    weights of the best score are restored at the end -- of tied best scores
+    the latest, and only finite scores count -- or, without a validation
+    set, the last epoch's are kept.
+
+    Parameters
+    ----------
+    network : sknumpynet._network.MLP
+        The initialised network; trained in place, left with the kept weights.
+    X, y : arrays
+        The prepared training data (``y`` the 2-D encoded targets), all rows:
+        the validation rows among them are never in ``train_rows``.
+    params : namespace
+        ``alpha``, ``max_grad_norm``, ``verbose``, and what
+        :func:`divergence_message` reads.
+    progress : Progress
+        Updated in place; from :meth:`Progress.fresh` with early stopping
+        (a list of validation scores and a best score of -inf).
+    optimizer : object
+        Built for the whole fit, :mod:`sknumpynet._optimizers`.
+    train_rows : ndarray of int
+        The rows of ``X`` to train on.
+    batch_size : int
+        Rows per mini-batch.
+    n_epochs : int
+        Number of epochs.
+    random_state : numpy.random.RandomState
+        Draws one permutation of ``train_rows`` per epoch.
+    validation : Validation or None
+        The rows that choose the best epoch.
+    evaluate : callable
+        ``(network, validation) -> (loss, score)``; a non-finite score is
+        never the best.
+    callbacks : object
+        scikit-learn's callbacks, as for :func:`fit_stochastic`.
+
+    Returns
+    -------
+    best_epoch : int
+        The epoch (counted from 1) whose weights the network holds.
+
+    Raises
+    ------
+    ValueError
+        If training diverged: a non-finite or exploding training loss, no
+        finite validation score, or non-finite kept weights.
+    """
+    progress.n_iter_ = 0
+    for _ in range(n_epochs):
+        epoch_start = time.perf_counter()
+        # Every epoch permutes the training rows afresh (fit_stochastic
+        # reshuffles the last epoch's order instead, as scikit-learn does).
+        rows = random_state.permutation(train_rows)
+        loss = _train_epoch(
+            network,
+            (X, y, None),
+            optimizer,
+            batch_size,
+            rows,
+            len(rows),
+            params=params,
+            progress=progress,
+            callbacks=callbacks,
+        )
+        # ">=" for the best score: of tied best epochs the latest is kept,
+        # as pytabkit does ("slightly beneficial" in its authors'
+        # experiments): on a small validation set accuracy ties often, and
+        # the later epoch has trained on with a smaller step.
+        record = remember_best(
+            params, progress, network, validation, evaluate, latest_of_ties=True
+        )
+        if params.verbose:
+            scored = (
+                "" if validation is None else f", validation score = {record[1]:.6f}"
+            )
+            print(f"Epoch {progress.n_iter_}, loss = {loss:.8f}{scored}")
+        if _close_epoch(progress, loss, record, optimizer, epoch_start, callbacks):
+            break
+
+    best_epoch = progress.n_iter_  # without a validation set, the last one
+    if validation is not None:
+        best = progress.best_validation_score_
+        if best == -np.inf:
+            raise ValueError(
+                divergence_message(
+                    params,
+                    cause="The network's output on the validation rows was "
+                    "never finite",
+                )
+            )
+        scores = progress.validation_scores_
+        best_epoch = len(scores) - scores[::-1].index(best)
+        network.params[...] = progress._best_params
+    if not np.isfinite(network.params).all():
+        raise ValueError(divergence_message(params))
+    return best_epoch
+
+
+def _train_epoch(
+    network,
+    data,
+    optimizer,
+    batch_size,
+    rows,
+    n_samples,
+    *,
+    params,
+    progress,
+    callbacks,
+    dropout_rng=None,
+):
+    """Open the epoch's callback task, train one epoch on ``data`` (``X, y,
+    sample_weight``), check the loss for divergence and count the epoch.
+
+    Returns the epoch's training loss, appended to ``loss_curve_``.
+    """
+    X, y, sample_weight = data
+    callbacks.begin_epoch()
+    # Overflow is detected below, from the loss, and explained.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        loss = network.train_epoch(
+            X,
+            y,
+            sample_weight,
+            optimizer,
+            batch_size,
+            params.alpha,
+            rows,
+            dropout_rng=dropout_rng,
+            max_grad_norm=params.max_grad_norm,
+        )
+    _check_divergence(params, progress, loss)
+    progress.n_iter_ += 1
+    progress.loss_ = loss
+    progress.t_ += n_samples
+    progress.loss_curve_.append(loss)
+    return loss
+
+
+def _close_epoch(progress, loss, record, optimizer, epoch_start, callbacks):
+    """Record the epoch in ``history_`` and close its callback task.
+
+    Returns True when a callback asks training to stop.
+    """
+    _record_epoch(
+        progress,
+        loss,
+        record,
+        optimizer.scheduled_learning_rate,
+        time.perf_counter() - epoch_start,
+    )
+    return callbacks.end_epoch()
 
 
 def _check_divergence(params, progress, loss):
@@ -340,6 +518,8 @@ def _track_progress(params, progress, network, validation, evaluate):
     """
     best_score_before = progress.best_validation_score_
     val_loss, score = remember_best(params, progress, network, validation, evaluate)
+    if params.verbose and score is not None:
+        print("Validation score: %f" % score)
     last_loss = progress.loss_curve_[-1]
     if params.early_stopping:
         # Compared with the best score before this epoch, as in scikit-learn
@@ -355,21 +535,24 @@ def _track_progress(params, progress, network, validation, evaluate):
     return val_loss, score
 
 
-def remember_best(params, progress, network, validation, evaluate):
+def remember_best(
+    params, progress, network, validation, evaluate, *, latest_of_ties=False
+):
     """Score the weights just reached and keep them if they are the best.
 
     The best weights are those of the best validation score when there is a
     validation set, else of the lowest training loss (the last entry of
-    ``loss_curve_``). Returns (validation loss, score) or (None, None).
+    ``loss_curve_``). Of tied best scores the first is kept, or the latest
+    with ``latest_of_ties`` (a score of -inf never counts). Returns
+    (validation loss, score) or (None, None).
     """
     last_loss = progress.loss_curve_[-1]
     val_loss = score = None
     if validation is not None:
         val_loss, score = evaluate(network, validation)
         progress.validation_scores_.append(score)
-        if params.verbose:
-            print("Validation score: %f" % score)
-        if score > progress.best_validation_score_:
+        best = progress.best_validation_score_
+        if score > best or (latest_of_ties and score == best > -np.inf):
             progress.best_validation_score_ = score
             progress._best_params = network.params.copy()
     elif last_loss < progress._best_loss_seen:
@@ -429,6 +612,8 @@ def fit_lbfgs(
         if params.verbose:
             print("Iteration %d, loss = %.8f" % (accepted["n_iter"], loss))
         record = remember_best(params, progress, network, validation, evaluate)
+        if params.verbose and record[1] is not None:
+            print("Validation score: %f" % record[1])
         now = time.perf_counter()
         _record_epoch(progress, loss, record, None, now - clock["start"])
         clock["start"] = now
