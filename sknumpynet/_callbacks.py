@@ -37,11 +37,14 @@ class EpochCallbacks:
             )
 
     def _weights(self):
-        # A snapshot: the live coefs_ keep changing after the callback returns.
-        return {
+        # A snapshot: the live weights keep changing after the callback returns.
+        weights = {
             "coefs_": [c.copy() for c in self.estimator.coefs_],
             "intercepts_": [b.copy() for b in self.estimator.intercepts_],
         }
+        if hasattr(self.estimator, "feature_scale_"):  # the tabular estimators
+            weights["feature_scale_"] = self.estimator.feature_scale_.copy()
+        return weights
 
     def begin_epoch(self):
         if self.context is None:

@@ -24,14 +24,16 @@ pytabkit (``RealMLP_TD_S_CLASS`` and ``RealMLP_TD_S_REG`` in
   the lowest validation error (1 - accuracy, or the root mean squared error)
   on an internal split restored at the end.
 
-The training loop is a plain one written here: the schedule is defined over
-the whole fit, so these estimators have no ``partial_fit`` or ``warm_start``
-and share nothing of the NumpyMLP estimators' stopping machinery.
+The epochs run in :func:`sknumpynet._training.fit_scheduled`, beside the
+NumpyMLP estimators' loop and with its helpers: the same ``history_``,
+divergence errors and scikit-learn callbacks. The schedule is defined over
+the whole fit, so these estimators have no ``partial_fit`` or
+``warm_start`` and no stopping rule.
 """
 
-import time
 from dataclasses import replace
 from numbers import Integral, Real
+from types import SimpleNamespace
 
 import numpy as np
 from sklearn.base import (
@@ -54,9 +56,10 @@ from sklearn.utils.validation import (
 )
 
 from ._activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from ._callbacks import CallbackSupportMixin, EpochCallbacks
 from ._model import fitted_state, is_fitted_state_name
 from ._network import MLP, predict
-from ._optimizers import Adam, coslog_schedule
+from ._optimizers import Adam
 from ._parameters import (
     REALMLP_TD_S_LR_FACTORS,
     effective_coefs,
@@ -64,6 +67,10 @@ from ._parameters import (
     weight_factors,
 )
 from ._tabular_preprocessing import TabularPreprocessor, validate_frame
+from ._training import Progress, Validation, fit_scheduled
+
+#: The training record's entries that become the estimators' attributes.
+_TRAINING_ATTRIBUTES = ("loss_curve_", "validation_scores_", "history_", "n_iter_")
 
 
 def _check_2d(X):
@@ -156,11 +163,13 @@ _NETWORK_ATTRIBUTES = """    n_features_in_ : int
         The epoch whose weights were kept (the last with the best validation
         score; the last one without validation).
     history_ : list of dict
-        One entry per epoch: "epoch", "loss", "val_score" (with validation),
-        "learning_rate" (the scheduled rate at the end of the epoch) and
-        "time" (seconds).
+        One entry per epoch, as the NumpyMLP estimators': ``epoch``,
+        ``loss`` (training), ``val_loss`` and ``val_score`` with
+        validation, ``learning_rate`` (the scheduled step size at the end
+        of the epoch) and ``time`` (seconds).
+        ``val_loss`` is <val_loss>.
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run: ``n_epochs``, unless a callback stopped the fit.
 
     See Also
     --------
@@ -187,10 +196,15 @@ _NETWORK_ATTRIBUTES = """    n_features_in_ : int
     defined over the whole fit -- it needs the total number of steps -- so
     a fit always trains from scratch.
 
+    With scikit-learn >= 1.9, callbacks (``set_callbacks``) see one task per
+    epoch, as with the NumpyMLP estimators, and may stop the fit early. A
+    fit that diverges raises a ``ValueError`` and leaves the estimator as it
+    was.
+
 """
 
 
-class _BaseTabularMLP(BaseEstimator):
+class _BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
     """What the tabular classifier and regressor share.
 
     Do not use directly; use :class:`TabularMLPClassifier` or
@@ -247,6 +261,19 @@ class _BaseTabularMLP(BaseEstimator):
 
     def _label_smoothing(self):
         return 0.0
+
+    def _evaluate(self, network, validation):
+        """Validation loss and score of the network as it is now.
+
+        The loss is the network's (without label smoothing); the score is
+        :meth:`_validation_score`, -inf when the output is not finite.
+        """
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            output = network.predict(validation.X)
+            loss = np.nan
+            if np.isfinite(output).all():
+                loss = network.reported_data_loss(validation.y, output)
+        return loss, self._validation_score(validation.y, output)
 
     # -- fit -----------------------------------------------------------------
 
@@ -355,69 +382,57 @@ class _BaseTabularMLP(BaseEstimator):
             lr_multipliers=network.lr_multipliers(**recipe["lr_factors"]),
             total_steps=self.n_epochs * n_batches,
         )
-        Z_val, targets_val = Z[val_rows], targets[val_rows]
-
-        self.loss_curve_, self.validation_scores_, self.history_ = [], [], []
-        best_score, best_params = -np.inf, network.params.copy()
-        for epoch in range(1, self.n_epochs + 1):
-            start = time.perf_counter()
-            with np.errstate(over="ignore", invalid="ignore"):
-                loss = network.train_epoch(
-                    Z,
-                    targets,
-                    None,
-                    optimizer,
-                    batch_size,
-                    0.0,
-                    rows=random_state.permutation(train_rows),
-                )
-            if not (np.isfinite(loss) and np.isfinite(network.params).all()):
-                raise ValueError(
-                    f"Training diverged at epoch {epoch}: the training loss is "
-                    f"{loss}. Try a smaller learning_rate (now {learning_rate})."
-                )
-            entry = {"epoch": epoch, "loss": float(loss)}
-            if len(val_rows):
-                with np.errstate(over="ignore", invalid="ignore"):
-                    output = network.predict(Z_val)
-                score = self._validation_score(targets_val, output)
-                self.validation_scores_.append(score)
-                entry["val_score"] = score
-                # ">=": of tied best epochs the latest is kept, as pytabkit
-                # does ("slightly beneficial" in its authors' experiments):
-                # on a small validation set accuracy ties often, and the
-                # later epoch has trained on with a smaller step.
-                if score > -np.inf and score >= best_score:
-                    best_score, best_params = score, network.params.copy()
-                    self.best_epoch_ = epoch
-            progress = min(epoch * n_batches / optimizer.total_steps, 1.0)
-            entry["learning_rate"] = learning_rate * (
-                coslog_schedule(progress) if recipe["lr_schedule"] == "coslog4" else 1.0
-            )
-            entry["time"] = time.perf_counter() - start
-            self.loss_curve_.append(float(loss))
-            self.history_.append(entry)
-            if self.verbose:
-                scored = f", validation score = {entry['val_score']:.6f}"
-                print(
-                    f"Epoch {epoch}, loss = {loss:.8f}"
-                    + (scored if len(val_rows) else "")
-                )
-        if not len(val_rows):
-            best_params, self.best_epoch_ = network.params.copy(), self.n_epochs
-        elif best_score == -np.inf:
-            raise ValueError(
-                "Training diverged: the network's output on the validation rows "
-                f"was never finite. Try a smaller learning_rate (now "
-                f"{learning_rate})."
-            )
-        self.n_iter_ = self.n_epochs
+        validation = (
+            Validation(Z[val_rows], targets[val_rows], None, None)
+            if len(val_rows)
+            else None
+        )
         self.n_outputs_ = targets.shape[1]
-        views = layer_views(best_params, units, feature_scale=recipe["feature_scale"])
+        # Live views of the weights being trained, so that callbacks see them.
+        self._set_weights(network.params, units)
+        params = SimpleNamespace(
+            solver="adam",
+            learning_rate_init=learning_rate,
+            learning_rate_parameter="learning_rate",
+            alpha=0.0,
+            max_grad_norm=None,
+            verbose=self.verbose,
+        )
+        # The best epoch's weights are restored, as with early stopping.
+        progress = Progress.fresh("adam", early_stopping=True)
+        callbacks = EpochCallbacks(self, X, y, None, max_epochs=self.n_epochs)
+        self.best_epoch_ = fit_scheduled(
+            network,
+            Z,
+            targets,
+            params=params,
+            progress=progress,
+            optimizer=optimizer,
+            train_rows=train_rows,
+            batch_size=batch_size,
+            n_epochs=self.n_epochs,
+            random_state=random_state,
+            validation=validation,
+            evaluate=self._evaluate,
+            callbacks=callbacks,
+        )
+        for name in _TRAINING_ATTRIBUTES:
+            setattr(self, name, getattr(progress, name))
+        # The kept weights, in a buffer of their own.
+        self._set_weights(network.params.copy(), units)
+        callbacks.end_fit()
+        return self
+
+    def _set_weights(self, flat_params, units):
+        """``coefs_``, ``intercepts_`` and ``feature_scale_``: views of the
+        flat parameter buffer."""
+        recipe = self._recipe
+        views = layer_views(flat_params, units, feature_scale=recipe["feature_scale"])
         self.coefs_, self.intercepts_ = views[:2]
         # Without the learnable scale the input is scaled by ones.
-        self.feature_scale_ = views[2] if len(views) == 3 else np.ones(units[0], dtype)
-        return self
+        self.feature_scale_ = (
+            views[2] if len(views) == 3 else np.ones(units[0], flat_params.dtype)
+        )
 
     # -- predict -------------------------------------------------------------
 
@@ -479,6 +494,7 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
             _NETWORK_ATTRIBUTES,
             outputs="the number of classes",
             loss="with the smoothed targets",
+            val_loss="the log-loss of the validation labels (not\n        smoothed)",
             score="The validation accuracy",
             other="TabularMLPRegressor",
             other_kind="regressor",
@@ -637,7 +653,8 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
             _NETWORK_ATTRIBUTES,
             outputs="the number of targets",
             loss="half the squared error of the standardized\n        targets, "
-            "summed over the targets",
+            "averaged over the targets",
+            val_loss="the same measure on the validation rows",
             score="Minus the root mean squared error of the standardized\n"
             "        validation targets",
             other="TabularMLPClassifier",
