@@ -45,6 +45,7 @@ class TrainingCurveDisplay:
     --------
     NumpyMLPClassifier : Has ``loss_curve_``, ``validation_scores_`` and
         ``history_``.
+    TabularMLPClassifier : Has them too, and ``best_epoch_``.
     sklearn.model_selection.LearningCurveDisplay : Scores against training
         set size.
 
@@ -83,9 +84,11 @@ class TrainingCurveDisplay:
 
         Parameters
         ----------
-        estimator : NumpyMLPClassifier, NumpyMLPRegressor or Pipeline
-            A fitted network, or a fitted pipeline (or other meta-estimator
-            with ``steps``) whose final step is one.
+        estimator : estimator or Pipeline
+            A fitted network of this package (NumpyMLPClassifier,
+            NumpyMLPRegressor, TabularMLPClassifier, TabularMLPRegressor),
+            or a fitted pipeline (or other meta-estimator with ``steps``)
+            whose final step is one.
         ax : matplotlib Axes, default=None
             Axes to draw on; a new figure by default.
         name : str, default=None
@@ -103,8 +106,9 @@ class TrainingCurveDisplay:
         if not hasattr(estimator, "loss_curve_"):
             raise TypeError(
                 f"{cls.__name__} needs a network with a loss curve "
-                "(NumpyMLPClassifier, NumpyMLPRegressor, or a Pipeline ending "
-                f"in one), got {type(estimator).__name__}."
+                "(NumpyMLPClassifier, NumpyMLPRegressor, TabularMLPClassifier, "
+                "TabularMLPRegressor, or a Pipeline ending in one), got "
+                f"{type(estimator).__name__}."
             )
         history = getattr(estimator, "history_", [])
         loss_curve = [entry["loss"] for entry in history] or list(estimator.loss_curve_)
@@ -112,7 +116,11 @@ class TrainingCurveDisplay:
         if not history or None in validation_loss:
             validation_loss = None
         validation_scores = getattr(estimator, "validation_scores_", None) or None
-        if validation_scores is not None:
+        if hasattr(estimator, "best_epoch_"):
+            # The tabular estimators say which epoch they kept (the latest
+            # of tied best scores, or the last one without validation).
+            best_epoch = estimator.best_epoch_
+        elif validation_scores is not None:
             best_epoch = int(np.nanargmax(validation_scores)) + 1
         else:
             best_epoch = int(np.argmin(loss_curve)) + 1
