@@ -210,6 +210,45 @@ def assert_same_weights(first, second, *, strict=False):
 
 
 # ---------------------------------------------------------------------------
+# scikit-learn's callbacks
+# ---------------------------------------------------------------------------
+
+#: scikit-learn >= 1.9: estimators take callbacks (``sklearn.callback``).
+HAS_CALLBACKS = hasattr(NumpyMLPClassifier(), "set_callbacks")
+needs_callbacks = pytest.mark.skipif(
+    not HAS_CALLBACKS, reason="scikit-learn < 1.9 has no sklearn.callback"
+)
+
+
+class CountingCallback:
+    """A FitCallback that counts its hooks, keeps the estimator it is given
+    at the end of each epoch (``snapshots``) and asks to stop at some epoch."""
+
+    def __init__(self, stop_at=None):
+        self.stop_at = stop_at
+        self.begins, self.ends, self.setups, self.teardowns = [], [], 0, 0
+        self.snapshots = []
+
+    def setup(self, estimator, context):
+        self.setups += 1
+
+    def on_fit_task_begin(self, estimator, context):
+        self.begins.append(context.task_name)
+
+    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+        self.ends.append(context.task_name)
+        epochs = self.ends.count("epoch")
+        if fitted_estimator is not None and context.task_name == "epoch":
+            # A snapshot the callback may keep: the weights after this epoch.
+            assert fitted_estimator.coefs_[0] is not estimator.coefs_[0]
+            self.snapshots.append(fitted_estimator)
+        return self.stop_at is not None and epochs >= self.stop_at
+
+    def teardown(self, estimator, context):
+        self.teardowns += 1
+
+
+# ---------------------------------------------------------------------------
 # Model files written by sknumpynet.save
 # ---------------------------------------------------------------------------
 

@@ -17,8 +17,10 @@ import sklearn
 from conftest import (
     ESTIMATORS,
     SOLVERS,
+    CountingCallback,
     assert_same_weights,
     digits,
+    needs_callbacks,
     regression,
     split_digits,
 )
@@ -325,49 +327,19 @@ def test_history_records_every_epoch(solver):
 # scikit-learn's callbacks and verbose
 # ---------------------------------------------------------------------------
 
-HAS_CALLBACKS = hasattr(NumpyMLPClassifier(), "set_callbacks")
-needs_callbacks = pytest.mark.skipif(
-    not HAS_CALLBACKS, reason="scikit-learn < 1.9 has no sklearn.callback"
-)
-
-
-class _CountingCallback:
-    """A FitCallback that counts its hooks and asks to stop at some epoch."""
-
-    def __init__(self, stop_at=None):
-        self.stop_at = stop_at
-        self.begins, self.ends, self.setups, self.teardowns = [], [], 0, 0
-
-    def setup(self, estimator, context):
-        self.setups += 1
-
-    def on_fit_task_begin(self, estimator, context):
-        self.begins.append(context.task_name)
-
-    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
-        self.ends.append(context.task_name)
-        epochs = self.ends.count("epoch")
-        if fitted_estimator is not None and context.task_name == "epoch":
-            # A snapshot the callback may keep: the weights after this epoch.
-            assert fitted_estimator.coefs_[0] is not estimator.coefs_[0]
-        return self.stop_at is not None and epochs >= self.stop_at
-
-    def teardown(self, estimator, context):
-        self.teardowns += 1
-
 
 @needs_callbacks
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
 def test_callbacks_see_one_task_per_epoch_and_can_stop(solver):
     X, y = digits(300)
-    counter = _CountingCallback()
+    counter = CountingCallback()
     est = NumpyMLPClassifier(hidden_layer_sizes=(8,), solver=solver, max_iter=7)
     est.set_callbacks(counter).fit(X, y)
     assert counter.setups == counter.teardowns == 1
     assert counter.ends.count("epoch") >= est.n_iter_
     assert counter.ends[-1] == counter.begins[0] == "fit"
 
-    stopper = _CountingCallback(stop_at=3)
+    stopper = CountingCallback(stop_at=3)
     est = NumpyMLPClassifier(hidden_layer_sizes=(8,), solver=solver, max_iter=50)
     est.set_callbacks(stopper).fit(X, y)
     assert est.n_iter_ == 3
