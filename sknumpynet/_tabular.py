@@ -20,9 +20,10 @@ pytabkit (``RealMLP_TD_S_CLASS`` and ``RealMLP_TD_S_REG`` in
   (:func:`~sknumpynet._optimizers.coslog_schedule`);
 * label smoothing 0.1 for classification, standardized targets for
   regression;
-* 256 epochs of mini-batches of 256 rows, and the weights of the epoch with
-  the lowest validation error (1 - accuracy, or the root mean squared error)
-  on an internal split restored at the end.
+* 256 epochs of whole mini-batches of 256 rows (the remainder left out of
+  each epoch, as pytabkit's ``drop_last=True``), and the weights of the
+  epoch with the lowest validation error (1 - accuracy, or the root mean
+  squared error) on an internal split restored at the end.
 
 The epochs run in :func:`sknumpynet._training.fit_scheduled`, beside the
 NumpyMLP estimators' loop and with its helpers: the same ``history_``,
@@ -67,7 +68,7 @@ from ._parameters import (
     weight_factors,
 )
 from ._tabular_preprocessing import TabularPreprocessor, validate_frame
-from ._training import Progress, Validation, fit_scheduled
+from ._training import Progress, Validation, fit_scheduled, whole_batches
 
 #: The training record's entries that become the estimators' attributes.
 _TRAINING_ATTRIBUTES = ("loss_curve_", "validation_scores_", "history_", "n_iter_")
@@ -114,6 +115,8 @@ _INTRO = """Multilayer perceptron <kind> with the RealMLP-TD-S recipe.
         spans them all.
     batch_size : int, default=256
         Rows per mini-batch (all the training rows if there are fewer).
+        Every batch is whole: each epoch leaves out the remainder of fewer
+        rows, a different one each epoch (as pytabkit does).
     learning_rate : float, default=None
         The base step size of Adam; None means the recipe's <learning_rate>.
 """
@@ -189,8 +192,9 @@ _NETWORK_ATTRIBUTES = """    n_features_in_ : int
     first layer and a zero output layer; Adam with betas (0.9, 0.95) and
     learning rate <learning_rate>, times 0.1 for the intercepts and 6 for the
     scale, following the "coslog4" schedule over all the steps of the fit;
-    <targets>; 256 epochs of 256 rows; the weights of the epoch with the
-    lowest validation error (<error>) restored, the latest one of ties.
+    <targets>; 256 epochs of whole batches of 256 rows; the weights of the
+    epoch with the lowest validation error (<error>) restored, the latest one
+    of ties.
 
     There is no ``partial_fit`` (and no ``warm_start``): the schedule is
     defined over the whole fit -- it needs the total number of steps -- so
@@ -370,7 +374,7 @@ class _BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
             random_state, method=recipe["init"], zero_output=recipe["zero_output"]
         )
         batch_size = min(self.batch_size, len(train_rows))
-        n_batches = -(-len(train_rows) // batch_size)
+        n_batches = whole_batches(len(train_rows), batch_size)
         learning_rate = self.learning_rate or self._default_learning_rate
         optimizer = Adam(
             network.params.size,

@@ -24,6 +24,7 @@ from sknumpynet import (
     TrainingCurveDisplay,
 )
 from sknumpynet._minibatch import MiniBatchTraining
+from sknumpynet._network import MLP
 
 ESTIMATORS = [TabularMLPClassifier, TabularMLPRegressor]
 N_EPOCHS = 6
@@ -284,3 +285,28 @@ def test_training_curve_display(Estimator, validation_fraction):
         assert sorted(lines) == ["best_epoch", "loss"]
         assert model.best_epoch_ == N_EPOCHS
     plt.close(display.figure_)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_every_batch_is_whole_and_the_remainder_changes(Estimator, monkeypatch):
+    # 120 rows, 24 of them for validation: 96 training rows make 3 batches
+    # of 32; with batch_size=40 two batches of 40 and 16 rows left out.
+    batches = []
+    original = MLP.loss_and_gradient
+
+    def recording(self, X, y, *args, **kwargs):
+        batches.append(np.array(X, copy=True))
+        return original(self, X, y, *args, **kwargs)
+
+    monkeypatch.setattr(MLP, "loss_and_gradient", recording)
+    model = fit_small(Estimator, batch_size=40)
+    assert [len(batch) for batch in batches] == [40] * 2 * N_EPOCHS
+    # The schedule spans exactly the steps taken: it ends at zero.
+    assert model.history_[-1]["learning_rate"] == pytest.approx(0.0, abs=1e-12)
+    # Each epoch leaves out other rows: the rows seen differ between epochs.
+    seen = [
+        {row.tobytes() for batch in batches[2 * e : 2 * e + 2] for row in batch}
+        for e in range(N_EPOCHS)
+    ]
+    assert all(len(rows) == 80 for rows in seen)
+    assert len(set.union(*seen)) > 80
