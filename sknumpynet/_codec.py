@@ -860,7 +860,10 @@ class _Decoder:
             return _NONFINITE[node["value"]]
         if kind == "scalar":
             self.keys(node, {"type", "dtype", "value"}, where)
-            if node["dtype"] not in _SCALAR_DTYPES:
+            if (
+                not isinstance(node["dtype"], str)
+                or node["dtype"] not in _SCALAR_DTYPES
+            ):
                 self.fail(f"{where} has an unsupported scalar dtype.")
             value = self.decode(node["value"], where, depth + 1)
             if not isinstance(value, (bool, int, float)):
@@ -887,7 +890,10 @@ class _Decoder:
             }
         if kind == "scalar_type":
             self.keys(node, {"type", "dtype"}, where)
-            if node["dtype"] not in _SCALAR_DTYPES:
+            if (
+                not isinstance(node["dtype"], str)
+                or node["dtype"] not in _SCALAR_DTYPES
+            ):
                 self.fail(f"{where} has an unsupported scalar type.")
             return np.dtype(node["dtype"]).type
         if kind == "LabelBinarizer":

@@ -1,9 +1,10 @@
 """The file format of :func:`sknumpynet.save` stays what it is: golden files.
 
 ``tests/data`` holds two model files written by sknumpynet 0.1.0 (commit
-539c939) and the predictions the saved models made, made by
-``tests/data/make_golden_models.py`` (which says how and why). Whatever is
-rearranged in the writer and the loader:
+539c939), a third one of a TabularMLPClassifier with its preprocessor
+(written when save learned the tabular estimators), and the predictions the
+saved models made, made by ``tests/data/make_golden_models.py`` (which says
+how and why). Whatever is rearranged in the writer and the loader:
 
 * the files still load, into the estimators that were saved, which predict
   the same to the last bit on the writer's NumPy release (another release
@@ -40,6 +41,8 @@ from sknumpynet import (
     ModelFileError,
     NumpyMLPClassifier,
     NumpyMLPRegressor,
+    TabularMLPClassifier,
+    TabularPreprocessor,
     load,
     save,
 )
@@ -48,6 +51,7 @@ DATA = Path(__file__).resolve().parent / "data"
 GOLDEN = {
     "classifier": DATA / "golden_sgd_classifier.npz",
     "regressor": DATA / "golden_adam_regressor.npz",
+    "tabular_classifier": DATA / "golden_tabular_classifier.npz",
 }
 
 
@@ -114,6 +118,40 @@ def test_golden_regressor_loads_and_predicts_as_saved(expected):
     _assert_predicts_as_saved(
         "regressor", reg.predict(X), expected["predict_regressor"]
     )
+
+
+def _tabular_probe(predictions):
+    """The raw probe frame, rebuilt from its columns as make_golden_models
+    stored them: "" marks a missing color, -1 a missing member."""
+    color = predictions["X_color"].astype(object)
+    color[color == ""] = None
+    member = pd.array(predictions["X_member"] == 1, dtype="boolean")
+    member[predictions["X_member"] == -1] = pd.NA
+    return pd.DataFrame(
+        {"size": predictions["X_size"], "color": color, "member": member}
+    )
+
+
+def test_golden_tabular_classifier_loads_and_predicts_as_saved():
+    with np.load(DATA / "golden_tabular_predictions.npz") as stored:
+        expected = dict(stored)
+    clf = _load_golden("tabular_classifier")
+    assert type(clf) is TabularMLPClassifier
+    assert type(clf.preprocessor_) is TabularPreprocessor
+    assert_array_equal(clf.classes_, ["high", "low"], strict=True)
+    assert clf.feature_names_in_.tolist() == ["size", "color", "member"]
+    assert clf.preprocessor_.feature_kinds_.tolist() == [
+        "numeric",
+        "categorical",
+        "boolean",
+    ]
+    assert clf.preprocessor_.categories_[1].tolist() == ["blue", "green", "red"]
+    X = _tabular_probe(expected)
+    assert X["color"][0] == "purple" and X["color"].isna()[1]  # unseen, missing
+    _assert_predicts_as_saved(
+        "tabular_classifier", clf.predict_proba(X), expected["proba"]
+    )
+    assert_array_equal(clf.predict(X), expected["predict"], strict=True)
 
 
 def _members(data):
