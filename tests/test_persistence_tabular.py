@@ -419,7 +419,11 @@ CRAFTED_OBJECTS = {
         "n_features_in_ is 4, but its preprocessor has 5 input columns",
     ),
     "preprocessor-names": (
-        _item(P + "feature_names_in_", 0, "height"),
+        # A new array: the two may share one (scikit-learn < 1.9).
+        _set(
+            P + "feature_names_in_",
+            lambda: np.array(["height", "color", "member", "mixed", "n"], object),
+        ),
         "feature_names_in_ are not the columns of its preprocessor",
     ),
     "unfitted-preprocessor": (
