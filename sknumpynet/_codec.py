@@ -4,8 +4,8 @@ This module writes and reads "an object's constructor parameters and fitted
 state" for a scikit-learn-style class, in a file that never runs code when it
 is read. It knows nothing of neural networks: the caller gives the classes a
 file may hold (an allow-list, by class name) and checks the fitted state it
-reads (:mod:`sknumpynet._persistence` does both for sknumpynet's two
-estimators). The format, field by field:
+reads (:mod:`sknumpynet._persistence` does both for sknumpynet's
+estimators and its tabular preprocessor). The format, field by field:
 
 A model file is a ZIP archive, so also a NumPy ``.npz`` archive:
 ``numpy.load(path)`` opens it for inspection. Its members are stored
@@ -24,8 +24,10 @@ bytes):
         The SHA-256 checksum (64 hexadecimal digits) described below.
     ``"content"``
         An object with the keys ``"estimator"`` (the class name: in
-        sknumpynet's model files ``"NumpyMLPClassifier"`` or
-        ``"NumpyMLPRegressor"``), ``"sknumpynet_version"``,
+        sknumpynet's model files ``"NumpyMLPClassifier"``,
+        ``"NumpyMLPRegressor"``, ``"TabularMLPClassifier"``,
+        ``"TabularMLPRegressor"`` or ``"TabularPreprocessor"``),
+        ``"sknumpynet_version"``,
         ``"sklearn_version"`` and ``"numpy_version"`` (of the writer),
         ``"params"`` (constructor parameter name -> value), ``"state"``
         (fitted attribute name -> value: every attribute whose name
@@ -52,11 +54,18 @@ object is a tagged value whose ``"type"`` key says what it holds:
   fixed-width string array: ``feature_names_in_`` and string ``classes_``);
 * ``{"type": "float", "value": "inf" | "-inf" | "nan"}``: a non-finite float;
 * ``{"type": "scalar", "dtype": "float64", "value": ...}``: a NumPy scalar;
+* ``{"type": "scalar_type", "dtype": "float32"}``: a NumPy scalar type, such
+  as the ``numpy.float32`` of a ``dtype`` parameter;
 * ``{"type": "tuple", "items": [...]}`` and ``{"type": "dict", "items":
   {...}}`` (string keys): tuples and dictionaries;
 * ``{"type": "LabelBinarizer", "params": {...}, "state": {...}}``: a fitted
   :class:`~sklearn.preprocessing.LabelBinarizer` (the classifier's label
   encoding);
+* ``{"type": "estimator", "estimator": "TabularPreprocessor", "params":
+  {...}, "state": {...}}``: an object of a class the caller allows inside
+  the file's object (``nested``; in sknumpynet's model files only
+  ``TabularPreprocessor``, the tabular estimators' ``preprocessor`` and
+  fitted ``preprocessor_``), its parameters and fitted state as above;
 * ``{"type": "RandomState", "key": array, "pos": int, "has_gauss": int,
   "cached_gaussian": float}``: a ``random_state`` given as a
   :class:`numpy.random.RandomState`;
@@ -78,7 +87,13 @@ checksum, each array's header against the manifest (no object arrays), the
 class against the caller's allow-list, the parameters against the class's
 own (and their validity), and then, through the caller, the fitted state.
 Only the allow-listed classes and scikit-learn's ``LabelBinarizer`` are ever
-instantiated. Every problem of the file raises :class:`ModelFileError`.
+instantiated, each checked by the caller as it is built. Every problem of
+the file raises :class:`ModelFileError`.
+
+The format version is still 1: the tags ``scalar_type`` and ``estimator``
+appear only in files of classes that older readers do not rebuild (they
+refuse such a file by its class name), so every file an older sknumpynet
+wrote reads, and writes again, byte for byte as before.
 """
 
 import errno
@@ -115,6 +130,8 @@ _SCALAR_DTYPES = frozenset(
     ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32"]
     + ["uint64", "float16", "float32", "float64"]
 )
+# NumPy's scalar types (np.float32...), given as parameters such as dtype.
+_SCALAR_TYPES = {np.dtype(name).type: name for name in _SCALAR_DTYPES}
 _NONFINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 _MAX_JSON_BYTES = 256 * 2**20
 _MAX_NPY_HEADER = 65536 + 16
@@ -195,10 +212,16 @@ def _is_state_name(name):
 
 
 class _Encoder:
-    """Turn an object's values into JSON values and a set of arrays."""
+    """Turn an object's values into JSON values and a set of arrays.
 
-    def __init__(self, owner):
+    ``nested`` (class name -> class) lists the classes whose instances may
+    be stored as values, parameters and fitted state (the caller's second
+    allow-list, such as a fitted transformer inside an estimator).
+    """
+
+    def __init__(self, owner, nested=None):
         self.owner = owner
+        self.nested = nested or {}
         self.arrays = {}
 
     def _refuse(self, where, value, why=""):
@@ -217,6 +240,10 @@ class _Encoder:
         if value.dtype.kind == "O":
             if not all(isinstance(item, str) for item in value.flat):
                 self._refuse(where, value, " (an object array not all strings)")
+            if any(item.endswith("\x00") for item in value.flat):
+                # NumPy's fixed-width strings drop trailing NULs: it would
+                # come back as another string.
+                self._refuse(where, value, " (a string ending in a NUL character)")
             value = value.astype(str) if value.size else value.astype("<U1")
             node["object"] = True
         if value.dtype.kind not in _ARRAY_KINDS or value.dtype.fields is not None:
@@ -275,6 +302,17 @@ class _Encoder:
                 "params": self.attributes(params, where, depth + 1),
                 "state": self.attributes(state, where, depth + 1),
             }
+        name = type(value).__name__
+        if self.nested.get(name) is type(value):
+            params, state = _split_vars(value, where, self._refuse)
+            return {
+                "type": "estimator",
+                "estimator": name,
+                "params": self.attributes(params, where, depth + 1),
+                "state": self.attributes(state, where, depth + 1),
+            }
+        if isinstance(value, type) and value in _SCALAR_TYPES:
+            return {"type": "scalar_type", "dtype": _SCALAR_TYPES[value]}
         if type(value) is np.random.RandomState:
             _, key, pos, has_gauss, cached_gaussian = value.get_state(legacy=True)
             return {
@@ -369,14 +407,16 @@ def _framed(data):
 # ---------------------------------------------------------------------------
 
 
-def write(obj, path, classes):
+def write(obj, path, classes, nested=None):
     """Write ``obj`` to ``path`` in this format: the work of ``sknumpynet.save``.
 
     ``obj`` must be an instance of one of ``classes`` (the caller's
     allow-list, class name -> class), not of a subclass: the reader could not
-    rebuild it. A value the format cannot store raises ``TypeError`` naming
-    the attribute. The file is written to a temporary file and then renamed,
-    so an interrupted write leaves no half-written file. Returns the path.
+    rebuild it. Instances of the classes of ``nested`` (class name -> class)
+    may be values inside it, stored as ``{"type": "estimator", ...}``. A
+    value the format cannot store raises ``TypeError`` naming the attribute.
+    The file is written to a temporary file and then renamed, so an
+    interrupted write leaves no half-written file. Returns the path.
     """
     cls = type(obj)
     if classes.get(cls.__name__) is not cls:
@@ -386,13 +426,13 @@ def write(obj, path, classes):
             "pipeline or another estimator, use skops (skops.io.dump) or "
             "joblib."
         )
-    return _write_members(os.fspath(path), _encode_members(obj))
+    return _write_members(os.fspath(path), _encode_members(obj, nested))
 
 
-def _encode_members(obj):
+def _encode_members(obj, nested=None):
     """The archive's members, {name: bytes}, metadata first."""
     owner = type(obj).__name__
-    encoder = _Encoder(owner)
+    encoder = _Encoder(owner, nested)
     params, state = _split_vars(obj, owner, encoder._refuse)
     content = {
         "estimator": owner,
@@ -454,12 +494,14 @@ def _write_members(path, members):
 # ---------------------------------------------------------------------------
 
 
-def read(path, classes, validate):
+def read(path, classes, validate, nested=None):
     """Read the object of a file of this format: the work of ``sknumpynet.load``.
 
-    Only the classes of ``classes`` (class name -> class) are rebuilt.
-    ``validate(fail, obj, state)`` checks the fitted state just read into
-    ``obj`` (attribute name -> value) and calls ``fail(problem)``, which
+    Only the classes of ``classes`` (class name -> class) are rebuilt, and
+    inside it only those of ``nested`` (and scikit-learn's
+    ``LabelBinarizer``). ``validate(fail, obj, state)`` checks the fitted
+    state just read into ``obj`` (attribute name -> value) -- the object of
+    the file and each nested one -- and calls ``fail(problem)``, which
     raises :class:`ModelFileError`, if it is not consistent. Returns ``(obj,
     the sknumpynet version that wrote the file)``. Every problem of the file
     raises :class:`ModelFileError`, before anything is returned; a missing
@@ -478,7 +520,7 @@ def read(path, classes, validate):
         )
     try:
         content, arrays = _read_archive(path)
-        obj = _Decoder(path, content, arrays).build(classes, validate)
+        obj = _Decoder(path, content, arrays, validate, nested).build(classes)
     except (ModelFileError, MemoryError, PermissionError):
         raise
     except Exception as error:
@@ -785,10 +827,12 @@ def _read_array(path, member, data, dtype, shape):
 class _Decoder:
     """Rebuild an object from the content of a file, checking everything."""
 
-    def __init__(self, path, content, arrays):
+    def __init__(self, path, content, arrays, validate, nested=None):
         self.path = path
         self.content = content
         self.arrays = arrays
+        self.validate = validate
+        self.nested = nested or {}
         self.used = set()
 
     def fail(self, problem):
@@ -816,7 +860,10 @@ class _Decoder:
             return _NONFINITE[node["value"]]
         if kind == "scalar":
             self.keys(node, {"type", "dtype", "value"}, where)
-            if node["dtype"] not in _SCALAR_DTYPES:
+            if (
+                not isinstance(node["dtype"], str)
+                or node["dtype"] not in _SCALAR_DTYPES
+            ):
                 self.fail(f"{where} has an unsupported scalar dtype.")
             value = self.decode(node["value"], where, depth + 1)
             if not isinstance(value, (bool, int, float)):
@@ -841,8 +888,18 @@ class _Decoder:
                 key: self.decode(item, f"{where}[{key!r}]", depth + 1)
                 for key, item in node["items"].items()
             }
+        if kind == "scalar_type":
+            self.keys(node, {"type", "dtype"}, where)
+            if (
+                not isinstance(node["dtype"], str)
+                or node["dtype"] not in _SCALAR_DTYPES
+            ):
+                self.fail(f"{where} has an unsupported scalar type.")
+            return np.dtype(node["dtype"]).type
         if kind == "LabelBinarizer":
             return self.label_binarizer(node, where, depth)
+        if kind == "estimator":
+            return self.nested_estimator(node, where, depth)
         if kind == "RandomState":
             return self.random_state(node, where)
         self.fail(f"{where} has the unknown value type {kind!r}.")
@@ -944,7 +1001,53 @@ class _Decoder:
         vars(obj).update(values)
         return values
 
-    def build(self, classes, validate):
+    def nested_estimator(self, node, where, depth):
+        """An object of a ``nested`` class inside the file's object."""
+        self.keys(node, {"type", "estimator", "params", "state"}, where)
+        name = node["estimator"]
+        if not isinstance(name, str) or name not in self.nested:
+            self.fail(
+                f"{where} holds a {name!r}; inside a model sknumpynet.load "
+                f"rebuilds only {sorted(self.nested)}."
+            )
+        return self.instantiate(
+            self.nested[name], node["params"], node["state"], where, depth + 1
+        )
+
+    def instantiate(self, cls, params, state, where, depth):
+        """An object of ``cls`` with these parameters and checked state."""
+        if not isinstance(params, dict) or not isinstance(state, dict):
+            self.fail(f"the parameters or state of {where} are not JSON objects.")
+        estimator = cls()
+        known = estimator.get_params(deep=False)
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            writer = self.content["sknumpynet_version"]
+            current = _version.__version__
+            why = (
+                ": the file was crafted."
+                if writer == current
+                else f" (it was saved by sknumpynet {writer}): upgrade sknumpynet "
+                "to load it."
+            )
+            self.fail(
+                f"it sets parameters {unknown} that {cls.__name__} of sknumpynet "
+                f"{current} does not have{why}"
+            )
+        values = {
+            k: self.decode(v, f"{where}.{k}", depth + 1 if depth else 0)
+            for k, v in params.items()
+        }
+        try:
+            estimator.set_params(**values)
+            estimator._validate_params()
+        except (ValueError, TypeError) as error:
+            self.fail(f"{where} has invalid parameters: {error}")
+        fitted = self.set_state(estimator, state, where, depth)
+        self.validate(self.fail, estimator, fitted)
+        return estimator
+
+    def build(self, classes):
         """The object of the file, of one of ``classes``, checked by ``validate``."""
         content = self.content
         for key in _VERSION_KEYS:
@@ -955,33 +1058,9 @@ class _Decoder:
             self.fail(
                 f"it holds a {name!r}; sknumpynet.load rebuilds only {sorted(classes)}."
             )
-        cls = classes[name]
-        params, state = content["params"], content["state"]
-        if not isinstance(params, dict) or not isinstance(state, dict):
-            self.fail("its parameters or state are not JSON objects.")
-        estimator = cls()
-        known = estimator.get_params(deep=False)
-        unknown = sorted(set(params) - set(known))
-        if unknown:
-            writer, current = content["sknumpynet_version"], _version.__version__
-            why = (
-                ": the file was crafted."
-                if writer == current
-                else f" (it was saved by sknumpynet {writer}): upgrade sknumpynet "
-                "to load it."
-            )
-            self.fail(
-                f"it sets parameters {unknown} that {name} of sknumpynet "
-                f"{current} does not have{why}"
-            )
-        values = {k: self.decode(v, f"{name}.{k}") for k, v in params.items()}
-        try:
-            estimator.set_params(**values)
-            estimator._validate_params()
-        except (ValueError, TypeError) as error:
-            self.fail(f"it has invalid parameters: {error}")
-        fitted = self.set_state(estimator, state, name, 0)
-        validate(self.fail, estimator, fitted)
+        estimator = self.instantiate(
+            classes[name], content["params"], content["state"], name, 0
+        )
         unused = sorted(set(self.arrays) - self.used)
         if unused:
             self.fail(f"arrays {unused} are listed but never used: it was crafted.")

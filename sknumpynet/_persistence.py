@@ -19,14 +19,29 @@ There are four ways to keep a fitted estimator, one per need:
 
 The file of :func:`save` is in the format of :mod:`sknumpynet._codec`, which
 documents it field by field. This module says what a model file holds: one
-of the two estimators of :data:`ESTIMATORS` (never a subclass, never any
-other class), its constructor parameters and its fitted state. And
-:func:`load` checks that state before it returns an estimator: the weight
-shapes chain from ``n_features_in_`` through ``hidden_layer_sizes`` to
-``n_outputs_``, one float dtype, finite weights, per-layer parameters that
-fit the layers, the output activation the targets call for, optimizer state
-of a known solver and of the right size, counters and curves that are
-numbers, classes matching the label encoding.
+of the classes of :data:`ESTIMATORS` (never a subclass, never any other
+class), its constructor parameters and its fitted state; inside a tabular
+estimator, only the :class:`TabularPreprocessor` of :data:`NESTED`. And
+:func:`load` checks that state before it returns an estimator:
+
+* the NumPy MLPs: the weight shapes chain from ``n_features_in_`` through
+  ``hidden_layer_sizes`` to ``n_outputs_``, one float dtype, finite
+  weights, per-layer parameters that fit the layers, the output activation
+  the targets call for, optimizer state of a known solver and of the right
+  size, counters and curves that are numbers, classes matching the label
+  encoding;
+* the preprocessor: one known kind per input column, categories (unique
+  strings) exactly for the categorical and boolean columns, indicators only
+  after numeric columns, and medians, factors and the scaled mask of
+  exactly the output width these imply, finite;
+* the tabular MLPs: a fitted preprocessor whose output width is the first
+  layer's, weights and feature scale finite in the ``dtype`` of the
+  estimator, the hidden layers of ``hidden_layer_sizes``, one output per
+  class (sorted, unique labels) or per target (finite means, positive
+  scales), and the input columns of the preprocessor.
+
+Fitted attributes beyond those (``history_``, new ones of the training
+loop) are stored and checked generically, by type, as the format does.
 """
 
 import math
@@ -39,10 +54,23 @@ from ._codec import is_int
 from ._estimators import NumpyMLPClassifier, NumpyMLPRegressor
 from ._optimizers import OPTIMIZERS, required_state_names
 from ._parameters import n_parameters
+from ._tabular import TabularMLPClassifier, TabularMLPRegressor
+from ._tabular_preprocessing import (
+    BOOLEAN,
+    CATEGORICAL,
+    NUMERIC,
+    TabularPreprocessor,
+)
 from ._version import warn_if_other_version
 
+_NETWORKS = (NumpyMLPClassifier, NumpyMLPRegressor)
+_TABULAR = (TabularMLPClassifier, TabularMLPRegressor)
+
 #: The only classes a model file holds, by name.
-ESTIMATORS = {cls.__name__: cls for cls in (NumpyMLPClassifier, NumpyMLPRegressor)}
+ESTIMATORS = {cls.__name__: cls for cls in (*_NETWORKS, *_TABULAR, TabularPreprocessor)}
+#: The only classes a model file holds inside its estimator, by name: the
+#: tabular estimators' ``preprocessor`` and ``preprocessor_``.
+NESTED = {TabularPreprocessor.__name__: TabularPreprocessor}
 
 
 def trusted_types():
@@ -78,7 +106,7 @@ def trusted_types():
     >>> sio.dump(pipe, "pipe.skops")  # doctest: +SKIP
     >>> pipe = sio.load("pipe.skops", trusted=trusted_types())  # doctest: +SKIP
     """
-    return [f"{cls.__module__}.{cls.__qualname__}" for cls in ESTIMATORS.values()]
+    return [f"{cls.__module__}.{cls.__qualname__}" for cls in _NETWORKS]
 
 
 def save(estimator, path):
@@ -94,9 +122,14 @@ def save(estimator, path):
 
     Parameters
     ----------
-    estimator : NumpyMLPClassifier or NumpyMLPRegressor
-        The estimator to save (a subclass is refused: :func:`load` could not
-        rebuild it). To save a whole pipeline, use skops or joblib.
+    estimator : estimator
+        A :class:`NumpyMLPClassifier`, :class:`NumpyMLPRegressor`,
+        :class:`TabularMLPClassifier`, :class:`TabularMLPRegressor` or
+        :class:`TabularPreprocessor`, fitted or not (a subclass is refused:
+        :func:`load` could not rebuild it). A tabular estimator is saved with its fitted
+        ``preprocessor_``; its ``preprocessor`` must be None or a
+        :class:`TabularPreprocessor`. To save a whole pipeline, use skops or
+        joblib.
     path : str or path-like
         The file to write, replaced if it exists. No extension is added;
         ``.npz`` is a good choice, since the file is a NumPy ``.npz``
@@ -110,8 +143,10 @@ def save(estimator, path):
     Raises
     ------
     TypeError
-        If the estimator is not one of sknumpynet's, or holds a value that
-        cannot be stored without pickle (the message names the attribute).
+        If the estimator is not one of sknumpynet's, holds a value that
+        cannot be stored without pickle (the message names the attribute),
+        or is a tabular estimator with another ``preprocessor`` than a
+        :class:`TabularPreprocessor`.
 
     See Also
     --------
@@ -125,11 +160,12 @@ def save(estimator, path):
     member with the parameters, the fitted state (arrays referred to by
     name), a format version (currently 1) and a SHA-256 checksum of it all.
     Values are booleans, integers, floats (non-finite ones tagged), strings,
-    lists, tuples and dicts of these, arrays of numbers or strings, the
-    classifier's ``LabelBinarizer``, a ``RandomState`` ``random_state`` and
-    metadata-routing requests; any other value is refused rather than
-    pickled. The module :mod:`sknumpynet._codec` documents the format field
-    by field.
+    lists, tuples and dicts of these, arrays of numbers or strings, NumPy
+    scalar types (a ``dtype``), the classifier's ``LabelBinarizer``, a
+    tabular estimator's ``TabularPreprocessor``, a ``RandomState``
+    ``random_state`` and metadata-routing requests; any other value is
+    refused rather than pickled. The module :mod:`sknumpynet._codec`
+    documents the format field by field.
 
     Examples
     --------
@@ -152,7 +188,29 @@ def save(estimator, path):
     >>> bool((reg2.coefs_[0] == reg.partial_fit(X, X.ravel()).coefs_[0]).all())
     True
     """
-    return _codec.write(estimator, path, ESTIMATORS)
+    _check_preprocessor(estimator)
+    return _codec.write(estimator, path, ESTIMATORS, NESTED)
+
+
+def _check_preprocessor(estimator):
+    """Refuse a tabular estimator whose preprocessor the format cannot check.
+
+    Another transformer (a Pipeline, a ColumnTransformer) may hold any
+    object, and :func:`load` could check the fitted state of none of them.
+    """
+    if type(estimator) not in _TABULAR:
+        return
+    for name, what in (("preprocessor", "parameter"), ("preprocessor_", "attribute")):
+        value = getattr(estimator, name, None)
+        if value is not None and type(value) is not TabularPreprocessor:
+            kind = type(value)
+            raise TypeError(
+                f"Cannot save {type(estimator).__name__}: its {what} {name} is "
+                f"a {kind.__module__}.{kind.__qualname__}. sknumpynet.save stores "
+                "the tabular estimators with preprocessor=None or a "
+                "TabularPreprocessor only, whose fitted state load can check; "
+                "use joblib or skops to save this estimator."
+            )
 
 
 def load(path):
@@ -172,9 +230,10 @@ def load(path):
 
     Returns
     -------
-    estimator : NumpyMLPClassifier or NumpyMLPRegressor
-        The estimator as it was saved, ready to predict and to continue
-        training.
+    estimator : estimator
+        The estimator as it was saved, of one of the classes :func:`save`
+        stores, ready to predict (or transform) and,
+        for the NumPy MLPs, to continue training.
 
     Raises
     ------
@@ -203,7 +262,9 @@ def load(path):
     >>> load(path).predict(X)
     array([0, 0, 1, 1])
     """
-    estimator, saved_version = _codec.read(path, ESTIMATORS, _validate_fitted_state)
+    estimator, saved_version = _codec.read(
+        path, ESTIMATORS, _validate_fitted_state, NESTED
+    )
     warn_if_other_version(estimator, saved_version, stacklevel=3)
     return estimator
 
@@ -215,12 +276,35 @@ def _validate_fitted_state(fail, estimator, state):
     """Check that the fitted state is complete and consistent, or fail.
 
     The ``validate`` of :func:`sknumpynet._codec.read`: ``state`` is the
-    fitted state just read into ``estimator``, ``fail(problem)`` raises
+    fitted state just read into ``estimator`` (the file's object, or the
+    preprocessor inside it), ``fail(problem)`` raises
     :class:`~sknumpynet.ModelFileError`.
     """
-    if not any(name.endswith("_") for name in state):
-        if state:
-            fail(f"it holds private state {sorted(state)} but no fitted model.")
+    if isinstance(estimator, TabularPreprocessor):
+        _validate_preprocessor(fail, estimator, state)
+    elif isinstance(estimator, _TABULAR):
+        _validate_tabular(fail, estimator, state)
+    else:
+        _validate_network(fail, estimator, state)
+
+
+def _is_unfitted(fail, state, configuration=()):
+    """Whether the state is that of an unfitted estimator (or fail).
+
+    An unfitted estimator holds its parameters only, and at most the
+    private ``configuration`` that outlives fitting (``set_output``'s).
+    """
+    if any(name.endswith("_") for name in state):
+        return False
+    private = sorted(set(state) - set(configuration))
+    if private:
+        fail(f"it holds private state {private} but no fitted model.")
+    return True
+
+
+def _validate_network(fail, estimator, state):
+    """The fitted state of a NumpyMLPClassifier or NumpyMLPRegressor."""
+    if _is_unfitted(fail, state):
         return  # an unfitted estimator: its parameters only
     missing = [
         name
@@ -381,7 +465,7 @@ def _is_real(value):
 
 def _validate_bookkeeping(fail, estimator):
     """The counters and curves that training updates are numbers."""
-    for name in ("n_iter_", "t_", "_no_improvement_count"):
+    for name in ("n_iter_", "t_", "_no_improvement_count", "best_epoch_"):
         value = getattr(estimator, name, 0)
         if not is_int(value) or value < 0:
             fail(f"{name} is {value!r}, not a non-negative integer.")
@@ -415,3 +499,209 @@ def _validate_classes(fail, estimator, n_outputs):
             f"the network has {n_outputs} outputs for {n_classes} "
             f"{binarizer.y_type_} classes."
         )
+
+
+# ---------------------------------------------------------------------------
+# The tabular preprocessor and estimators
+# ---------------------------------------------------------------------------
+
+_PREPROCESSOR_STATE = (
+    "n_features_in_",
+    "feature_kinds_",
+    "categories_",
+    "missing_indicator_mask_",
+    "scaled_mask_",
+    "center_",
+    "factor_",
+)
+# set_output(transform=...): a setting that outlives fitting.
+_OUTPUT_CONFIG = "_sklearn_output_config"
+_OUTPUT_CONTAINERS = ("default", "pandas", "polars")
+
+
+def _is_array(value, dtype, shape):
+    return (
+        isinstance(value, np.ndarray) and value.dtype == dtype and value.shape == shape
+    )
+
+
+def _validate_output_config(fail, estimator):
+    config = getattr(estimator, _OUTPUT_CONFIG, None)
+    if config is not None and (
+        not isinstance(config, dict)
+        or not set(config) <= {"transform"}
+        or not all(value in _OUTPUT_CONTAINERS for value in config.values())
+    ):
+        fail(
+            f"{_OUTPUT_CONFIG} is {config!r}, not a set_output setting "
+            f"(transform: one of {list(_OUTPUT_CONTAINERS)})."
+        )
+
+
+def _validate_feature_names(fail, names, n_features, owner):
+    if names is not None and not (
+        _is_array(names, object, (n_features,))
+        and all(isinstance(name, str) for name in names)
+    ):
+        fail(f"the feature_names_in_ of {owner} do not name each column once.")
+
+
+def _validate_preprocessor(fail, prep, state):
+    """A TabularPreprocessor: columns, categories and scaling that agree."""
+    _validate_output_config(fail, prep)
+    if _is_unfitted(fail, state, configuration=(_OUTPUT_CONFIG,)):
+        return
+    missing = [name for name in _PREPROCESSOR_STATE if name not in state]
+    if missing:
+        fail(f"the TabularPreprocessor's fitted state lacks {missing}.")
+    n_features = prep.n_features_in_
+    if not is_int(n_features) or n_features < 1:
+        fail(f"the TabularPreprocessor's n_features_in_ is {n_features!r}.")
+    _validate_feature_names(
+        fail, getattr(prep, "feature_names_in_", None), n_features, "the preprocessor"
+    )
+    kinds, categories = prep.feature_kinds_, prep.categories_
+    indicators = prep.missing_indicator_mask_
+    if not (
+        _is_array(kinds, object, (n_features,))
+        and all(kind in (NUMERIC, BOOLEAN, CATEGORICAL) for kind in kinds)
+    ):
+        fail(
+            "feature_kinds_ does not give each column one of "
+            f"{[NUMERIC, BOOLEAN, CATEGORICAL]}."
+        )
+    if not isinstance(categories, list) or len(categories) != n_features:
+        fail("categories_ is not a list with one entry per column.")
+    if not _is_array(indicators, bool, (n_features,)):
+        fail("missing_indicator_mask_ is not one boolean per column.")
+    width = 0
+    for j, (kind, cats, indicator) in enumerate(zip(kinds, categories, indicators)):
+        if kind == NUMERIC:
+            if cats is not None:
+                fail(f"categories_[{j}] is not None, but column {j} is numeric.")
+            width += 1 + bool(indicator)
+            continue
+        # Decoded string arrays are object arrays of str (see _codec).
+        if not (
+            isinstance(cats, np.ndarray)
+            and cats.dtype == object
+            and cats.ndim == 1
+            and len(set(cats.tolist())) == len(cats)
+        ):
+            fail(f"categories_[{j}] is not an array of distinct strings.")
+        if kind == BOOLEAN and cats.tolist() not in (
+            [],
+            ["True"],
+            ["False"],
+            ["True", "False"],
+        ):
+            fail(f"categories_[{j}] are not the categories of a boolean column.")
+        if indicator:
+            fail(f"column {j} is {kind} but has a missing-value indicator.")
+        width += 1 if len(cats) == 2 else len(cats)
+    if not _is_array(prep.scaled_mask_, bool, (width,)):
+        fail(f"scaled_mask_ is not one boolean per output column ({width}).")
+    for name in ("center_", "factor_"):
+        value = getattr(prep, name)
+        if not _is_array(value, np.float64, (width,)) or not np.isfinite(value).all():
+            fail(f"{name} is not a finite float64 value per output column ({width}).")
+    if (prep.factor_ < 0).any():
+        fail("factor_ holds negative scaling factors.")
+
+
+def _validate_tabular(fail, estimator, state):
+    """A TabularMLPClassifier or TabularMLPRegressor, preprocessor included."""
+    for name in ("preprocessor", "preprocessor_"):
+        value = getattr(estimator, name, None)
+        if value is not None and type(value) is not TabularPreprocessor:
+            fail(f"its {name} is a {type(value).__name__}, not a TabularPreprocessor.")
+    if _is_unfitted(fail, state):
+        return
+    is_classifier = isinstance(estimator, TabularMLPClassifier)
+    required = ["coefs_", "intercepts_", "feature_scale_", "n_outputs_"]
+    required += ["n_features_in_", "preprocessor_"]
+    required += ["classes_"] if is_classifier else ["target_mean_", "target_scale_"]
+    required += [] if is_classifier else ["_y_ndim"]
+    missing = [name for name in required if name not in state]
+    if missing:
+        fail(f"its fitted state lacks {missing}: it is incomplete.")
+
+    prep = estimator.preprocessor_
+    if not hasattr(prep, "center_"):
+        fail("its preprocessor_ is not fitted.")
+    n_features = estimator.n_features_in_
+    if not is_int(n_features) or n_features != prep.n_features_in_:
+        fail(
+            f"n_features_in_ is {n_features!r}, but its preprocessor has "
+            f"{prep.n_features_in_} input columns."
+        )
+    names = getattr(estimator, "feature_names_in_", None)
+    _validate_feature_names(fail, names, n_features, "the estimator")
+    prep_names = getattr(prep, "feature_names_in_", None)
+    if (names is None) != (prep_names is None) or (
+        names is not None and names.tolist() != prep_names.tolist()
+    ):
+        fail("feature_names_in_ are not the columns of its preprocessor.")
+
+    coefs, intercepts = estimator.coefs_, estimator.intercepts_
+    _validate_weights(fail, coefs, intercepts)
+    dtype = np.dtype(estimator.dtype)
+    if coefs[0].dtype != dtype:
+        fail(f"the weights have dtype {coefs[0].dtype}, but dtype is {dtype}.")
+    units = _model.layer_units(estimator)
+    if units[0] != prep.center_.shape[0]:
+        fail(
+            f"the first layer takes {units[0]} inputs, but the preprocessor "
+            f"gives {prep.center_.shape[0]} columns."
+        )
+    scale = estimator.feature_scale_
+    if not _is_array(scale, dtype, (units[0],)) or not np.isfinite(scale).all():
+        fail(f"feature_scale_ is not a finite {dtype} value per input of the network.")
+    try:
+        sizes = _model.hidden_layer_sizes(estimator)
+    except ValueError as error:
+        fail(f"its parameters do not fit its weights ({error}).")
+    if units[1:-1] != sizes:
+        fail(
+            f"the weights have hidden layers of {units[1:-1]} units, but "
+            f"hidden_layer_sizes is {estimator.hidden_layer_sizes!r}."
+        )
+    n_outputs = estimator.n_outputs_
+    if not is_int(n_outputs) or n_outputs != units[-1]:
+        fail(f"n_outputs_ is {n_outputs!r}, but the weights say {units[-1]}.")
+    if is_classifier:
+        _validate_tabular_classes(fail, estimator.classes_, n_outputs)
+    else:
+        _validate_targets(fail, estimator, n_outputs)
+    _validate_bookkeeping(fail, estimator)
+
+
+def _validate_tabular_classes(fail, classes, n_outputs):
+    """Sorted distinct labels (as LabelEncoder gives), one per output."""
+    if (
+        not isinstance(classes, np.ndarray)
+        or classes.ndim != 1
+        or classes.dtype.kind not in "biufUO"
+        or (classes.dtype.kind == "f" and not np.isfinite(classes).all())
+    ):
+        fail("classes_ is not a 1-D array of finite numbers or strings.")
+    if len(classes) < 2 or not np.array_equal(np.unique(classes), classes):
+        fail("classes_ are not two or more distinct labels in sorted order.")
+    if len(classes) != n_outputs:
+        fail(f"the network has {n_outputs} outputs for {len(classes)} classes.")
+
+
+def _validate_targets(fail, estimator, n_outputs):
+    """Finite target means and positive scales, one per output."""
+    for name in ("target_mean_", "target_scale_"):
+        value = getattr(estimator, name)
+        if (
+            not _is_array(value, np.float64, (n_outputs,))
+            or not np.isfinite(value).all()
+        ):
+            fail(f"{name} is not a finite float64 value per output ({n_outputs}).")
+    if not (estimator.target_scale_ > 0).all():
+        fail("target_scale_ holds scales that are not positive.")
+    y_ndim = estimator._y_ndim
+    if not is_int(y_ndim) or y_ndim not in (1, 2) or (y_ndim == 1 and n_outputs != 1):
+        fail(f"_y_ndim is {y_ndim!r}, which does not fit {n_outputs} output(s).")

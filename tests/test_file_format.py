@@ -1,9 +1,10 @@
 """The file format of :func:`sknumpynet.save` stays what it is: golden files.
 
 ``tests/data`` holds two model files written by sknumpynet 0.1.0 (commit
-539c939) and the predictions the saved models made, made by
-``tests/data/make_golden_models.py`` (which says how and why). Whatever is
-rearranged in the writer and the loader:
+539c939), a third one of a TabularMLPClassifier with its preprocessor
+(written when save learned the tabular estimators), and the predictions the
+saved models made, made by ``tests/data/make_golden_models.py`` (which says
+how and why). Whatever is rearranged in the writer and the loader:
 
 * the files still load, into the estimators that were saved, which predict
   the same to the last bit on the writer's NumPy release (another release
@@ -40,6 +41,8 @@ from sknumpynet import (
     ModelFileError,
     NumpyMLPClassifier,
     NumpyMLPRegressor,
+    TabularMLPClassifier,
+    TabularPreprocessor,
     load,
     save,
 )
@@ -48,6 +51,7 @@ DATA = Path(__file__).resolve().parent / "data"
 GOLDEN = {
     "classifier": DATA / "golden_sgd_classifier.npz",
     "regressor": DATA / "golden_adam_regressor.npz",
+    "tabular_classifier": DATA / "golden_tabular_classifier.npz",
 }
 
 
@@ -70,20 +74,21 @@ def _writer_numpy(name):
     return content["content"]["numpy_version"]
 
 
-def _assert_predicts_as_saved(name, predicted, saved):
+def _assert_predicts_as_saved(name, predicted, saved, rtol=1e-13):
     """Bit for bit on the writer's NumPy release; to round-off on another.
 
     Another NumPy release bundles another OpenBLAS, whose matrix products may
     round differently in the last bits (NumPy 1.24.0's differ from 2.4.6's by
     up to 12 units in the last place on the regressor's output). Dtype and
     shape are checked exactly either way; the loaded weights are checked to
-    the byte by test_save_writes_the_golden_file_again.
+    the byte by test_save_writes_the_golden_file_again. A float32 network
+    (the tabular classifier's) rounds at float32's precision: ``rtol``.
     """
     assert predicted.dtype == saved.dtype and predicted.shape == saved.shape
     if np.__version__ == _writer_numpy(name):
         assert_array_equal(predicted, saved, strict=True)
     else:
-        assert_allclose(predicted, saved, rtol=1e-13, atol=0)
+        assert_allclose(predicted, saved, rtol=rtol, atol=0)
 
 
 def test_golden_classifier_loads_and_predicts_as_saved(expected):
@@ -114,6 +119,40 @@ def test_golden_regressor_loads_and_predicts_as_saved(expected):
     _assert_predicts_as_saved(
         "regressor", reg.predict(X), expected["predict_regressor"]
     )
+
+
+def _tabular_probe(predictions):
+    """The raw probe frame, rebuilt from its columns as make_golden_models
+    stored them: "" marks a missing color, -1 a missing member."""
+    color = predictions["X_color"].astype(object)
+    color[color == ""] = None
+    member = pd.array(predictions["X_member"] == 1, dtype="boolean")
+    member[predictions["X_member"] == -1] = pd.NA
+    return pd.DataFrame(
+        {"size": predictions["X_size"], "color": color, "member": member}
+    )
+
+
+def test_golden_tabular_classifier_loads_and_predicts_as_saved():
+    with np.load(DATA / "golden_tabular_predictions.npz") as stored:
+        expected = dict(stored)
+    clf = _load_golden("tabular_classifier")
+    assert type(clf) is TabularMLPClassifier
+    assert type(clf.preprocessor_) is TabularPreprocessor
+    assert_array_equal(clf.classes_, ["high", "low"], strict=True)
+    assert clf.feature_names_in_.tolist() == ["size", "color", "member"]
+    assert clf.preprocessor_.feature_kinds_.tolist() == [
+        "numeric",
+        "categorical",
+        "boolean",
+    ]
+    assert clf.preprocessor_.categories_[1].tolist() == ["blue", "green", "red"]
+    X = _tabular_probe(expected)
+    assert X["color"][0] == "purple" and X["color"].isna()[1]  # unseen, missing
+    _assert_predicts_as_saved(
+        "tabular_classifier", clf.predict_proba(X), expected["proba"], rtol=1e-6
+    )
+    assert_array_equal(clf.predict(X), expected["predict"], strict=True)
 
 
 def _members(data):

@@ -1,16 +1,20 @@
 """Loader fuzzing: thousands of damaged, foreign and crafted model files.
 
 ``sknumpynet.load`` reads files from places the user does not control. Each
-run feeds it more than 1000 mutated or truncated copies of three real model
+run feeds it more than 1000 mutated or truncated copies of six real model
 files (a string-label sgd classifier trained with ``partial_fit``, a
-multi-output adam regressor, an lbfgs binary classifier) and accepts exactly
-two outcomes for each file:
+multi-output adam regressor, an lbfgs binary classifier; a string-label
+TabularMLPClassifier, a two-target TabularMLPRegressor with a given
+TabularPreprocessor, and a fitted TabularPreprocessor on its own, all three
+fitted on a raw frame of numbers, strings, booleans and missing values) and
+accepts exactly two outcomes for each file:
 
 * it is refused with a :class:`sknumpynet.ModelFileError` whose message says
   what is wrong -- any other exception (``KeyError``, ``IndexError``,
   ``zipfile.BadZipFile``, ``MemoryError``, ``RecursionError``...) fails;
 * it loads, and the loaded model predicts bitwise like the original on a
-  fixed probe (``predict`` and ``predict_proba``).
+  fixed probe (``predict``, ``predict_proba``, ``transform``; for the tabular
+  files a raw frame with missing values and unseen categories).
 
 The strategies (``STRATEGIES``) damage the raw bytes (bit flips, random
 bursts, truncation, appended or prepended garbage, deleted, duplicated or
@@ -64,11 +68,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
-from conftest import METADATA, documented_checksum, npy_bytes, predictions
+from conftest import METADATA, documented_checksum, npy_bytes
 
 import sknumpynet
-from sknumpynet import ModelFileError, NumpyMLPClassifier, NumpyMLPRegressor
+from sknumpynet import (
+    ModelFileError,
+    NumpyMLPClassifier,
+    NumpyMLPRegressor,
+    TabularMLPClassifier,
+    TabularMLPRegressor,
+    TabularPreprocessor,
+)
 
 try:
     import resource
@@ -90,6 +102,44 @@ NET_MARKER = "could not be read as a sknumpynet model ("
 X_PROBE = np.random.default_rng(7).normal(size=(16, 4))
 
 
+def _raw_frame(n_samples, seed):
+    """A raw table: numbers, strings, nullable booleans, missing values."""
+    rng = np.random.default_rng(seed)
+    size = rng.normal(size=n_samples)
+    size[::5] = np.nan
+    color = rng.choice(["red", "green", "blue", "grey"], n_samples).astype(object)
+    color[::4] = None
+    member = pd.array(rng.random(n_samples) < 0.5, dtype="boolean")
+    member[::6] = pd.NA
+    mixed = np.array([1, "u", 2.5, None] * (n_samples // 4), dtype=object)
+    return pd.DataFrame(
+        {"size": size, "color": color, "member": member, "mixed": mixed}
+    )
+
+
+# Fitted on _raw_frame(48, 0): other rows, and unseen categories.
+RAW_PROBE = pd.concat(
+    [
+        _raw_frame(12, 7),
+        pd.DataFrame(
+            {
+                "size": [np.nan, 40.0],
+                "color": ["purple", None],
+                "member": pd.array([pd.NA, True], dtype="boolean"),
+                "mixed": np.array(["zz", 7], dtype=object),
+            }
+        ),
+    ],
+    ignore_index=True,
+)
+
+
+def predictions(est, X):
+    """{method: output}: predict, predict_proba and transform where they are."""
+    methods = ("predict", "predict_proba", "transform")
+    return {m: getattr(est, m)(X) for m in methods if hasattr(est, m)}
+
+
 # ---------------------------------------------------------------------------
 # The original models
 # ---------------------------------------------------------------------------
@@ -101,7 +151,8 @@ class Model:
     data: bytes  # the file written by sknumpynet.save
     members: dict  # member name -> bytes, in archive order
     header: dict  # the parsed sknumpynet.json
-    outputs: dict  # method -> output on X_PROBE
+    outputs: dict  # method -> output on the probe
+    probe: object  # X_PROBE, or RAW_PROBE for the tabular files
 
 
 def _fit_models():
@@ -124,7 +175,29 @@ def _fit_models():
         hidden_layer_sizes=(3,), solver="lbfgs", max_iter=8, random_state=2
     )
     clf_lbfgs.fit(X, (X[:, 3] > 0).astype(int))
-    return {"clf_sgd": clf_sgd, "reg_adam": reg_adam, "clf_lbfgs": clf_lbfgs}
+    # The tabular estimators and their preprocessor, on a raw frame.
+    raw = _raw_frame(48, 0)
+    signal = np.nan_to_num(raw["size"].to_numpy()) + (raw["color"] == "red")
+    tab_clf = TabularMLPClassifier(
+        hidden_layer_sizes=(3,), n_epochs=2, batch_size=16, random_state=3
+    ).fit(raw, np.where(signal > 0.3, "high", "low"))
+    tab_reg = TabularMLPRegressor(
+        hidden_layer_sizes=(3, 2),
+        n_epochs=2,
+        batch_size=16,
+        dtype="float64",
+        preprocessor=TabularPreprocessor(max_categories=3, scale_encoded=False),
+        random_state=4,
+    ).fit(raw, np.column_stack([signal * 10, -signal]))
+    prep = TabularPreprocessor(missing_indicators="all").fit(raw)
+    return {
+        "clf_sgd": clf_sgd,
+        "reg_adam": reg_adam,
+        "clf_lbfgs": clf_lbfgs,
+        "tab_clf": tab_clf,
+        "tab_reg": tab_reg,
+        "tab_prep": prep,
+    }
 
 
 def _same(a, b):
@@ -156,13 +229,14 @@ def _original_models(directory):
         data = Path(path).read_bytes()
         members = _read_zip(data)
         loaded = sknumpynet.load(path)
-        outputs = predictions(est, X_PROBE)
+        probe = RAW_PROBE if name.startswith("tab_") else X_PROBE
+        outputs = predictions(est, probe)
         assert all(
-            _same(outputs[m], out) for m, out in predictions(loaded, X_PROBE).items()
+            _same(outputs[m], out) for m, out in predictions(loaded, probe).items()
         )
         assert _zip_bytes(list(members.items())) == data, "cannot rebuild the file"
         header = json.loads(members[METADATA])
-        result[name] = Model(name, data, members, header, outputs)
+        result[name] = Model(name, data, members, header, outputs, probe)
     return result
 
 
@@ -315,6 +389,8 @@ INTERESTING_JSON = [
     "lbfgs", "binary", "multiclass", "multilabel-indicator", "continuous",
     "<f8", "<f4", ">f8", "|O", "<U3", "|b1", "a0000", "a0001",
     "NumpyMLPRegressor", "NumpyMLPClassifier", "LabelBinarizer",
+    "TabularMLPClassifier", "TabularPreprocessor", "numeric", "categorical",
+    "boolean", "True",
     "sknumpynet-model", "\u00e9\u2603\U0001f600", "\x00", "\ud800", "x" * 10000,
     [], [0], [[]], [1, 2, 3], ["a", "b"], {},
     {"type": "array", "ref": "a0000"},
@@ -335,6 +411,12 @@ INTERESTING_JSON = [
     {"type": "RandomState", "key": {"type": "array", "ref": "a0000"}, "pos": 0,
      "has_gauss": 0, "cached_gaussian": 0.0},
     {"type": "MetadataRequest", "requests": {}},
+    {"type": "scalar_type", "dtype": "float32"},
+    {"type": "scalar_type", "dtype": "object"},
+    {"type": "estimator", "estimator": "TabularPreprocessor", "params": {},
+     "state": {}},
+    {"type": "estimator", "estimator": "NumpyMLPClassifier", "params": {},
+     "state": {}},
     {"type": "function", "name": "os.system"},
     {"type": 1},
     {"type": None},
@@ -344,7 +426,9 @@ INTERESTING_KEYS = [
     "x", "x_", "_x", "__x", "__class__", "__dict__", "predict", "_fit", "fit",
     "coefs_", "classes_", "type", "ref", "object", "items", "", "\u00e9_",
     "a0000", "alpha", "solver", "n_features_in_", "feature_names_in_",
-    "_optimizer_state", "_metadata_request",
+    "_optimizer_state", "_metadata_request", "estimator", "dtype",
+    "preprocessor_", "categories_", "feature_kinds_", "_y_ndim",
+    "_sklearn_output_config",
 ]
 # fmt: on
 
@@ -734,6 +818,12 @@ _WORDS = [
     ["squared_error", "poisson", "log_loss"],
     ["auto"],
     ["ant", "bee", "cow"],
+    ["numeric", "boolean", "categorical"],
+    ["True", "False"],
+    ["red", "green", "blue", "grey", "1", "2.5", "u"],
+    ["selu", "mish"],
+    ["float32", "float64"],
+    ["high", "low"],
 ]
 
 
@@ -1328,8 +1418,13 @@ def _message_problem(error, path):
 
 def _check_loaded(case, est):
     """None if the loaded model is acceptable, else why not; and the outcome."""
+    probe = case.model.probe
+    names = getattr(est, "feature_names_in_", None)
+    if case.forged and isinstance(probe, pd.DataFrame) and names is not None:
+        # A forger may rename the columns: that model takes its own names.
+        probe = probe.set_axis(list(names), axis=1)
     try:
-        outputs = predictions(est, X_PROBE)
+        outputs = predictions(est, probe)
     except Exception as error:
         return f"loaded, then {type(error).__name__} in predict: {error}", None
     if all(
@@ -1354,7 +1449,7 @@ def _check_loaded(case, est):
                 f"shape {expected.shape}"
             ), None
     try:
-        again = _round_trip(est)
+        again = _round_trip(est, probe)
         if not all(_same(again[m], outputs[m]) for m in outputs):
             return "forged model: a save/load round trip changes it", None
     except Exception as error:
@@ -1365,9 +1460,9 @@ def _check_loaded(case, est):
 _ROUND_TRIP_DIR = []
 
 
-def _round_trip(est):
+def _round_trip(est, probe):
     path = os.path.join(_ROUND_TRIP_DIR[0], "round-trip.npz")
-    return predictions(sknumpynet.load(sknumpynet.save(est, path)), X_PROBE)
+    return predictions(sknumpynet.load(sknumpynet.save(est, path)), probe)
 
 
 def _run_case(case, path):

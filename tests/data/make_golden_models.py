@@ -14,6 +14,14 @@ and scikit-learn 1.9.1, by running from the repository root::
 (``PYTHONPATH=.`` so that the sknumpynet of this checkout writes them, not
 an installed one; the script refuses to run with another.)
 
+The tabular classifier's files were added later, by sknumpynet 0.1.0 at the
+commit that taught ``save`` the tabular estimators, with NumPy 2.4.6 and
+scikit-learn 1.9.1, by running::
+
+    PYTHONPATH=. python tests/data/make_golden_models.py tabular
+
+which writes those two files only (the others stay as they were made).
+
 Do not regenerate them to make a failing test pass: a file written by an
 older sknumpynet must keep loading. Regenerate them only for a new format
 version (and keep the old files, with a test of their own).
@@ -41,14 +49,25 @@ Files written (all in ``tests/data``):
     ``X_classifier`` (with the column names ``classifier_columns``),
     ``proba_classifier``, ``predict_classifier``, ``X_regressor`` and
     ``predict_regressor``.
+``golden_tabular_classifier.npz``
+    A small TabularMLPClassifier with string labels, fitted on a raw
+    DataFrame (a numeric column with NaN, a string column with None, a
+    nullable boolean column with NA), with its fitted TabularPreprocessor.
+``golden_tabular_predictions.npz``
+    Its probe, column by column (``size``: float64 with NaN; ``color``:
+    strings, "" for None; ``member``: 1, 0, or -1 for NA), with unseen
+    categories, and its ``predict`` and ``predict_proba`` on it.
 
-Between them, the two model files hold every tagged value type of the
-format: array (and string array), float, scalar, tuple, dict,
-LabelBinarizer, RandomState and MetadataRequest.
+Between them, the model files hold every tagged value type of the format:
+array (and string array), float, scalar, tuple, dict, LabelBinarizer,
+RandomState and MetadataRequest, and (the tabular classifier) estimator.
+(``scalar_type``, a ``dtype`` given as ``numpy.float32``, is tested by
+round trips only.)
 """
 
 import math
 import os
+import sys
 import tempfile
 import warnings
 
@@ -57,12 +76,14 @@ import pandas as pd
 import sklearn
 
 import sknumpynet
-from sknumpynet import NumpyMLPClassifier, NumpyMLPRegressor
+from sknumpynet import NumpyMLPClassifier, NumpyMLPRegressor, TabularMLPClassifier
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLASSIFIER = "golden_sgd_classifier.npz"
 REGRESSOR = "golden_adam_regressor.npz"
 PREDICTIONS = "golden_predictions.npz"
+TABULAR = "golden_tabular_classifier.npz"
+TABULAR_PREDICTIONS = "golden_tabular_predictions.npz"
 CLASSIFIER_COLUMNS = ["height", "weight", "speed"]
 
 
@@ -115,6 +136,48 @@ def make_regressor():
         return reg.fit(X, Y)
 
 
+def tabular_columns(n_samples, seed):
+    """The columns of a raw table as plain arrays (see tabular_frame)."""
+    rng = np.random.RandomState(seed)
+    size = rng.normal(size=n_samples)
+    size[::5] = np.nan
+    color = rng.choice(["red", "green", "blue"], n_samples).astype("<U8")
+    color[::4] = ""
+    member = (rng.uniform(size=n_samples) < 0.5).astype(np.int8)
+    member[::6] = -1
+    return {"size": size, "color": color, "member": member}
+
+
+def tabular_frame(columns):
+    """The raw DataFrame of tabular_columns: None and NA where marked."""
+    color = np.asarray(columns["color"], dtype=object)
+    color[color == ""] = None
+    member = pd.array(np.asarray(columns["member"]) == 1, dtype="boolean")
+    member[np.asarray(columns["member"]) == -1] = pd.NA
+    return pd.DataFrame({"size": columns["size"], "color": color, "member": member})
+
+
+def make_tabular_classifier():
+    X = tabular_frame(tabular_columns(40, 3))
+    signal = np.nan_to_num(X["size"].to_numpy()) + (X["color"] == "red").to_numpy()
+    y = np.where(signal > 0.3, "high", "low")
+    clf = TabularMLPClassifier(
+        hidden_layer_sizes=(4,), n_epochs=4, batch_size=16, random_state=0
+    ).fit(X, y)
+    for entry in clf.history_:
+        entry["time"] = 0.0  # wall-clock seconds: fixed, so the file reproduces
+    return clf
+
+
+def tabular_probe():
+    """Columns of the probe: other rows, and unseen or missing values."""
+    columns = tabular_columns(10, 4)
+    columns["size"][:2] = [np.nan, 30.0]
+    columns["color"][:2] = ["purple", ""]
+    columns["member"][:2] = [-1, 1]
+    return columns
+
+
 def save_loaded(estimator, path):
     """Save ``estimator`` as a loaded copy of it saves itself (see above)."""
     with tempfile.TemporaryDirectory() as directory:
@@ -129,6 +192,20 @@ def save_loaded(estimator, path):
     return loaded
 
 
+def main_tabular():
+    clf = make_tabular_classifier()
+    loaded = save_loaded(clf, os.path.join(HERE, TABULAR))
+    columns = tabular_probe()
+    X = tabular_frame(columns)
+    predictions = {
+        **{f"X_{name}": values for name, values in columns.items()},
+        "predict": clf.predict(X),
+        "proba": clf.predict_proba(X),
+    }
+    assert np.array_equal(loaded.predict_proba(X), predictions["proba"])
+    np.savez(os.path.join(HERE, TABULAR_PREDICTIONS), **predictions)
+
+
 def main():
     root = os.path.dirname(os.path.dirname(HERE))
     if os.path.dirname(os.path.dirname(os.path.abspath(sknumpynet.__file__))) != root:
@@ -136,6 +213,9 @@ def main():
             f"This imports sknumpynet from {sknumpynet.__file__}, not from the "
             f"checkout {root}: run it with PYTHONPATH=. from there."
         )
+    if sys.argv[1:] == ["tabular"]:
+        main_tabular()
+        return
     clf, reg = make_classifier(), make_regressor()
     loaded_clf = save_loaded(clf, os.path.join(HERE, CLASSIFIER))
     loaded_reg = save_loaded(reg, os.path.join(HERE, REGRESSOR))
