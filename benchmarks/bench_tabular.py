@@ -917,11 +917,46 @@ def _names(value, known, what, parser):
     return names
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_shared_arguments(parser):
+    """--tables, --markdown, --json and --report-from (the last two for
+    ``run_or_load``)."""
     parser.add_argument(
         "--tables", default=None, help="comma-separated table names (default: all)"
     )
+    parser.add_argument(
+        "--markdown", action="store_true", help="print tables as Markdown"
+    )
+    parser.add_argument("--json", default=None, help="save the raw results here")
+    parser.add_argument(
+        "--report-from",
+        nargs="+",
+        default=None,
+        metavar="JSON",
+        help="do not run: print the report of saved --json results (several "
+        "files are merged, e.g. a baseline run and a run of a new model)",
+    )
+
+
+def run_or_load(options, run):
+    """The results of ``run(options)``, saved to ``--json``; or, with
+    ``--report-from``, those of the saved files, merged."""
+    if options.report_from:
+        results = []
+        for path in options.report_from:
+            with open(path) as handle:
+                results.append(json.load(handle))
+        return merge_results(results)
+    result = run(options)
+    if options.json:
+        with open(options.json, "w") as handle:
+            json.dump(result, handle, indent=1)
+        progress(f"raw results written to {options.json}")
+    return result
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_shared_arguments(parser)
     parser.add_argument(
         "--models", default=None, help="comma-separated model names (default: all)"
     )
@@ -937,21 +972,9 @@ def parse_args(argv=None):
         help=f"tables {','.join(tabular_tables.QUICK_TABLES)} and 1 split",
     )
     parser.add_argument(
-        "--markdown", action="store_true", help="print tables as Markdown"
-    )
-    parser.add_argument("--json", default=None, help="save the raw results here")
-    parser.add_argument(
         "--pytabkit-python",
         default=None,
         help=f"Python of the environment with pytabkit (or set {PYTABKIT_ENV})",
-    )
-    parser.add_argument(
-        "--report-from",
-        nargs="+",
-        default=None,
-        metavar="JSON",
-        help="do not run: print the report of saved --json results (several "
-        "files are merged, e.g. a baseline run and a run of a new model)",
     )
     parser.add_argument("--list", action="store_true", help="list tables and models")
     args = parser.parse_args(argv)
@@ -980,18 +1003,7 @@ def main(argv=None):
         for model in MODELS.values():
             print(f"model {model.name}: {model.description}")
         return
-    if options.report_from:
-        results = []
-        for path in options.report_from:
-            with open(path) as handle:
-                results.append(json.load(handle))
-        result = merge_results(results)
-    else:
-        result = run_benchmark(options)
-        if options.json:
-            with open(options.json, "w") as handle:
-                json.dump(result, handle, indent=1)
-            progress(f"raw results written to {options.json}")
+    result = run_or_load(options, run_benchmark)
     print(report(result, options.markdown))
 
 
