@@ -194,12 +194,19 @@ class _Table:
         self.column = column
 
 
+#: The kind of a column of each NumPy dtype kind that needs no more thought.
+_NUMPY_HINTS = {"f": NUMERIC, "i": NUMERIC, "u": NUMERIC, "b": BOOLEAN, "O": _OBJECT}
+
+
 def _pandas_hint(series):
-    from pandas import CategoricalDtype
+    dtype = series.dtype
+    if type(dtype) is np.dtype and dtype.kind in _NUMPY_HINTS:
+        return _NUMPY_HINTS[dtype.kind]  # what the tests below would find
+
+    from pandas import CategoricalDtype, StringDtype
     from pandas.api import types
 
-    dtype = series.dtype
-    if isinstance(dtype, CategoricalDtype):
+    if isinstance(dtype, (CategoricalDtype, StringDtype)):
         return CATEGORICAL
     if types.is_bool_dtype(dtype):
         return BOOLEAN
@@ -217,7 +224,7 @@ def _pandas_hint(series):
 
 
 def _pandas_table(X):
-    columns = [X.iloc[:, j] for j in range(X.shape[1])]
+    columns = [series for _, series in X.items()]  # iloc[:, j]'s, faster
     hints = [_pandas_hint(series) for series in columns]
 
     def column(j, numeric):
@@ -229,6 +236,15 @@ def _pandas_table(X):
     return _Table(X.shape[0], hints, column)
 
 
+def has_names(X, names):
+    """Whether the columns of the pandas or polars frame ``X`` are exactly
+    ``names`` (a list of str), in order, each of type ``str``: the only
+    names scikit-learn takes as feature names."""
+    columns = X.columns  # a list (polars) or an Index (pandas: tolist is fast)
+    columns = columns.tolist() if hasattr(columns, "tolist") else list(columns)
+    return columns == names and all(type(name) is str for name in columns)
+
+
 def validate_frame(estimator, X, reset):
     """``validate_data(..., skip_check_array=True)`` that knows polars names.
 
@@ -237,7 +253,14 @@ def validate_frame(estimator, X, reset):
     which polars 2 no longer has: the names would then be lost on the
     floor of the supported range. The same names are remembered and
     checked here, so that behaviour does not depend on the version.
+
+    A frame whose columns are exactly the fitted names, after fit, is let
+    through at once: there is nothing scikit-learn's checks (names, then
+    their number) would say about it, and they cost more than the
+    prediction of a row.
     """
+    if not reset and _has_fitted_names(estimator, X):
+        return
     if not _is_polars_frame(X):
         validate_data(estimator, X, skip_check_array=True, reset=reset)
         return
@@ -259,6 +282,17 @@ def validate_frame(estimator, X, reset):
             "The feature names should match those that were passed during fit.\n"
             f"Fitted with {list(fitted)}, got {list(names)}."
         )
+
+
+def _has_fitted_names(estimator, X):
+    """Whether X is a frame with exactly the estimator's fitted columns."""
+    names = getattr(estimator, "feature_names_in_", None)
+    return (
+        names is not None
+        and getattr(estimator, "n_features_in_", None) == len(names)
+        and (_is_pandas_frame(X) or _is_polars_frame(X))
+        and has_names(X, names.tolist())
+    )
 
 
 def _polars_hint(series):
