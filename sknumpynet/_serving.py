@@ -59,7 +59,6 @@ from sklearn import get_config
 from ._activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from ._model import hidden_activations
 from ._network import predict
-from ._tabular_preprocessing import has_names
 
 _PLANS = weakref.WeakKeyDictionary()
 _FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
@@ -141,7 +140,9 @@ class _Plan:
                 return None
             values = X
         elif self.name_list is not None and _is_pandas_frame(X):
-            if not has_names(X, self.name_list):
+            columns = X.columns.tolist()
+            # Names of another type than str are no feature names (it warns).
+            if columns != self.name_list or any(type(c) is not str for c in columns):
                 return None
             values = X.to_numpy()
             if values.dtype.kind in "iu":

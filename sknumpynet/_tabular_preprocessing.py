@@ -236,15 +236,6 @@ def _pandas_table(X):
     return _Table(X.shape[0], hints, column)
 
 
-def has_names(X, names):
-    """Whether the columns of the pandas or polars frame ``X`` are exactly
-    ``names`` (a list of str), in order, each of type ``str``: the only
-    names scikit-learn takes as feature names."""
-    columns = X.columns  # a list (polars) or an Index (pandas: tolist is fast)
-    columns = columns.tolist() if hasattr(columns, "tolist") else list(columns)
-    return columns == names and all(type(name) is str for name in columns)
-
-
 def validate_frame(estimator, X, reset):
     """``validate_data(..., skip_check_array=True)`` that knows polars names.
 
@@ -285,14 +276,17 @@ def validate_frame(estimator, X, reset):
 
 
 def _has_fitted_names(estimator, X):
-    """Whether X is a frame with exactly the estimator's fitted columns."""
+    """Whether X is a pandas or polars frame whose columns are exactly the
+    estimator's fitted names, in order, each of type ``str`` (scikit-learn
+    takes no other type as a feature name)."""
     names = getattr(estimator, "feature_names_in_", None)
-    return (
-        names is not None
-        and getattr(estimator, "n_features_in_", None) == len(names)
-        and (_is_pandas_frame(X) or _is_polars_frame(X))
-        and has_names(X, names.tolist())
-    )
+    if names is None or getattr(estimator, "n_features_in_", None) != len(names):
+        return False
+    if not (_is_pandas_frame(X) or _is_polars_frame(X)):
+        return False
+    columns = X.columns  # a list (polars) or an Index (pandas: tolist is fast)
+    columns = columns.tolist() if hasattr(columns, "tolist") else list(columns)
+    return columns == names.tolist() and all(type(c) is str for c in columns)
 
 
 def _polars_hint(series):
