@@ -21,6 +21,23 @@ all of them:
 * ``bare``: the arithmetic alone, ``softmax(relu(X W0 + b0) W1 + b1)`` then
   ``argmax``, written in NumPy with nothing around it.
 
+The tabular estimators get a table of their own (``--only tabular``): a
+raw frame of 2,000 training rows (eight numeric columns with 10% NaN, three
+string columns with missing values, two categorical columns, one boolean),
+and, on the same frame, for a classifier and a regressor:
+
+* ``sknumpynet``: ``TabularMLPClassifier`` / ``TabularMLPRegressor`` with
+  their defaults (3 x 256, float32), warm;
+* ``sklearn MLP``: scikit-learn's careful pipeline, a ColumnTransformer of
+  SimpleImputer + StandardScaler (numbers) and SimpleImputer +
+  OneHotEncoder (the rest), then ``MLPClassifier`` / ``MLPRegressor`` of the
+  same hidden sizes;
+* ``HGB``: ``HistGradientBoostingClassifier`` / ``Regressor`` after an
+  OrdinalEncoder of the non-numeric columns (its categorical features);
+* ``preprocess``: the fitted ``TabularPreprocessor.transform`` alone;
+* ``bare``: the forward pass alone, in NumPy, on the already preprocessed
+  matrix with the effective weights already computed.
+
 Every library runs on one thread (threadpoolctl for BLAS; onnxruntime's
 session options). Times are medians; the ratios are medians of per-round
 ratios. Timings are for humans; they never go into tests.
@@ -126,9 +143,27 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer calls")
     parser.add_argument("--markdown", action="store_true", help="Markdown tables")
+    parser.add_argument(
+        "--only", choices=["mlp", "tabular"], help="one of the two tables"
+    )
     args = parser.parse_args(argv)
-    n_small, n_rounds, n_large = (300, 3, 2) if args.quick else (2000, 5, 5)
+    print(f"- platform: {platform.platform()}, Python {platform.python_version()}")
+    print(
+        f"- numpy {np.__version__}, scikit-learn {sklearn.__version__}, "
+        f"sknumpynet {sknumpynet.__version__}"
+    )
+    for info in threadpool_info():
+        print(f"- BLAS: {info.get('internal_api')} {info.get('version')}, 1 thread")
+    print()
+    if args.only != "tabular":
+        mlp_report(args)
+    if args.only != "mlp":
+        tabular_report(args)
 
+
+def mlp_report(args):
+    """The NumpyMLP table: the digits classifier against the others."""
+    n_small, n_rounds, n_large = (300, 3, 2) if args.quick else (2000, 5, 5)
     X, y = load_digits(return_X_y=True)
     X = X / 16
     names = [f"pixel {i}" for i in range(64)]
@@ -138,14 +173,6 @@ def main(argv=None):
         "max_iter": 50,
         "random_state": 0,
     }
-    print(f"- platform: {platform.platform()}, Python {platform.python_version()}")
-    print(
-        f"- numpy {np.__version__}, scikit-learn {sklearn.__version__}, "
-        f"sknumpynet {sknumpynet.__version__}"
-    )
-    for info in threadpool_info():
-        print(f"- BLAS: {info.get('internal_api')} {info.get('version')}, 1 thread")
-    print()
     rows = []
     with warnings.catch_warnings(), threadpool_limits(1):
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -229,6 +256,172 @@ def main(argv=None):
     for case, dtype, _, _, peak in rows:
         if peak is not None:
             print(f"\n- {case}, {dtype}: peak memory of predict {peak:.1f} MiB")
+
+
+def raw_frame(n_samples, seed=0):
+    """The tabular benchmark's raw frame and its class and numeric targets."""
+    rng = np.random.default_rng(seed)
+    columns = {}
+    for j in range(8):
+        x = rng.normal(size=n_samples)
+        x[rng.random(n_samples) < 0.1] = np.nan
+        columns[f"number {j}"] = x
+    for j in range(3):
+        words = rng.choice([f"word {k}" for k in range(6)], n_samples).astype(object)
+        words[rng.random(n_samples) < 0.05] = None
+        columns[f"string {j}"] = words
+    for j in range(2):
+        columns[f"category {j}"] = pd.Categorical(rng.choice(list("abcd"), n_samples))
+    columns["flag"] = rng.random(n_samples) < 0.5
+    X = pd.DataFrame(columns)
+    signal = np.nan_to_num(X["number 0"].to_numpy()) + (X["string 0"] == "word 1")
+    return X, np.where(signal > 0.3, "yes", "no"), 3.0 * signal.to_numpy() + 1.0
+
+
+def _tabular_contestants(kind, X, y):
+    """The fitted models of one kind ("classifier" or "regressor")."""
+    from sklearn.compose import ColumnTransformer, make_column_selector
+    from sklearn.ensemble import (
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+    )
+    from sklearn.impute import SimpleImputer
+    from sklearn.neural_network import MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+    from sknumpynet import TabularMLPClassifier, TabularMLPRegressor
+
+    classifier = kind == "classifier"
+    numbers = make_column_selector(dtype_include="number")
+    others = make_column_selector(dtype_exclude="number")
+    careful = ColumnTransformer(
+        [
+            ("numbers", make_pipeline(SimpleImputer(), StandardScaler()), numbers),
+            (
+                "others",
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"),
+                    OneHotEncoder(handle_unknown="ignore"),
+                ),
+                others,
+            ),
+        ]
+    )
+    MLP = MLPClassifier if classifier else MLPRegressor
+    n_others = len(others(X))
+    ordinal = ColumnTransformer(
+        [
+            (
+                "others",
+                OrdinalEncoder(
+                    handle_unknown="use_encoded_value",
+                    unknown_value=np.nan,
+                    encoded_missing_value=np.nan,
+                ),
+                others,
+            )
+        ],
+        remainder="passthrough",
+    )
+    HGB = (
+        HistGradientBoostingClassifier if classifier else HistGradientBoostingRegressor
+    )
+    Ours = TabularMLPClassifier if classifier else TabularMLPRegressor
+    # The number of epochs changes nothing of the cost of a prediction.
+    return {
+        "sknumpynet": Ours(n_epochs=2, random_state=0).fit(X, y),
+        "sklearn MLP": make_pipeline(
+            careful,
+            MLP(hidden_layer_sizes=(256, 256, 256), max_iter=2, random_state=0),
+        ).fit(X, y),
+        "HGB": make_pipeline(
+            ordinal,
+            HGB(categorical_features=list(range(n_others)), random_state=0),
+        ).fit(X, y),
+    }
+
+
+def _tabular_bare(model):
+    """The forward pass alone, on the preprocessed matrix."""
+    from sknumpynet._activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+    from sknumpynet._network import predict
+    from sknumpynet._parameters import effective_coefs, weight_factors
+
+    units = [coef.shape[0] for coef in model.coefs_] + [model.n_outputs_]
+    coefs = effective_coefs(
+        model.coefs_, weight_factors(units, "ntk"), model.feature_scale_
+    )
+    hidden = HIDDEN_ACTIVATIONS[model.activation or model._default_activation][0]
+    output = OUTPUT_ACTIVATIONS[model._output[0]]
+
+    def run(Z):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return predict(Z, coefs, model.intercepts_, hidden, output)
+
+    return run
+
+
+def tabular_report(args):
+    """The tabular estimators on a raw frame, against the careful pipeline."""
+    n_small, n_rounds, n_large = (200, 3, 1) if args.quick else (1000, 5, 2)
+    X, y_class, y_reg = raw_frame(2000)
+    big = raw_frame(100_000, seed=1)[0]
+    rows = []
+    with warnings.catch_warnings(), threadpool_limits(1):
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for kind, y in [("classifier", y_class), ("regressor", y_reg)]:
+            models = _tabular_contestants(kind, X, y)
+            ours = models["sknumpynet"]
+            bare = _tabular_bare(ours)
+            for case, inputs, n_calls in [
+                ("1 row", X.iloc[:1].copy(), n_small),
+                ("100 rows", X.iloc[:100].copy(), n_small),
+                ("100,000 rows", big, n_large),
+            ]:
+                Z = ours.preprocessor_.transform(inputs)
+                contestants = {name: model.predict for name, model in models.items()}
+                contestants["preprocess"] = ours.preprocessor_.transform
+                contestants["bare"] = lambda _, Z=Z: bare(Z)
+                for function in contestants.values():
+                    function(inputs[:1])  # warm: a served model has predicted
+                print(f"tabular {kind}, {case}...", file=sys.stderr)
+                rounds = [
+                    _time_round(contestants, inputs, n_calls) for _ in range(n_rounds)
+                ]
+                medians = {
+                    name: statistics.median(r[name] for r in rounds)
+                    for name in contestants
+                }
+                ratios = {
+                    name: statistics.median(r[name] / r["sknumpynet"] for r in rounds)
+                    for name in contestants
+                }
+                rows.append((kind, case, medians, ratios))
+
+    print()
+    print(
+        "| model | rows | sknumpynet | sklearn MLP pipeline | HGB | preprocess "
+        "| bare forward | sklearn MLP / ours | HGB / ours | ours / bare "
+        "| ours / (preprocess + bare) |"
+    )
+    print("|" + "---|" * 11)
+    for kind, case, medians, ratios in rows:
+
+        def fmt(seconds):
+            if seconds > 1e-3:
+                return f"{seconds * 1e3:.1f} ms"
+            return f"{seconds * 1e6:.0f} µs"
+
+        floor = medians["preprocess"] + medians["bare"]
+        print(
+            f"| {kind} | {case} | {fmt(medians['sknumpynet'])} "
+            f"| {fmt(medians['sklearn MLP'])} | {fmt(medians['HGB'])} "
+            f"| {fmt(medians['preprocess'])} | {fmt(medians['bare'])} "
+            f"| {ratios['sklearn MLP']:.1f}x | {ratios['HGB']:.1f}x "
+            f"| {1 / ratios['bare']:.2f}x "
+            f"| {medians['sknumpynet'] / floor:.2f}x |"
+        )
 
 
 if __name__ == "__main__":

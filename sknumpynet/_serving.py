@@ -30,6 +30,22 @@ chunks of rows, although that measured 1.6 times faster on 100,000 rows: a
 BLAS matrix product may round a row differently depending on which rows
 share its call, and predictions must not change in the last bit.)
 
+The tabular estimators (:mod:`sknumpynet._tabular`) keep a
+:class:`TabularPlan`: the effective weights -- the NTK factors and the
+feature scale multiplied into the stored weights, a pass over all of them --
+computed once per fitted model instead of at every call, the activations
+resolved, and the preprocessed matrix taken to the network when cheap checks
+prove that ``check_array`` would pass it on unchanged. The raw table still
+goes through the fitted preprocessor's ``transform``, whose own validation
+is cheap for a frame with exactly the fitted columns
+(:func:`sknumpynet._tabular_preprocessing.validate_frame`).
+
+A plan describes a model for as long as the attributes it was made from are
+the same objects (:attr:`_Plan.watched`): a refit, ``partial_fit`` or a new
+``coefs_``, ``intercepts_`` (or, for the tabular estimators,
+``feature_scale_`` or weight matrix) or a changed parameter retires it.
+Values written into the arrays in place are not seen: assign new arrays.
+
 Plans are kept in a weak dictionary beside the estimators, never in their
 state: pickles, saved files and clones are unchanged. A plan is read-only,
 so threads share it.
@@ -59,79 +75,60 @@ def current_plan(estimator):
     return None
 
 
-def remember_plan(estimator):
-    """Resolve and keep the plan of a fitted estimator that just predicted."""
+def remember_plan(estimator, plan=None):
+    """Keep the plan of a fitted estimator that just predicted (by default a
+    :class:`ServingPlan` resolved from it); return the plan."""
+    if plan is None:
+        plan = ServingPlan(estimator)
     try:
-        _PLANS[estimator] = ServingPlan(estimator)
+        _PLANS[estimator] = plan
     except TypeError:
         pass
+    return plan
 
 
 def _is_pandas_frame(X):
     return type(X).__name__ == "DataFrame" and type(X).__module__.startswith("pandas")
 
 
-class ServingPlan:
-    """A fitted model's prediction, resolved: weights, activations, decoding.
+class _Plan:
+    """What every plan shares: its retirement, its input, its forward pass.
 
-    Parameters
-    ----------
-    estimator : NumpyMLPClassifier or NumpyMLPRegressor
-        A fitted estimator that has just predicted through the full path.
+    A plan describes the model of the estimator it was made from for as long
+    as each attribute named in :attr:`watched` is the very object it was
+    then; the subclasses resolve the rest.
     """
 
+    #: The attributes (parameters and fitted state) that define the model.
+    watched = ()
+
     __slots__ = (
+        "seen",
         "coefs",
         "intercepts",
-        "activation",
-        "out_activation",
+        "hidden",
+        "output",
         "names",
         "name_list",
         "n_features",
         "dtype",
-        "hidden",
-        "output",
-        "classes",
-        "label_type",
-        "threshold",
     )
 
-    def __init__(self, estimator):
-        # The lists themselves, not copies: prediction reads their arrays,
-        # and a new list (refit, warm start) retires the plan.
-        self.coefs = estimator.coefs_
+    def __init__(self, estimator, coefs, hidden, output):
+        self.seen = tuple(getattr(estimator, name, None) for name in self.watched)
+        self.coefs = coefs
+        # The list itself: prediction reads its arrays.
         self.intercepts = estimator.intercepts_
-        self.activation = estimator.activation
-        self.out_activation = estimator.out_activation_
-        self.names = getattr(estimator, "feature_names_in_", None)
-        self.name_list = None if self.names is None else self.names.tolist()
-        self.n_features = estimator.n_features_in_
-        self.dtype = self.coefs[0].dtype
-        self.hidden = [
-            HIDDEN_ACTIVATIONS[name][0] for name in hidden_activations(estimator)
-        ]
-        self.output = OUTPUT_ACTIVATIONS[self.out_activation]
-        self.classes = getattr(estimator, "classes_", None)
-        binarizer = getattr(estimator, "_label_binarizer", None)
-        self.label_type = None if binarizer is None else binarizer.y_type_
-        self.threshold = (
-            None
-            if binarizer is None
-            else (binarizer.pos_label + binarizer.neg_label) / 2.0
-        )
+        self.hidden = hidden
+        self.output = output
+        self.n_features = coefs[0].shape[0]
+        self.dtype = coefs[0].dtype
 
     def describes(self, estimator):
         """Whether the estimator still has the model this plan was made from."""
-        coefs = getattr(estimator, "coefs_", None)
-        return (
-            coefs is self.coefs
-            and estimator.intercepts_ is self.intercepts
-            and estimator.activation is self.activation
-            and estimator.out_activation_ is self.out_activation
-            and getattr(estimator, "feature_names_in_", None) is self.names
-            and getattr(estimator, "classes_", None) is self.classes
-            and len(coefs) == len(self.hidden) + 1
-            and coefs[0].dtype == self.dtype
+        return all(
+            getattr(estimator, name, None) is value
+            for name, value in zip(self.watched, self.seen)
         )
 
     def accepted_input(self, X):
@@ -143,7 +140,9 @@ class ServingPlan:
                 return None
             values = X
         elif self.name_list is not None and _is_pandas_frame(X):
-            if X.columns.tolist() != self.name_list:
+            columns = X.columns.tolist()
+            # Names of another type than str are no feature names (it warns).
+            if columns != self.name_list or any(type(c) is not str for c in columns):
                 return None
             values = X.to_numpy()
             if values.dtype.kind in "iu":
@@ -168,6 +167,69 @@ class ServingPlan:
                 return None
         return values
 
+    def forward(self, values, n_layers=None):
+        """The network's output for accepted input (see :func:`predict`).
+        Call it with floating-point warnings off: extreme logits may overflow
+        on the way to a finite output."""
+        return predict(
+            values,
+            self.coefs,
+            self.intercepts,
+            self.hidden,
+            self.output,
+            n_layers=n_layers,
+        )
+
+
+class ServingPlan(_Plan):
+    """A fitted model's prediction, resolved: weights, activations, decoding.
+
+    Parameters
+    ----------
+    estimator : NumpyMLPClassifier or NumpyMLPRegressor
+        A fitted estimator that has just predicted through the full path.
+    """
+
+    watched = (
+        "coefs_",
+        "intercepts_",
+        "activation",
+        "out_activation_",
+        "feature_names_in_",
+        "classes_",
+    )
+
+    __slots__ = ("classes", "label_type", "threshold")
+
+    def __init__(self, estimator):
+        # The weight list itself, not a copy: prediction reads its arrays,
+        # and a new list (refit, warm start) retires the plan.
+        super().__init__(
+            estimator,
+            estimator.coefs_,
+            [HIDDEN_ACTIVATIONS[name][0] for name in hidden_activations(estimator)],
+            OUTPUT_ACTIVATIONS[estimator.out_activation_],
+        )
+        self.names = getattr(estimator, "feature_names_in_", None)
+        self.name_list = None if self.names is None else self.names.tolist()
+        self.n_features = estimator.n_features_in_
+        self.classes = getattr(estimator, "classes_", None)
+        binarizer = getattr(estimator, "_label_binarizer", None)
+        self.label_type = None if binarizer is None else binarizer.y_type_
+        self.threshold = (
+            None
+            if binarizer is None
+            else (binarizer.pos_label + binarizer.neg_label) / 2.0
+        )
+
+    def describes(self, estimator):
+        coefs = getattr(estimator, "coefs_", None)
+        return (
+            super().describes(estimator)
+            and len(coefs) == len(self.hidden) + 1
+            and coefs[0].dtype == self.dtype
+        )
+
     def output_of(self, X, n_layers=None):
         """The network's output (or a hidden layer's), or None when ``X`` is
         not provably valid or the output is not finite."""
@@ -175,14 +237,7 @@ class ServingPlan:
             values = self.accepted_input(X)
             if values is None:
                 return None
-            output = predict(
-                values,
-                self.coefs,
-                self.intercepts,
-                self.hidden,
-                self.output,
-                n_layers=n_layers,
-            )
+            output = self.forward(values, n_layers)
             if not np.isfinite(np.add.reduce(output, axis=None)):
                 return None
         return output
@@ -199,3 +254,51 @@ class ServingPlan:
             # LabelBinarizer: the second class above its threshold (0.5).
             return self.classes[(output.ravel() > self.threshold).astype(np.intp)]
         return None
+
+
+class TabularPlan(_Plan):
+    """A fitted tabular model's network, resolved: effective weights once.
+
+    Parameters
+    ----------
+    estimator : TabularMLPClassifier or TabularMLPRegressor
+        A fitted estimator.
+    coefs : list of ndarray
+        Its effective weights, as :func:`~sknumpynet._parameters.
+        effective_coefs` computes them from ``coefs_`` and
+        ``feature_scale_``.
+    hidden, output : callable
+        The in-place hidden and output activations.
+
+    The input it accepts is the preprocessed matrix, a float ndarray with as
+    many columns as the first weights have rows, cast to the estimator's
+    ``dtype``.
+    """
+
+    watched = (
+        "coefs_",
+        "intercepts_",
+        "feature_scale_",
+        "activation",
+        "dtype",
+        "preprocessor_",
+        "feature_names_in_",
+    )
+
+    __slots__ = ("stored",)
+
+    def __init__(self, estimator, coefs, hidden, output):
+        super().__init__(estimator, coefs, hidden, output)
+        self.names = self.name_list = None
+        # The precision the input is cast to (the weights may differ).
+        self.dtype = np.dtype(estimator.dtype)
+        # The effective weights are copies: a replaced matrix retires them.
+        self.stored = tuple(estimator.coefs_)
+
+    def describes(self, estimator):
+        coefs = getattr(estimator, "coefs_", None)
+        return (
+            super().describes(estimator)
+            and len(coefs) == len(self.stored)
+            and all(now is then for now, then in zip(coefs, self.stored))
+        )

@@ -59,7 +59,7 @@ from sklearn.utils.validation import (
 from ._activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
 from ._model import fitted_state, is_fitted_state_name
-from ._network import MLP, predict
+from ._network import MLP
 from ._optimizers import Adam
 from ._parameters import (
     REALMLP_TD_S_LR_FACTORS,
@@ -67,6 +67,7 @@ from ._parameters import (
     layer_views,
     weight_factors,
 )
+from ._serving import TabularPlan, current_plan, remember_plan
 from ._tabular_preprocessing import TabularPreprocessor, validate_frame
 from ._training import Progress, Validation, fit_scheduled, whole_batches
 
@@ -441,26 +442,38 @@ class _BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
     # -- predict -------------------------------------------------------------
 
     def _network_output(self, X):
-        """The fitted network's output for the raw X."""
-        check_is_fitted(self)
+        """The fitted network's output for the raw X.
+
+        The first prediction of a fitted model makes its serving plan
+        (:class:`~sknumpynet._serving.TabularPlan`): the effective weights,
+        computed once, and the activations. Later ones reuse it, and take
+        the preprocessed matrix straight to the network when cheap checks
+        prove that ``_as_input`` would pass it on unchanged; the outputs are
+        bitwise the same.
+        """
+        plan = current_plan(self)  # a current plan means a fitted model
+        if plan is None:
+            check_is_fitted(self)
         _check_2d(X)
         validate_frame(self, X, reset=False)
-        Z = self._as_input(self.preprocessor_.transform(X))
-        units = [coef.shape[0] for coef in self.coefs_] + [self.n_outputs_]
-        coefs = effective_coefs(
-            self.coefs_,
-            weight_factors(units, self._recipe["parametrization"]),
-            self.feature_scale_,
-        )
-        activation = self.activation or self._default_activation
-        with np.errstate(over="ignore", invalid="ignore"):
-            output = predict(
-                Z,
+        Z = self.preprocessor_.transform(X)
+        if plan is None:
+            units = [coef.shape[0] for coef in self.coefs_] + [self.n_outputs_]
+            coefs = effective_coefs(
+                self.coefs_,
+                weight_factors(units, self._recipe["parametrization"]),
+                self.feature_scale_,
+            )
+            activation = self.activation or self._default_activation
+            plan = TabularPlan(
+                self,
                 coefs,
-                self.intercepts_,
                 HIDDEN_ACTIVATIONS[activation][0],
                 OUTPUT_ACTIVATIONS[self._output[0]],
             )
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = plan.accepted_input(Z)
+            output = plan.forward(self._as_input(Z) if values is None else values)
         n_bad = len(output) - int(np.isfinite(output).all(axis=1).sum())
         if n_bad:
             raise ValueError(
@@ -468,6 +481,7 @@ class _BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
                 f"{len(output)} rows of X: their preprocessed values overflowed "
                 "the network."
             )
+        remember_plan(self, plan)
         return output
 
     def __sklearn_tags__(self):

@@ -194,12 +194,19 @@ class _Table:
         self.column = column
 
 
+#: The kind of a column of each NumPy dtype kind that needs no more thought.
+_NUMPY_HINTS = {"f": NUMERIC, "i": NUMERIC, "u": NUMERIC, "b": BOOLEAN, "O": _OBJECT}
+
+
 def _pandas_hint(series):
-    from pandas import CategoricalDtype
+    dtype = series.dtype
+    if type(dtype) is np.dtype and dtype.kind in _NUMPY_HINTS:
+        return _NUMPY_HINTS[dtype.kind]  # what the tests below would find
+
+    from pandas import CategoricalDtype, StringDtype
     from pandas.api import types
 
-    dtype = series.dtype
-    if isinstance(dtype, CategoricalDtype):
+    if isinstance(dtype, (CategoricalDtype, StringDtype)):
         return CATEGORICAL
     if types.is_bool_dtype(dtype):
         return BOOLEAN
@@ -217,7 +224,7 @@ def _pandas_hint(series):
 
 
 def _pandas_table(X):
-    columns = [X.iloc[:, j] for j in range(X.shape[1])]
+    columns = [series for _, series in X.items()]  # iloc[:, j]'s, faster
     hints = [_pandas_hint(series) for series in columns]
 
     def column(j, numeric):
@@ -237,7 +244,14 @@ def validate_frame(estimator, X, reset):
     which polars 2 no longer has: the names would then be lost on the
     floor of the supported range. The same names are remembered and
     checked here, so that behaviour does not depend on the version.
+
+    A frame whose columns are exactly the fitted names, after fit, is let
+    through at once: there is nothing scikit-learn's checks (names, then
+    their number) would say about it, and they cost more than the
+    prediction of a row.
     """
+    if not reset and _has_fitted_names(estimator, X):
+        return
     if not _is_polars_frame(X):
         validate_data(estimator, X, skip_check_array=True, reset=reset)
         return
@@ -259,6 +273,20 @@ def validate_frame(estimator, X, reset):
             "The feature names should match those that were passed during fit.\n"
             f"Fitted with {list(fitted)}, got {list(names)}."
         )
+
+
+def _has_fitted_names(estimator, X):
+    """Whether X is a pandas or polars frame whose columns are exactly the
+    estimator's fitted names, in order, each of type ``str`` (scikit-learn
+    takes no other type as a feature name)."""
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None or getattr(estimator, "n_features_in_", None) != len(names):
+        return False
+    if not (_is_pandas_frame(X) or _is_polars_frame(X)):
+        return False
+    columns = X.columns  # a list (polars) or an Index (pandas: tolist is fast)
+    columns = columns.tolist() if hasattr(columns, "tolist") else list(columns)
+    return columns == names.tolist() and all(type(c) is str for c in columns)
 
 
 def _polars_hint(series):

@@ -2,7 +2,9 @@
 
 After a fitted model's first prediction, ``predict``, ``predict_proba`` and
 ``predict_log_proba`` take input that cheap checks prove valid straight to
-the forward pass (``sknumpynet._serving``). These tests hold the fast path to
+the forward pass (``sknumpynet._serving``); the tabular estimators keep
+their effective weights and take the preprocessed matrix straight to the
+network. These tests hold the fast path to
 the full one: bitwise the same outputs on every input kind the full path
 accepts, the same errors and warnings on everything else, the same answers
 after the model changes, under ``assume_finite`` and from many threads.
@@ -23,7 +25,14 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 import sknumpynet._base
-from sknumpynet import NumpyMLPClassifier, NumpyMLPRegressor
+import sknumpynet._tabular
+import sknumpynet._tabular_preprocessing
+from sknumpynet import (
+    NumpyMLPClassifier,
+    NumpyMLPRegressor,
+    TabularMLPClassifier,
+    TabularMLPRegressor,
+)
 from sknumpynet._serving import current_plan
 
 pytestmark = pytest.mark.filterwarnings(
@@ -33,6 +42,8 @@ pytestmark = pytest.mark.filterwarnings(
 METHODS = {
     NumpyMLPClassifier: ["predict", "predict_proba", "predict_log_proba"],
     NumpyMLPRegressor: ["predict"],
+    TabularMLPClassifier: ["predict", "predict_proba"],
+    TabularMLPRegressor: ["predict"],
 }
 
 
@@ -77,16 +88,20 @@ def _without_plan(est):
     return fresh
 
 
-def _count_full_validations(monkeypatch):
-    calls = []
-    validate_X = sknumpynet._base.validate_X
+def _count_calls(monkeypatch, module, name, calls):
+    """Count the calls of ``module.name`` into ``calls`` (a list)."""
+    function = getattr(module, name)
 
     def counting(*args, **kwargs):
-        calls.append(1)
-        return validate_X(*args, **kwargs)
+        calls.append(name)
+        return function(*args, **kwargs)
 
-    monkeypatch.setattr(sknumpynet._base, "validate_X", counting)
+    monkeypatch.setattr(module, name, counting)
     return calls
+
+
+def _count_full_validations(monkeypatch):
+    return _count_calls(monkeypatch, sknumpynet._base, "validate_X", [])
 
 
 def _assert_identical(a, b):
@@ -293,3 +308,245 @@ def test_score_is_scikit_learns_own_method():
 
     assert NumpyMLPClassifier.score is ClassifierMixin.score
     assert NumpyMLPRegressor.score is RegressorMixin.score
+
+
+# ---------------------------------------------------------------------------
+# The tabular estimators
+# ---------------------------------------------------------------------------
+
+TABULAR = [TabularMLPClassifier, TabularMLPRegressor]
+
+
+def _raw_table(n_samples=80, seed=0):
+    """A raw frame of every column kind, missing values in each, and targets."""
+    rng = np.random.default_rng(seed)
+    age = rng.normal(40, 12, n_samples)
+    age[rng.random(n_samples) < 0.15] = np.nan
+    color = rng.choice(["red", "green", "blue"], n_samples).astype(object)
+    color[rng.random(n_samples) < 0.1] = None
+    X = pd.DataFrame(
+        {
+            "age": age,
+            "color": color,
+            "member": rng.random(n_samples) < 0.5,
+            "premium": pd.array(rng.random(n_samples) < 0.3, dtype="boolean"),
+            "visits": pd.array(rng.integers(0, 10, n_samples), dtype="Int64"),
+            "city": pd.Categorical(rng.choice(["a", "b", "c", "d"], n_samples)),
+            "size": rng.choice(["S", "M"], n_samples),
+        }
+    )
+    X.loc[rng.random(n_samples) < 0.1, "premium"] = pd.NA
+    signal = np.nan_to_num(age - 40) / 12 + (color == "red") - X["member"]
+    return X, np.where(signal > 0, "high", "low"), 10.0 * signal.to_numpy()
+
+
+def _tabular_fitted(Estimator, X=None, **params):
+    table, y_class, y_reg = _raw_table()
+    X = table if X is None else X
+    y = y_class if Estimator is TabularMLPClassifier else y_reg
+    params = {
+        "hidden_layer_sizes": (16, 8),
+        "n_epochs": 8,
+        "validation_fraction": 0.0,
+        "random_state": 0,
+        **params,
+    }
+    return Estimator(**params).fit(X, y), X
+
+
+def _count_tabular_slow_steps(monkeypatch):
+    """Calls of what the fast path skips: scikit-learn's validation of the
+    raw table and of the preprocessed matrix, and the effective weights."""
+    calls = []
+    _count_calls(monkeypatch, sknumpynet._tabular, "check_array", calls)
+    _count_calls(monkeypatch, sknumpynet._tabular, "check_is_fitted", calls)
+    _count_calls(monkeypatch, sknumpynet._tabular, "effective_coefs", calls)
+    _count_calls(monkeypatch, sknumpynet._tabular_preprocessing, "validate_data", calls)
+    return calls
+
+
+def _tabular_inputs(X):
+    """Frames a tabular model fitted on ``X`` takes: NaN, None, pd.NA,
+    unseen categories and strings, other row counts."""
+    unseen = X.iloc[:6].copy()
+    unseen["color"] = ["purple", None, "red", "red", np.nan, "green"]
+    unseen["city"] = pd.Categorical(["z", "a", None, "b", "c", "y"])
+    unseen["size"] = ["XL", "S", "M", None, "S", "M"]
+    unseen["age"] = [np.nan, 1e6, -1e6, 30.0, 0.0, np.nan]
+    return {
+        "training rows": X,
+        "one row": X.iloc[[3]],
+        "unseen values": unseen,
+        "all missing": X.iloc[:3].assign(age=np.nan, color=None, premium=pd.NA),
+        "strings as objects": X.iloc[:5].astype({"size": object}),
+    }
+
+
+@pytest.mark.parametrize("Estimator", TABULAR)
+def test_tabular_fast_path_equals_full_path(Estimator, monkeypatch):
+    est, X = _tabular_fitted(Estimator)
+    est.predict(X.iloc[:2])  # the first prediction makes the plan
+    assert current_plan(est) is not None
+    calls = _count_tabular_slow_steps(monkeypatch)
+    for name, inputs in _tabular_inputs(X).items():
+        for method in METHODS[Estimator]:
+            full = getattr(_without_plan(est), method)(inputs)
+            assert calls, "the full path validates"
+            calls.clear()
+            fast = getattr(est, method)(inputs)
+            _assert_identical(fast, full)
+            assert calls == [], (name, method)
+
+
+@pytest.mark.parametrize("Estimator", TABULAR)
+def test_tabular_fast_path_on_arrays_and_float64(Estimator, monkeypatch):
+    X = np.random.default_rng(0).normal(size=(80, 4))
+    X[::7, 1] = np.nan
+    est, _ = _tabular_fitted(Estimator, X, dtype="float64")
+    est.predict(X[:2])
+    calls = _count_tabular_slow_steps(monkeypatch)
+    for inputs in [X, X[:1], np.asfortranarray(X[:9]), X[:18:2]]:
+        for method in METHODS[Estimator]:
+            full = getattr(_without_plan(est), method)(inputs)
+            calls.clear()
+            fast = getattr(est, method)(inputs)
+            _assert_identical(fast, full)
+            # An array is validated by the preprocessor (check_array), which
+            # sees no feature names; the estimator's own steps are skipped.
+            assert "effective_coefs" not in calls and "check_is_fitted" not in calls
+
+
+def test_tabular_fast_path_on_polars_frames(monkeypatch):
+    pl = pytest.importorskip("polars")
+    X, y, _ = _raw_table()
+    frame = pl.DataFrame(
+        {
+            "age": X["age"].to_numpy(),
+            "color": [None if pd.isna(v) else v for v in X["color"]],
+            "member": X["member"].to_numpy(),
+        },
+        schema={"age": pl.Float64, "color": pl.String, "member": pl.Boolean},
+    )
+    est, _ = _tabular_fitted(TabularMLPClassifier, frame)
+    est.predict(frame[:2])
+    calls = _count_tabular_slow_steps(monkeypatch)
+    for inputs in [frame, frame[3:4]]:
+        for method in METHODS[TabularMLPClassifier]:
+            full = getattr(_without_plan(est), method)(inputs)
+            calls.clear()
+            _assert_identical(getattr(est, method)(inputs), full)
+            assert calls == []
+
+
+def test_frames_with_the_fitted_columns_skip_only_checks_that_would_pass(
+    monkeypatch,
+):
+    """The preprocessor's shortcut for a frame with exactly the fitted
+    columns changes nothing: the same output with scikit-learn's checks."""
+    est, X = _tabular_fitted(TabularMLPClassifier)
+    prep = est.preprocessor_
+    shortcut = {name: prep.transform(Xi) for name, Xi in _tabular_inputs(X).items()}
+    monkeypatch.setattr(
+        sknumpynet._tabular_preprocessing, "_has_fitted_names", lambda *a: False
+    )
+    calls = _count_calls(
+        monkeypatch, sknumpynet._tabular_preprocessing, "validate_data", []
+    )
+    for name, inputs in _tabular_inputs(X).items():
+        _assert_identical(prep.transform(inputs), shortcut[name])
+    assert calls
+
+
+def _changed(est, X, y, change):
+    if change == "refit":
+        est.set_params(random_state=1).fit(X, y)
+    elif change == "coefs_":
+        est.coefs_ = [c * 2 for c in est.coefs_]
+    elif change == "one matrix":
+        est.coefs_[0] = est.coefs_[0] * 2
+    elif change == "feature_scale_":
+        est.feature_scale_ = est.feature_scale_ * 2
+    elif change == "intercepts_":
+        est.intercepts_ = [b + 1 for b in est.intercepts_]
+    elif change == "activation":
+        est.set_params(activation="relu")
+    else:
+        est.set_params(dtype="float64")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "refit",
+        "coefs_",
+        "one matrix",
+        "feature_scale_",
+        "intercepts_",
+        "activation",
+        "dtype",
+    ],
+)
+def test_a_changed_tabular_model_retires_its_plan(change):
+    est, X = _tabular_fitted(TabularMLPRegressor)
+    _, _, y = _raw_table()
+    before = est.predict(X)
+    plan = current_plan(est)
+    _changed(est, X, y, change)
+    assert current_plan(est) is None
+    after = est.predict(X)
+    _assert_identical(after, _without_plan(est).predict(X))
+    assert current_plan(est) not in (None, plan)
+    assert not np.array_equal(after, before)
+
+
+def _bad_tables(X):
+    return {
+        "renamed": X.iloc[:3].rename(columns={"age": "AGE"}),
+        "reordered": X.iloc[:3][list(X.columns[::-1])],
+        "one column less": X.iloc[:3, :-1],
+        "no rows": X.iloc[:0],
+        "no names": X.iloc[:3].to_numpy(),
+        "infinity": X.iloc[:3].assign(age=np.inf),
+        "words where numbers were": X.iloc[:3].assign(age=["a", "b", "c"]),
+        "one dimension": X.iloc[0],
+    }
+
+
+@pytest.mark.parametrize("Estimator", TABULAR)
+@pytest.mark.parametrize("bad", list(_bad_tables(_raw_table()[0])))
+def test_tabular_fast_path_gives_the_full_paths_errors(Estimator, bad):
+    est, X = _tabular_fitted(Estimator)
+    est.predict(X.iloc[:2])
+    inputs = _bad_tables(X)[bad]
+    for method in METHODS[Estimator]:
+        full = _outcome(lambda: getattr(_without_plan(est), method)(inputs))
+        fast = _outcome(lambda: getattr(est, method)(inputs))
+        assert fast[:2] == full[:2]
+        assert full[0] is ValueError or full[1], "expected an error or a warning"
+
+
+def test_tabular_non_finite_output_is_the_same_clear_error():
+    from sklearn.preprocessing import FunctionTransformer
+
+    X = np.random.default_rng(0).normal(size=(80, 3))
+    est, _ = _tabular_fitted(
+        TabularMLPRegressor, X, preprocessor=FunctionTransformer(), n_epochs=20
+    )
+    est.predict(X[:2])
+    huge = np.full((2, 3), 3e38)
+    with_nan = X[:2].copy()
+    with_nan[0, 0] = np.nan
+    for inputs in [huge, with_nan]:
+        full = _outcome(lambda: _without_plan(est).predict(inputs))
+        fast = _outcome(lambda: est.predict(inputs))
+        assert fast[:2] == full[:2] and full[0] is ValueError
+    assert "output is not finite" in _outcome(lambda: est.predict(huge))[1]
+
+
+def test_unfitted_tabular_estimators_are_refused_as_before():
+    fitted, X = _tabular_fitted(TabularMLPClassifier)
+    fitted.predict(X.iloc[:2])
+    for est in [TabularMLPClassifier(), clone(fitted)]:
+        for method in METHODS[TabularMLPClassifier]:
+            with pytest.raises(NotFittedError):
+                getattr(est, method)(X.iloc[:2])
