@@ -1,4 +1,4 @@
-"""Ablation of the tabular recipe: what each ingredient of RealMLP-TD-S buys.
+"""Ablation of the tabular recipe: what each of its ingredients buys.
 
 Run from the repository root::
 
@@ -131,6 +131,25 @@ VARIANTS = {
             "relu",
             "ReLU hidden units instead of SELU (classification) / Mish (regression)",
             params={"activation": "relu"},
+        ),
+        # Additions from the full RealMLP-TD (off by default, see the
+        # estimators' ``dropout`` parameter).
+        Variant(
+            "with-dropout",
+            "with RealMLP-TD's dropout, 0.15 on a flat_cos schedule (dropout=0.15)",
+            params={"dropout": 0.15},
+        ),
+        Variant(
+            "with-weight-decay",
+            "with RealMLP-TD's weight decay, 0.02 on a flat_cos schedule "
+            "(weight_decay=0.02)",
+            params={"weight_decay": 0.02},
+        ),
+        Variant(
+            "with-td-regularization",
+            "with both of RealMLP-TD's dropout and weight decay "
+            "(dropout=0.15, weight_decay=0.02)",
+            params={"dropout": 0.15, "weight_decay": 0.02},
         ),
         Variant(
             "no-best-epoch",

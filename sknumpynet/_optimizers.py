@@ -78,9 +78,42 @@ def coslog_schedule(progress, n_cycles=4):
     return float(factor) if np.ndim(factor) == 0 else factor
 
 
+def flat_cos_schedule(progress):
+    r"""The "flat_cos" schedule: flat for the first half, then a cosine to 0.
+
+    .. math:: \rho(t) = 1 \text{ for } t < 1/2, \qquad
+              \rho(t) = \frac{1}{2}\left(1 + \cos\left(\pi (2t - 1)\right)
+              \right) \text{ for } t \ge 1/2
+
+    pytabkit's "flat_cos" (``get_schedule`` in
+    ``pytabkit/models/training/scheduling.py``), with which RealMLP-TD
+    schedules its dropout rate and weight decay.
+
+    Parameters
+    ----------
+    progress : float or ndarray
+        :math:`t`, the fraction of training done, in [0, 1].
+
+    Returns
+    -------
+    factor : float or ndarray
+        The multiplier, in [0, 1].
+
+    Examples
+    --------
+    >>> from sknumpynet._optimizers import flat_cos_schedule
+    >>> flat_cos_schedule(0.25), flat_cos_schedule(0.75), flat_cos_schedule(1.0)
+    (1.0, 0.5, 0.0)
+    """
+    t = np.asarray(progress, float)
+    factor = np.where(t < 0.5, 1.0, 0.5 * (1.0 + np.cos(np.pi * (2.0 * t - 1.0))))
+    factor = np.round(factor, 15)  # cos(pi/2) is 6e-17, not 0
+    return float(factor) if np.ndim(factor) == 0 else factor
+
+
 #: Learning-rate schedules applied at every step, as a function of the
 #: training progress (they need the optimizer's ``total_steps``).
-STEP_SCHEDULES = {"coslog4": coslog_schedule}
+STEP_SCHEDULES = {"coslog4": coslog_schedule, "flat_cos": flat_cos_schedule}
 
 
 def _multipliers(lr_multipliers, n_params, dtype):
@@ -315,6 +348,21 @@ class Adam(_Optimizer):
     total_steps : int, default=None
         The number of steps of the whole training, :math:`T` of a per-step
         schedule (steps past it keep the schedule's value at 1).
+    weight_decay : float, default=0.0
+        :math:`\lambda` of decoupled weight decay (not part of the state):
+        before each step, :math:`\theta_j \leftarrow \theta_j (1 - \lambda\,
+        \sigma((t - 1) / T)\, \eta\, d_j)` with :math:`\eta` the scheduled
+        (not bias-corrected) step size, :math:`\sigma` the ``wd_schedule`` and
+        :math:`d_j` the ``wd_multipliers``. This is pytabkit's weight decay,
+        in which a parameter group's learning-rate and decay factors enter
+        squared: RealMLP-TD's :math:`d_j` is
+        :math:`(\text{lr factor} \times \text{wd factor})^2`.
+        0 means none: scikit-learn's ``alpha`` is the L2 penalty instead.
+    wd_multipliers : array-like of shape (n_params,), default=None
+        :math:`d_j` per parameter; None means 1.
+    wd_schedule : str, default="constant"
+        :math:`\sigma`: "constant" (1) or a key of :data:`STEP_SCHEDULES`
+        (then ``total_steps`` is needed).
 
     Attributes
     ----------
@@ -355,8 +403,14 @@ class Adam(_Optimizer):
         *,
         lr_multipliers=None,
         total_steps=None,
+        weight_decay=0.0,
+        wd_multipliers=None,
+        wd_schedule="constant",
     ):
-        if lr_schedule in STEP_SCHEDULES and not (total_steps and total_steps > 0):
+        scheduled = lr_schedule in STEP_SCHEDULES or (
+            weight_decay and wd_schedule in STEP_SCHEDULES
+        )
+        if scheduled and not (total_steps and total_steps > 0):
             raise ValueError(
                 f"lr_schedule={lr_schedule!r} follows the training progress: "
                 f"give total_steps, the number of steps of the whole training "
@@ -384,6 +438,44 @@ class Adam(_Optimizer):
         self._scratch = np.empty(n_params, dtype=dtype)
         self._update = np.empty(n_params, dtype=dtype)
         self.lr_multipliers = _multipliers(lr_multipliers, n_params, dtype)
+        if wd_schedule != "constant" and wd_schedule not in STEP_SCHEDULES:
+            raise ValueError(
+                f"Unknown wd_schedule {wd_schedule!r}; expected 'constant' or "
+                f"one of {sorted(STEP_SCHEDULES)}."
+            )
+        self.weight_decay = float(weight_decay)
+        self.wd_schedule = wd_schedule
+        self.wd_multipliers = _multipliers(wd_multipliers, n_params, dtype)
+        # The schedules are at most 1, so this bounds every step's decay: at
+        # 1 or more a parameter would be zeroed or flip its sign.
+        largest = 1.0 if self.wd_multipliers is None else self.wd_multipliers.max()
+        strongest = self.weight_decay * float(learning_rate_init) * float(largest)
+        if strongest >= 1.0:
+            raise ValueError(
+                f"weight_decay={weight_decay!r} is too strong for the learning "
+                f"rate {learning_rate_init!r}: a step would multiply some "
+                f"parameters by {1.0 - strongest:.3g} (weight_decay * learning "
+                f"rate * the largest decay multiplier {float(largest):g} must "
+                "be below 1)."
+            )
+
+    def _decay_weights(self, params):
+        """Decoupled weight decay before step ``self.t`` (pytabkit's order)."""
+        progress = min((self.t - 1) / self.total_steps, 1.0) if self.total_steps else 0
+        schedule = STEP_SCHEDULES.get(self.wd_schedule)
+        rate = (
+            self.weight_decay
+            * (1.0 if schedule is None else schedule(progress))
+            * self._scheduled_learning_rate(self.t - 1)
+        )
+        if rate == 0.0:
+            return
+        if self.wd_multipliers is None:
+            params *= params.dtype.type(1.0 - rate)
+        else:
+            keep = np.multiply(self.wd_multipliers, -rate, out=self._scratch)
+            keep += 1.0
+            params *= keep
 
     def _scheduled_learning_rate(self, steps_done):
         r""":math:`\eta` after ``steps_done`` steps: the base rate, times the
@@ -405,6 +497,8 @@ class Adam(_Optimizer):
         """Update ``params`` in place with the gradient ``grad``."""
         beta_1, beta_2 = self.beta_1, self.beta_2
         self.t += 1
+        if self.weight_decay:
+            self._decay_weights(params)
         m, v, scratch = self.first_moment, self.second_moment, self._scratch
         m *= beta_1
         m += np.multiply(grad, 1 - beta_1, out=scratch)

@@ -33,6 +33,15 @@ PARAMETRIZATIONS = ("standard", "ntk")
 #: default).
 REALMLP_TD_S_LR_FACTORS = {"coefs": 1.0, "intercepts": 0.1, "feature_scale": 6.0}
 
+#: Weight-decay multipliers of the parameter groups in RealMLP-TD, for
+#: :class:`~sknumpynet._optimizers.Adam`'s ``wd_multipliers``: pytabkit
+#: decays a parameter by ``wd * lr * (its wd factor * its lr factor)``
+#: with ``wd`` and ``lr`` already holding the factors, so they enter squared
+#: (kept so in pytabkit for backward compatibility, its issue 40):
+#: ``bias_wd_factor=0.0``, the scale's wd factor 1 and lr factor 6, the
+#: weights' 1 and 1.
+REALMLP_TD_WD_FACTORS = {"coefs": 1.0, "intercepts": 0.0, "feature_scale": 36.0}
+
 
 def parameter_groups(layer_units, feature_scale=False):
     """Where each group of parameters lies in the flat buffer.

@@ -302,3 +302,20 @@ class TabularPlan(_Plan):
             and len(coefs) == len(self.stored)
             and all(now is then for now, then in zip(coefs, self.stored))
         )
+
+    def forward(self, values, n_layers=None):
+        """The network's output for accepted input (see :func:`predict`).
+
+        A one-unit output layer is computed in float64: a float32
+        matrix-vector product rounds differently with the number of rows, so
+        a row's prediction would change in its last bits with the rows
+        predicted beside it (scikit-learn's subset-invariance check). Matrix
+        products of two or more columns do not.
+        """
+        if n_layers is not None or self.coefs[-1].shape[1] != 1:
+            return super().forward(values, n_layers)
+        hidden = super().forward(values, len(self.coefs) - 1)
+        output = hidden.astype(np.float64) @ self.coefs[-1].astype(np.float64)
+        output += self.intercepts[-1]
+        self.output(output)
+        return output

@@ -60,9 +60,10 @@ from ._activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
 from ._model import fitted_state, is_fitted_state_name
 from ._network import MLP
-from ._optimizers import Adam
+from ._optimizers import Adam, flat_cos_schedule
 from ._parameters import (
     REALMLP_TD_S_LR_FACTORS,
+    REALMLP_TD_WD_FACTORS,
     effective_coefs,
     layer_views,
     weight_factors,
@@ -120,6 +121,19 @@ _INTRO = """Multilayer perceptron <kind> with the RealMLP-TD-S recipe.
         rows, a different one each epoch (as pytabkit does).
     learning_rate : float, default=None
         The base step size of Adam; None means the recipe's <learning_rate>.
+    dropout : float, default=0.0
+        Dropout rate of the hidden units, as the full RealMLP-TD schedules
+        it (which sets 0.15): constant for the first half of the fit, then
+        down to 0 along a half cosine ("flat_cos", set at the start of each
+        epoch). Off by default: on the benchmark's 16 tables, RealMLP-TD's
+        dropout and weight decay together lowered the geometric-mean error
+        by 0.6 %, within the noise of the splits, for 25 % more CPU time.
+    weight_decay : float, default=0.0
+        Decoupled weight decay of the weights and the feature scale, not of
+        the intercepts, as the full RealMLP-TD applies it (which sets 0.02):
+        it follows the learning rate and the "flat_cos" schedule, and the
+        feature scale decays 36 times as fast as the weights (pytabkit's
+        factors, which enter squared). Off by default (see ``dropout``).
 """
 
 _VALIDATION_FRACTION = """    validation_fraction : float, default=0.2
@@ -225,6 +239,8 @@ class _BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
         "n_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "preprocessor": [HasMethods(["fit", "transform"]), None],
         "random_state": ["random_state"],
@@ -244,6 +260,9 @@ class _BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
         "betas": (0.9, 0.95),
         "lr_schedule": "coslog4",
         "lr_factors": REALMLP_TD_S_LR_FACTORS,
+        "dropout_schedule": flat_cos_schedule,
+        "wd_schedule": "flat_cos",
+        "wd_factors": REALMLP_TD_WD_FACTORS,
     }
 
     #: The recipe's defaults of the parameters left at None.
@@ -370,6 +389,7 @@ class _BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
             label_smoothing=self._label_smoothing(),
             parametrization=recipe["parametrization"],
             feature_scale=recipe["feature_scale"],
+            dropout=self.dropout,
         )
         network.initialize(
             random_state, method=recipe["init"], zero_output=recipe["zero_output"]
@@ -386,6 +406,9 @@ class _BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
             lr_schedule=recipe["lr_schedule"],
             lr_multipliers=network.lr_multipliers(**recipe["lr_factors"]),
             total_steps=self.n_epochs * n_batches,
+            weight_decay=self.weight_decay,
+            wd_multipliers=network.lr_multipliers(**recipe["wd_factors"]),
+            wd_schedule=recipe["wd_schedule"],
         )
         validation = (
             Validation(Z[val_rows], targets[val_rows], None, None)
@@ -420,6 +443,7 @@ class _BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
             validation=validation,
             evaluate=self._evaluate,
             callbacks=callbacks,
+            dropout_schedule=recipe["dropout_schedule"],
         )
         for name in _TRAINING_ATTRIBUTES:
             setattr(self, name, getattr(progress, name))
@@ -563,6 +587,8 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
         n_epochs=256,
         batch_size=256,
         learning_rate=None,
+        dropout=0.0,
+        weight_decay=0.0,
         label_smoothing=0.1,
         validation_fraction=0.2,
         preprocessor=None,
@@ -575,6 +601,8 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
         self.n_epochs = n_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.dropout = dropout
+        self.weight_decay = weight_decay
         self.label_smoothing = label_smoothing
         self.validation_fraction = validation_fraction
         self.preprocessor = preprocessor
@@ -716,6 +744,8 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
         n_epochs=256,
         batch_size=256,
         learning_rate=None,
+        dropout=0.0,
+        weight_decay=0.0,
         validation_fraction=0.2,
         preprocessor=None,
         random_state=None,
@@ -727,6 +757,8 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
         self.n_epochs = n_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.dropout = dropout
+        self.weight_decay = weight_decay
         self.validation_fraction = validation_fraction
         self.preprocessor = preprocessor
         self.random_state = random_state

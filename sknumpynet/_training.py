@@ -338,6 +338,7 @@ def fit_scheduled(
     validation,
     evaluate,
     callbacks,
+    dropout_schedule=None,
 ):
     """Train for a fixed number of epochs; keep the best epoch's weights.
 
@@ -379,6 +380,10 @@ def fit_scheduled(
         never the best.
     callbacks : object
         scikit-learn's callbacks, as for :func:`fit_stochastic`.
+    dropout_schedule : callable or None, default=None
+        ``progress -> factor``: each epoch's dropout rates are the network's
+        rates times the factor at the progress (steps done / the optimizer's
+        ``total_steps``) at its start; None keeps them constant.
 
     Returns
     -------
@@ -392,8 +397,18 @@ def fit_scheduled(
         finite validation score, or non-finite kept weights.
     """
     progress.n_iter_ = 0
+    base_dropout = list(network.dropout)
+    # Masks from a generator of their own, seeded only when dropout is used.
+    dropout_rng = (
+        np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+        if any(base_dropout)
+        else None
+    )
     for _ in range(n_epochs):
         epoch_start = time.perf_counter()
+        if dropout_schedule is not None:
+            factor = dropout_schedule(min(optimizer.t / optimizer.total_steps, 1.0))
+            network.dropout = [rate * factor for rate in base_dropout]
         # Every epoch permutes the training rows afresh (fit_stochastic
         # reshuffles the last epoch's order instead, as scikit-learn does)
         # and trains on whole batches only, as pytabkit does: a last batch
@@ -413,6 +428,7 @@ def fit_scheduled(
             params=params,
             progress=progress,
             callbacks=callbacks,
+            dropout_rng=dropout_rng,
         )
         # ">=" for the best score: of tied best epochs the latest is kept,
         # as pytabkit does ("slightly beneficial" in its authors'
@@ -429,6 +445,7 @@ def fit_scheduled(
         if _close_epoch(progress, loss, record, optimizer, epoch_start, callbacks):
             break
 
+    network.dropout = base_dropout
     best_epoch = progress.n_iter_  # without a validation set, the last one
     if validation is not None:
         best = progress.best_validation_score_

@@ -17,6 +17,7 @@ from sknumpynet._optimizers import (
     STEP_SCHEDULES,
     Adam,
     coslog_schedule,
+    flat_cos_schedule,
     make_optimizer,
     required_state_names,
 )
@@ -658,3 +659,60 @@ def test_float32_stays_float32_with_multipliers_and_schedule(kind):
     for array in vars(optimizer).values():
         if isinstance(array, np.ndarray):
             assert array.dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "t, expected", [(0.0, 1.0), (0.3, 1.0), (0.5, 1.0), (0.75, 0.5), (1.0, 0.0)]
+)
+def test_flat_cos_schedule(t, expected):
+    # pytabkit's "flat_cos": flat for the first half, then a half cosine to 0.
+    assert flat_cos_schedule(t) == pytest.approx(expected, abs=1e-15)
+    written_out = 1.0 if t < 0.5 else 0.5 * (1 + math.cos(math.pi * (2 * t - 1)))
+    assert flat_cos_schedule(t) == pytest.approx(written_out, abs=1e-15)
+
+
+def test_adam_decoupled_weight_decay_by_hand():
+    # With a zero gradient Adam does not move: only the decay does, by
+    # theta * (1 - wd * sigma(progress) * eta(progress) * d) before each step,
+    # as pytabkit decays (its factors entering squared are in d).
+    total_steps, weight_decay, learning_rate = 8, 0.02, 0.04
+    decay = np.linspace(0.0, 36.0, N_PARAMS)
+    optimizer = Adam(
+        N_PARAMS,
+        np.float64,
+        learning_rate_init=learning_rate,
+        lr_schedule="coslog4",
+        total_steps=total_steps,
+        weight_decay=weight_decay,
+        wd_multipliers=decay,
+        wd_schedule="flat_cos",
+    )
+    params = np.linspace(-1.0, 2.0, N_PARAMS)
+    expected = params.copy()
+    for t in range(1, total_steps + 1):
+        optimizer.step(params, np.zeros(N_PARAMS))
+        progress = (t - 1) / total_steps
+        rate = (
+            weight_decay
+            * flat_cos_schedule(progress)
+            * learning_rate
+            * coslog_schedule(progress)
+        )
+        expected *= 1 - rate * decay
+    np.testing.assert_allclose(params, expected, rtol=1e-14)
+    assert params[0] == np.linspace(-1.0, 2.0, N_PARAMS)[0]  # d = 0: untouched
+    assert not np.allclose(params[1:], np.linspace(-1.0, 2.0, N_PARAMS)[1:])
+
+
+def test_adam_weight_decay_needs_a_known_schedule_and_the_total_steps():
+    with pytest.raises(ValueError, match="wd_schedule"):
+        Adam(N_PARAMS, np.float64, weight_decay=0.1, wd_schedule="cosine")
+    with pytest.raises(ValueError, match="total_steps"):
+        Adam(N_PARAMS, np.float64, weight_decay=0.1, wd_schedule="flat_cos")
+    # Without decay nothing changes: the plain Adam step.
+    plain, decayed = (Adam(N_PARAMS, np.float64, weight_decay=wd) for wd in (0.0, 0.5))
+    grad = np.linspace(-1.0, 1.0, N_PARAMS)
+    a, b = np.ones(N_PARAMS), np.ones(N_PARAMS)
+    plain.step(a, grad)
+    decayed.step(b, grad)
+    np.testing.assert_allclose(b, a - 0.5 * 0.001 * 1.0, rtol=1e-12)

@@ -550,3 +550,25 @@ def test_unfitted_tabular_estimators_are_refused_as_before():
         for method in METHODS[TabularMLPClassifier]:
             with pytest.raises(NotFittedError):
                 getattr(est, method)(X.iloc[:2])
+
+
+def test_a_tabular_regressors_row_does_not_depend_on_the_rows_beside_it():
+    # float32 matrix-vector products round differently with the number of
+    # rows; the one-unit output layer is computed in float64 so that
+    # predicting in batches gives the same numbers (scikit-learn's
+    # subset-invariance check, whose tolerance is 1e-7) up to float64
+    # round-off.
+    from sknumpynet import TabularMLPRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 6))
+    y = X @ rng.normal(size=6) + rng.normal(size=60)
+    reg = TabularMLPRegressor(
+        hidden_layer_sizes=(32, 32), n_epochs=5, random_state=0
+    ).fit(X, y)
+    whole = reg.predict(X)
+    for size in (2, 3, 7, 13):
+        batched = np.concatenate(
+            [reg.predict(X[start : start + size]) for start in range(0, 60, size)]
+        )
+        np.testing.assert_allclose(batched, whole, rtol=1e-12, atol=0)

@@ -133,7 +133,8 @@ def assert_unchanged_by_a_failed_fit(model, X, y, match):
 def test_non_finite_weights_are_numpy_mlps_divergence_error(Estimator):
     X, y = data(Estimator)
     model = fit_small(Estimator)
-    model.set_params(learning_rate=1e30)
+    # Without weight decay, whose bound would refuse such a rate up front.
+    model.set_params(learning_rate=1e30, weight_decay=0.0)
     message = assert_unchanged_by_a_failed_fit(
         model, X, y, "Solver produced non-finite parameter weights"
     )
@@ -142,7 +143,9 @@ def test_non_finite_weights_are_numpy_mlps_divergence_error(Estimator):
     assert "learning_rate=1e+30 is too large" in message
     assert "learning_rate_init" not in message
     assert message.endswith("keeps the state it had before this call.")
-    fresh = Estimator(hidden_layer_sizes=(8,), n_epochs=3, learning_rate=1e30)
+    fresh = Estimator(
+        hidden_layer_sizes=(8,), n_epochs=3, learning_rate=1e30, weight_decay=0.0
+    )
     with pytest.raises(ValueError, match="training diverged"):
         fresh.fit(X, y)
     assert not hasattr(fresh, "coefs_") and not hasattr(fresh, "history_")
@@ -310,3 +313,57 @@ def test_every_batch_is_whole_and_the_remainder_changes(Estimator, monkeypatch):
     ]
     assert all(len(rows) == 80 for rows in seen)
     assert len(set.union(*seen)) > 80
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_dropout_follows_the_flat_cos_schedule_per_epoch(Estimator, monkeypatch):
+    # RealMLP-TD's dropout: the rate at the start of each epoch is dropout
+    # times flat_cos(progress); the network's own rate is left as it was.
+    rates = []
+    original = MiniBatchTraining.train_epoch
+
+    def recording(self, *args, **kwargs):
+        rates.append((list(self.dropout), kwargs.get("dropout_rng") is not None))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(MiniBatchTraining, "train_epoch", recording)
+    fit_small(Estimator, hidden_layer_sizes=(8, 8), dropout=0.2)
+    progress = np.arange(N_EPOCHS) / N_EPOCHS
+    expected = 0.2 * np.where(
+        progress < 0.5, 1.0, 0.5 * (1 + np.cos(np.pi * (2 * progress - 1)))
+    )
+    np.testing.assert_allclose([r[0] for r in rates], np.c_[expected, expected])
+    assert all(has_rng for _, has_rng in rates)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_dropout_and_weight_decay_change_the_training(Estimator):
+    plain = fit_small(Estimator, dropout=0.0, weight_decay=0.0)
+    dropped = fit_small(Estimator, dropout=0.3, weight_decay=0.0)
+    decayed = fit_small(Estimator, dropout=0.0, weight_decay=0.3)
+    assert not np.array_equal(plain.coefs_[0], dropped.coefs_[0])
+    # Decay pulls the weights and the feature scale towards zero.
+    assert np.linalg.norm(decayed.coefs_[0]) < np.linalg.norm(plain.coefs_[0])
+    assert np.abs(decayed.feature_scale_).sum() < np.abs(plain.feature_scale_).sum()
+    # Same seed, same settings: the same model, dropout included.
+    again = fit_small(Estimator, dropout=0.3, weight_decay=0.0)
+    np.testing.assert_array_equal(again.coefs_[0], dropped.coefs_[0])
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        ({"dropout": 1.0}, "'dropout' parameter"),
+        ({"weight_decay": -0.1}, "'weight_decay' parameter"),
+        # The feature scale decays 36 times as fast as the weights.
+        ({"weight_decay": 1.0}, "weight_decay=1.0 is too strong"),
+    ],
+)
+def test_bad_dropout_and_weight_decay_are_named(Estimator, params, name):
+    X, y = data(Estimator)
+    fitted = fit_small(Estimator)
+    coefs = fitted.coefs_
+    with pytest.raises(ValueError, match=name):
+        fitted.set_params(**params).fit(X, y)
+    assert fitted.coefs_ is coefs  # the previous fit is kept

@@ -7,6 +7,7 @@ ORDER = [
     "plot_seed_article.py",
     "plot_compare_sklearn.py",
     "plot_digits_grid_search.py",
+    "plot_tabular_raw_frame.py",
     "plot_training_curves.py",
     "plot_partial_fit_streaming.py",
     "plot_save_load_resume.py",
