@@ -14,7 +14,7 @@ import json
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
-from sklearn.base import is_classifier
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.datasets import load_digits, make_classification, make_regression
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import (
@@ -280,3 +280,40 @@ def npy_bytes(array, allow_pickle=False):
     buffer = io.BytesIO()
     np.lib.format.write_array(buffer, array, allow_pickle=allow_pickle)
     return buffer.getvalue()
+
+
+def assert_same_value(a, b, where):
+    """The same value, type by type, dtype by dtype, to the bit.
+
+    Arrays, lists, tuples and dicts are compared element by element, random
+    states by their state, estimators (a fitted preprocessor, scikit-learn's
+    label binarizer) by their attributes and metadata-routing requests by
+    their text. The wall-clock seconds of a
+    ``history_`` entry are never reproducible: only their sign is checked.
+    """
+    assert type(a) is type(b), f"{where}: {type(a)} != {type(b)}"
+    if isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape, where
+        assert_array_equal(a, b, err_msg=where, strict=True)
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same_value(x, y, f"{where}[{i}]")
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for key in a:
+            if key == "time" and "history_" in where:
+                assert a[key] >= 0 and b[key] >= 0, where
+                continue
+            assert_same_value(a[key], b[key], f"{where}[{key!r}]")
+    elif isinstance(a, np.random.RandomState):
+        assert_same_value(a.get_state(), b.get_state(), where)
+    elif isinstance(a, BaseEstimator):
+        assert_same_value(vars(a), vars(b), f"{where}({type(a).__name__})")
+    elif isinstance(a, float) and np.isnan(a):
+        assert np.isnan(b), where
+    elif type(a).__name__ == "MetadataRequest":
+        # scikit-learn's routing requests have no __eq__: compare their text.
+        assert str(a) == str(b), f"{where}: {a} != {b}"
+    else:
+        assert a == b, f"{where}: {a!r} != {b!r}"

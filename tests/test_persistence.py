@@ -29,6 +29,7 @@ import scipy.sparse as sp
 import sklearn
 from conftest import (
     METADATA,
+    assert_same_value,
     classification,
     data,
     documented_checksum,
@@ -215,39 +216,10 @@ def _continue(est, X, y):
     return est
 
 
-def _assert_same_value(a, b, where):
-    assert type(a) is type(b), f"{where}: {type(a)} != {type(b)}"
-    if isinstance(a, np.ndarray):
-        assert a.dtype == b.dtype and a.shape == b.shape, where
-        assert_array_equal(a, b, err_msg=where, strict=True)
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b), where
-        for i, (x, y) in enumerate(zip(a, b)):
-            _assert_same_value(x, y, f"{where}[{i}]")
-    elif isinstance(a, dict):
-        assert a.keys() == b.keys(), where
-        for key in a:
-            if key == "time" and "history_" in where:
-                # Wall-clock seconds of an epoch: never reproducible.
-                assert a[key] >= 0 and b[key] >= 0, where
-                continue
-            _assert_same_value(a[key], b[key], f"{where}[{key!r}]")
-    elif isinstance(a, np.random.RandomState):
-        _assert_same_value(a.get_state(), b.get_state(), where)
-    elif isinstance(a, LabelBinarizer):
-        _assert_same_value(vars(a), vars(b), where)
-    elif isinstance(a, float) and np.isnan(a):
-        assert np.isnan(b), where
-    elif hasattr(a, "_serialize"):  # metadata routing requests
-        assert a._serialize() == b._serialize(), where
-    else:
-        assert a == b, f"{where}: {a!r} != {b!r}"
-
-
 def assert_same_estimator(a, b):
     """Same class, parameters and fitted state, value by value and dtype by dtype."""
     assert type(a) is type(b)
-    _assert_same_value(vars(a), vars(b), type(a).__name__)
+    assert_same_value(vars(a), vars(b), type(a).__name__)
 
 
 # ---------------------------------------------------------------------------

@@ -17,9 +17,8 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import METADATA, documented_checksum
+from conftest import METADATA, assert_same_value, documented_checksum
 from numpy.testing import assert_array_equal
-from sklearn.base import BaseEstimator
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelBinarizer, StandardScaler
 
@@ -168,28 +167,6 @@ def outputs(est, X):
     """{method: output} of every prediction method the estimator has."""
     methods = ("predict", "predict_proba", "transform")
     return {m: getattr(est, m)(X) for m in methods if hasattr(est, m)}
-
-
-def assert_same_value(a, b, where):
-    """The same value, type by type, dtype by dtype, to the bit."""
-    assert type(a) is type(b), f"{where}: {type(a)} != {type(b)}"
-    if isinstance(a, np.ndarray):
-        assert a.dtype == b.dtype and a.shape == b.shape, where
-        assert_array_equal(a, b, err_msg=where, strict=True)
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b), where
-        for i, (x, y) in enumerate(zip(a, b)):
-            assert_same_value(x, y, f"{where}[{i}]")
-    elif isinstance(a, dict):
-        assert list(a) == list(b) or a.keys() == b.keys(), where
-        for key in a:
-            assert_same_value(a[key], b[key], f"{where}[{key!r}]")
-    elif isinstance(a, BaseEstimator):
-        assert_same_value(vars(a), vars(b), f"{where}({type(a).__name__})")
-    elif isinstance(a, float) and np.isnan(a):
-        assert np.isnan(b), where
-    else:
-        assert a == b, f"{where}: {a!r} != {b!r}"
 
 
 def assert_same_outputs(expected, est, X):
