@@ -5,12 +5,14 @@ encodes targets, how it decodes the network's output -- and inherits the
 rest from :class:`sknumpynet._base._BaseNumpyMLP`.
 """
 
+from numbers import Real
+
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_array, column_or_1d
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
@@ -65,6 +67,15 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
         'balanced' for ``n_samples / (n_classes * np.bincount(y))``. Not
         for multilabel targets; with ``partial_fit``, only a dict (the class
         frequencies of a stream are unknown). Not in scikit-learn.
+
+    label_smoothing : float, default=0.0
+        :math:`\\varepsilon \\in [0, 1)`: train on the smoothed targets
+        :math:`(1 - \\varepsilon)\\, y + \\varepsilon / K`, with :math:`K`
+        the number of classes for a softmax output and 2 for the logistic
+        outputs of binary and multilabel targets. ``loss_curve_`` and
+        ``loss_`` are then the log-loss against the smoothed targets (the
+        validation loss of ``history_`` is against the true ones). 0 trains
+        on the labels themselves, as scikit-learn. Not in scikit-learn.
 
     Attributes
     ----------
@@ -140,6 +151,7 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
         max_grad_norm=None,
         scoring=None,
         class_weight=None,
+        label_smoothing=0.0,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -170,10 +182,12 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
         self.max_grad_norm = max_grad_norm
         self.scoring = scoring
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
 
     _parameter_constraints: dict = {
         **_BaseNumpyMLP._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
 
     #: The classifier always minimises the log-loss.

@@ -178,6 +178,8 @@ def build_network(estimator, units, dtype):
         dtype,
         fit_intercept=estimator.fit_intercept,
         dropout=dropout_rates(estimator, n_hidden),
+        # Options the classifier or both estimators have beyond scikit-learn.
+        label_smoothing=getattr(estimator, "label_smoothing", 0.0),
     )
 
 

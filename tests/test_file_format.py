@@ -165,6 +165,7 @@ def _members(data):
 #: written, with their defaults: the file loads with them at their defaults,
 #: and saving it again adds exactly them.
 PARAMETERS_ADDED_SINCE = {
+    "classifier": {"label_smoothing": 0.0},
     "tabular_classifier": {"dropout": 0.0, "weight_decay": 0.0},
 }
 

@@ -436,3 +436,15 @@ def test_check_is_silent_and_deterministic():
         second = check_gradients(est, X, y, return_details=True)[1]
     assert_array_equal(first.gradient, second.gradient)
     assert_array_equal(first.finite_difference, second.finite_difference)
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "multilabel"])
+def test_label_smoothing_is_part_of_the_checked_gradient(task):
+    est, X, y = _estimator(task, "selu", alpha=0.2, label_smoothing=0.2)
+    error, details = check_gradients(est, X, y, return_details=True)
+    assert error < TOLERANCE
+    assert np.abs(details.gradient).max() > 1e-3
+    _, plain = check_gradients(
+        est.set_params(label_smoothing=0.0), X, y, return_details=True
+    )
+    assert details.loss != plain.loss
