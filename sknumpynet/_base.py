@@ -29,6 +29,7 @@ from ._export import _SklearnExportMixin
 from ._model import (
     build_network,
     dropout_rates,
+    effective_weights,
     fitted_state,
     hidden_activations,
     hidden_layer_sizes,
@@ -37,7 +38,7 @@ from ._model import (
     output_activation,
 )
 from ._network import predict
-from ._parameters import WEIGHT_INITS, layer_views
+from ._parameters import INIT_METHODS, PARAMETRIZATIONS, layer_views
 from ._sample_weight import check_sample_weight
 from ._serving import current_plan, remember_plan
 from ._training import (
@@ -133,7 +134,7 @@ def network_output(estimator, X, n_layers=None):
     with np.errstate(over="ignore", invalid="ignore"):
         output = predict(
             X,
-            estimator.coefs_,
+            effective_weights(estimator),
             estimator.intercepts_,
             [HIDDEN_ACTIVATIONS[name][0] for name in names],
             OUTPUT_ACTIVATIONS[estimator.out_activation_],
@@ -221,6 +222,13 @@ def prepare_training(estimator, X, y, sample_weight, incremental):
         estimator.out_activation_ = output_activation(estimator)
         fresh = Progress.fresh(estimator.solver, estimator.early_stopping)
         vars(estimator).update(vars(fresh))
+    elif bool(estimator.feature_scale) != hasattr(estimator, "feature_scale_"):
+        raise ValueError(
+            f"feature_scale={estimator.feature_scale!r} but the model was fitted "
+            f"{'without' if estimator.feature_scale else 'with'} a feature "
+            "scale; with warm_start=True or partial_fit, feature_scale must stay "
+            "the same. Use fit with warm_start=False to start over."
+        )
     elif layer_units(estimator) != units:
         raise ValueError(
             "The network's layers have changed since the last fit "
@@ -239,10 +247,27 @@ def prepare_training(estimator, X, y, sample_weight, incremental):
         )
         estimator._best_params = network.params.copy()
     else:
-        network.set_weights(estimator.coefs_, estimator.intercepts_)
-    # coefs_ and intercepts_ are live views of the engine's flat buffer.
-    estimator.coefs_, estimator.intercepts_ = network.coefs, network.intercepts
+        network.set_weights(
+            estimator.coefs_,
+            estimator.intercepts_,
+            getattr(estimator, "feature_scale_", None),
+        )
+    # coefs_, intercepts_ (and feature_scale_) are live views of the engine's
+    # flat buffer.
+    _set_weight_views(estimator, [network.coefs, network.intercepts, network.scale])
     return network, X, y, sample_weight, random_state
+
+
+def _set_weight_views(estimator, views):
+    """``coefs_``, ``intercepts_`` and, when the network has one (the third
+    view is not None), ``feature_scale_``; a stale ``feature_scale_`` of a
+    previous model goes."""
+    estimator.coefs_, estimator.intercepts_ = views[:2]
+    scale = views[2] if len(views) > 2 else None
+    if scale is None:
+        vars(estimator).pop("feature_scale_", None)
+    else:
+        estimator.feature_scale_ = scale
 
 
 class _BaseNumpyMLP(
@@ -288,10 +313,12 @@ class _BaseNumpyMLP(
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "fit_intercept": ["boolean"],
-        "weight_init": [StrOptions(set(WEIGHT_INITS))],
+        "weight_init": [StrOptions(set(INIT_METHODS))],
         "dropout": [Interval(Real, 0, 1, closed="left"), list, tuple],
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "scoring": [StrOptions({"loss"}), str, callable, None],
+        "parametrization": [StrOptions(set(PARAMETRIZATIONS))],
+        "feature_scale": ["boolean"],
     }
 
     @abstractmethod
@@ -518,7 +545,8 @@ class _BaseNumpyMLP(
         Returns
         -------
         self : object
-            The estimator, with ``coefs_`` and ``intercepts_`` replaced.
+            The estimator, with ``coefs_`` and ``intercepts_`` (and
+            ``feature_scale_``) replaced.
 
         Examples
         --------
@@ -536,7 +564,8 @@ class _BaseNumpyMLP(
         """
         check_is_fitted(self)
         best = self._best_params.copy()
-        self.coefs_, self.intercepts_ = layer_views(best, layer_units(self))
+        scaled = hasattr(self, "feature_scale_")
+        _set_weight_views(self, layer_views(best, layer_units(self), scaled))
         return self
 
     def _check_solver(self):

@@ -115,13 +115,15 @@ PARAMETERS_DOC = """
         Whether the layers have intercepts (biases). False gives the seed
         article's network, whose biases stay at zero. Not in scikit-learn.
 
-    weight_init : {'glorot', 'uniform', 'he'}, default='glorot'
+    weight_init : {'glorot', 'uniform', 'he', 'normal'}, default='glorot'
         Initial weights: 'glorot' is scikit-learn's scheme (uniform on
         :math:`\\pm\\sqrt{c / (\\text{fan\\_in} + \\text{fan\\_out})}`, c = 2
         for logistic units and 6 otherwise); 'uniform' draws weights and
         intercepts from :math:`[0, 1)`, as the seed article's
         ``np.random.rand``; 'he' draws weights from
-        :math:`\\mathcal{N}(0, 2 / \\text{fan\\_in})` and zero intercepts.
+        :math:`\\mathcal{N}(0, 2 / \\text{fan\\_in})` and zero intercepts;
+        'normal' draws weights and intercepts from :math:`\\mathcal{N}(0, 1)`,
+        the initialisation that goes with ``parametrization='ntk'``.
         Not in scikit-learn.
 
     dropout : float or list of float, default=0.0
@@ -141,6 +143,22 @@ PARAMETERS_DOC = """
         the regressor); 'loss' is the validation loss (``validation_scores_``
         then holds its negative, higher being better); any other string or
         callable is a scikit-learn scorer. Not in scikit-learn.
+
+    parametrization : {'standard', 'ntk'}, default='standard'
+        'standard' computes :math:`z = a W + b`, as scikit-learn; 'ntk' (the
+        neural-tangent-kernel parametrization of RealMLP) computes
+        :math:`z = a W / \\sqrt{\\text{fan\\_in}} + b` on every layer, the
+        output layer's included. ``coefs_`` holds the stored :math:`W`. The
+        parametrization is meant for :math:`\\mathcal{N}(0, 1)` weights, so
+        the tabular recipe pairs it with ``weight_init='normal'``;
+        ``weight_init`` is kept as given. Not in scikit-learn.
+
+    feature_scale : bool, default=False
+        Whether a learnable per-feature scale :math:`s` (initialised to 1)
+        multiplies the input in front of the first layer,
+        :math:`a^{(0)} = X \\odot s`; it is fitted as ``feature_scale_``.
+        Prediction multiplies it (and the NTK factors) into the first
+        layer's weights, so sparse input stays sparse. Not in scikit-learn.
 """
 
 ATTRIBUTES_DOC = """
@@ -171,6 +189,14 @@ ATTRIBUTES_DOC = """
 
     intercepts_ : list of ndarray
         ``intercepts_[i]`` is the bias vector of layer i + 1.
+
+    feature_scale_ : ndarray of shape (n_features_in_,)
+        The learned per-feature scale, only with ``feature_scale=True``. The
+        forward pass applies :math:`\\operatorname{diag}(s)\\, W^{(0)} c_0`
+        for the first layer and :math:`c_i W^{(i)}` for the others
+        (:math:`c_i` = 1, or :math:`1/\\sqrt{\\text{fan\\_in}}` with
+        ``parametrization='ntk'``), never ``coefs_`` directly. Not in
+        scikit-learn.
 
     n_features_in_ : int
         Number of features seen during fit.

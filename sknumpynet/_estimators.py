@@ -150,6 +150,8 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
         dropout=0.0,
         max_grad_norm=None,
         scoring=None,
+        parametrization="standard",
+        feature_scale=False,
         class_weight=None,
         label_smoothing=0.0,
     ):
@@ -181,6 +183,8 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
         self.dropout = dropout
         self.max_grad_norm = max_grad_norm
         self.scoring = scoring
+        self.parametrization = parametrization
+        self.feature_scale = feature_scale
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
 
@@ -458,6 +462,8 @@ class NumpyMLPRegressor(RegressorMixin, _BaseNumpyMLP):
         dropout=0.0,
         max_grad_norm=None,
         scoring=None,
+        parametrization="standard",
+        feature_scale=False,
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -489,6 +495,8 @@ class NumpyMLPRegressor(RegressorMixin, _BaseNumpyMLP):
         self.dropout = dropout
         self.max_grad_norm = max_grad_norm
         self.scoring = scoring
+        self.parametrization = parametrization
+        self.feature_scale = feature_scale
 
     def _validate_input(self, X, y, incremental, reset):
         if self.loss == "poisson" and self.out_activation != "identity":

@@ -23,7 +23,13 @@ from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOpti
 from sklearn.utils.validation import check_is_fitted
 
 from ._activations import CANONICAL_NAMES
-from ._model import hidden_activations, layer_units, optimizer_hyperparameters
+from ._model import (
+    effective_weights,
+    hidden_activations,
+    is_reparametrized,
+    layer_units,
+    optimizer_hyperparameters,
+)
 from ._optimizers import OPTIMIZERS, make_optimizer
 from ._parameters import layer_views, n_parameters
 
@@ -156,6 +162,17 @@ class _SklearnExportMixin:
         trained further. ``weight_init`` has no counterpart: refitting the
         export starts from scikit-learn's own initialisation.
 
+        With ``parametrization='ntk'`` or ``feature_scale=True`` the export is
+        exact too: its ``coefs_`` are the weights the forward pass applies,
+        the NTK factors :math:`1/\\sqrt{n}` and the feature scale
+        multiplied into the stored weights (the very arrays prediction
+        multiplies by). The training state is then not carried over, whatever
+        ``keep_training_state`` says: it belongs to the stored weights, and
+        continued training of the export starts afresh from the folded ones,
+        in scikit-learn's standard parametrization. ``label_smoothing`` only
+        shapes training, and is dropped with a warning like the other
+        parameters scikit-learn lacks.
+
         Examples
         --------
         >>> import numpy as np
@@ -207,16 +224,19 @@ class _SklearnExportMixin:
         for name in _PUBLIC_ATTRIBUTES:
             if hasattr(self, name):
                 setattr(estimator, name, copy.deepcopy(getattr(self, name)))
-        estimator.coefs_ = [np.array(coef) for coef in self.coefs_]
+        # The weights the forward pass applies: with parametrization="ntk" or
+        # a feature scale, their factors folded into the stored weights.
+        coefs = effective_weights(self)
+        estimator.coefs_ = [np.array(coef) for coef in coefs]
         estimator.intercepts_ = [np.array(b) for b in self.intercepts_]
         if is_classifier(self):
             estimator._label_binarizer = copy.deepcopy(self._label_binarizer)
         # The training state scikit-learn's initialisation gives these
         # weights (its training reads it); ours replaces it if kept.
         estimator._no_improvement_count = 0
-        estimator._best_coefs = [np.array(coef) for coef in self.coefs_]
+        estimator._best_coefs = [np.array(coef) for coef in coefs]
         estimator._best_intercepts = [np.array(b) for b in self.intercepts_]
-        if keep_training_state:
+        if keep_training_state and not is_reparametrized(self):
             self._copy_training_state(estimator)
         return estimator
 

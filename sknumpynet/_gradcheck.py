@@ -14,7 +14,7 @@ from sklearn.utils import Bunch, check_random_state
 
 from ._base import _BaseNumpyMLP, prepare_training
 from ._model import build_network
-from ._parameters import layer_views
+from ._parameters import layer_views, parameter_groups
 
 #: Weights of the five-point central difference, for the steps -2h .. 2h.
 _STENCIL = {2: -1.0, 1: 8.0, -1: -8.0, -2: 1.0}
@@ -23,15 +23,20 @@ _STENCIL = {2: -1.0, 1: 8.0, -1: -8.0, -2: 1.0}
 def _float64_network(estimator, network):
     """A float64 copy of ``network``: same layers, activations, loss, weights."""
     network64 = build_network(estimator, network.layer_units, np.float64)
-    network64.set_weights(network.coefs, network.intercepts)
+    network64.set_weights(network.coefs, network.intercepts, network.scale)
     return network64
 
 
 def _parameter_name(network, index):
-    """``coefs_[l][i, j]`` or ``intercepts_[l][j]`` for a flat parameter index."""
+    """``coefs_[l][i, j]``, ``intercepts_[l][j]`` or ``feature_scale_[j]``
+    for a flat parameter index."""
     # The flat layout itself tells where each index lands.
     positions = np.arange(network.params.size)
-    coefs, intercepts = layer_views(positions, network.layer_units)
+    scaled = network.scale is not None
+    views = layer_views(positions, network.layer_units, scaled)
+    coefs, intercepts = views[:2]
+    if scaled and index >= views[2][0]:
+        return f"feature_scale_[{index - views[2][0]}]"
     for layer, coef in enumerate(coefs):
         found = np.argwhere(coef == index)
         if found.size:
@@ -133,7 +138,7 @@ def check_gradients(
 
         - ``indices``: ndarray of shape (n_checked,), the parameters checked,
           as positions in the flat layout (every coefficient, layer by layer,
-          then every intercept);
+          then every intercept, then the feature scale if there is one);
         - ``gradient``, ``finite_difference``, ``relative_error``: ndarrays
           of shape (n_checked,), :math:`g_j`, :math:`\tilde g_j` and
           :math:`r_j`;
@@ -150,7 +155,12 @@ def check_gradients(
 
     With ``fit_intercept=False`` the intercepts are not parameters (they stay
     at zero and their gradient is zero by construction), so only the
-    coefficients are checked.
+    coefficients (and the feature scale) are checked.
+
+    With ``parametrization='ntk'`` and ``feature_scale=True`` the parameters
+    are the stored weights and the scale, whose gradients backpropagation
+    carries from the effective weights through the chain rule; the check
+    perturbs the stored ones, so it tests that step too.
 
     With ``dropout``, one set of dropout masks is drawn (from
     ``random_state``) and used for every evaluation, so the loss is the
@@ -204,12 +214,16 @@ def check_gradients(
         sample_weight = sample_weight.astype(np.float64)
     alpha = float(prepared.alpha)
 
-    n_checkable = network.params.size if prepared.fit_intercept else network.n_coefs
-    if max_params is None or max_params >= n_checkable:
-        indices = np.arange(n_checkable)
+    checkable = np.arange(network.params.size)
+    if not prepared.fit_intercept:
+        # The intercepts are no parameters: they stay at zero.
+        groups = parameter_groups(network.layer_units, network.scale is not None)
+        checkable = np.delete(checkable, groups["intercepts"])
+    if max_params is None or max_params >= checkable.size:
+        indices = checkable
     else:
         rng = check_random_state(random_state)
-        indices = np.sort(rng.choice(n_checkable, size=int(max_params), replace=False))
+        indices = np.sort(rng.choice(checkable, size=int(max_params), replace=False))
 
     masks = None
     if any(network.dropout):

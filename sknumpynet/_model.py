@@ -13,6 +13,9 @@ parameters and fitted attributes:
   (:func:`output_activation`);
 * the layers of a fitted network (:func:`layer_units`,
   :func:`layer_activations`);
+* the weights its forward pass applies (:func:`effective_weights`): the
+  stored ``coefs_`` with the parametrization's factors and the feature
+  scale multiplied in;
 * the engine network that computes it (:func:`build_network`), and the
   optimizer settings that train it (:func:`optimizer_hyperparameters`).
 
@@ -25,6 +28,7 @@ import numpy as np
 
 from ._activations import hidden_activation_names, per_layer
 from ._network import MLP
+from ._parameters import effective_coefs, weight_factors
 
 
 def is_fitted_state_name(name):
@@ -151,6 +155,43 @@ def layer_activations(estimator):
     return [*hidden_activations(estimator), estimator.out_activation_]
 
 
+def effective_weights(estimator):
+    r"""The weights a fitted network's forward pass applies, layer by layer.
+
+    :math:`\widetilde W^{(i)} = c_i W^{(i)}` with the factors :math:`c_i` of
+    the estimator's ``parametrization`` (1, or :math:`1/\sqrt{\text{fan\_in}}`
+    for "ntk"), the first layer's rows also multiplied by ``feature_scale_``
+    when the model has one (see
+    :func:`~sknumpynet._parameters.effective_coefs`). Prediction, the
+    serving plan, the hidden-layer features and the exports all multiply
+    the input by these, never by ``coefs_`` directly. For the standard
+    network without a feature scale they are the arrays of ``coefs_``
+    themselves (no copy): scikit-learn's computation, bitwise.
+
+    Parameters
+    ----------
+    estimator : NumpyMLPClassifier or NumpyMLPRegressor
+        A fitted estimator.
+
+    Returns
+    -------
+    coefs : list of ndarray
+        One matrix per layer of weights, the shapes of ``coefs_``.
+    """
+    factors = weight_factors(layer_units(estimator), estimator.parametrization)
+    scale = getattr(estimator, "feature_scale_", None)
+    return effective_coefs(estimator.coefs_, factors, scale)
+
+
+def is_reparametrized(estimator):
+    """Whether a fitted network's stored weights differ from those its
+    forward pass applies (NTK factors or a feature scale)."""
+    return (
+        estimator.parametrization != "standard"
+        or getattr(estimator, "feature_scale_", None) is not None
+    )
+
+
 def build_network(estimator, units, dtype):
     """The engine network that trains or computes the estimator's model.
 
@@ -158,7 +199,8 @@ def build_network(estimator, units, dtype):
     ----------
     estimator : NumpyMLPClassifier or NumpyMLPRegressor
         Gives the activations, dropout, output activation (``out_activation_``,
-        so fitted or being fitted), loss and ``fit_intercept``.
+        so fitted or being fitted), loss, ``fit_intercept``, label smoothing
+        (the classifier's), ``parametrization`` and ``feature_scale``.
     units : list of int
         Units per layer, input and output included.
     dtype : numpy dtype
@@ -180,6 +222,8 @@ def build_network(estimator, units, dtype):
         dropout=dropout_rates(estimator, n_hidden),
         # Options the classifier or both estimators have beyond scikit-learn.
         label_smoothing=getattr(estimator, "label_smoothing", 0.0),
+        parametrization=estimator.parametrization,
+        feature_scale=estimator.feature_scale,
     )
 
 

@@ -34,7 +34,7 @@ import numpy as np
 
 from ._activations import LEAKY_RELU_SLOPE, SELU_ALPHA, SELU_SCALE
 from ._estimators import NumpyMLPClassifier, NumpyMLPRegressor
-from ._model import layer_activations
+from ._model import effective_weights, layer_activations
 
 
 def _operator(op_type, **attributes):
@@ -332,7 +332,11 @@ class _Graph:
 def _network(graph, estimator, input_name):
     """Add the network's layers to the graph; return the output's name."""
     output = graph.node("Cast", input_name, to=graph.proto_dtype)
-    layers = zip(estimator.coefs_, estimator.intercepts_, layer_activations(estimator))
+    layers = zip(
+        effective_weights(estimator),
+        estimator.intercepts_,
+        layer_activations(estimator),
+    )
     for i, (coef, intercept, activation) in enumerate(layers):
         product = graph.node(
             "MatMul", [output, graph.constant(coef, f"coefficient{i}")]

@@ -319,6 +319,7 @@ def _validate_network(fail, estimator, state):
 
     _validate_weights(fail, estimator.coefs_, estimator.intercepts_)
     _validate_layers(fail, estimator)
+    _validate_feature_scale(fail, estimator, state)
     _validate_bookkeeping(fail, estimator)
     out_activation = estimator.out_activation_
     if is_classifier:
@@ -396,10 +397,31 @@ def _validate_layers(fail, estimator):
         fail("feature_names_in_ does not name each feature once.")
 
 
+def _validate_feature_scale(fail, estimator, state):
+    """``feature_scale_``: there exactly when ``feature_scale=True``, a finite
+    value of the weights' dtype per input feature."""
+    if "feature_scale_" not in state:
+        if estimator.feature_scale:
+            fail("feature_scale=True, but its fitted state lacks feature_scale_.")
+        return
+    if not estimator.feature_scale:
+        fail("feature_scale=False, but its fitted state holds a feature_scale_.")
+    coefs = estimator.coefs_
+    _check_scale(fail, estimator.feature_scale_, coefs[0].dtype, coefs[0].shape[0])
+
+
+def _check_scale(fail, scale, dtype, n_inputs):
+    """A finite value of ``dtype`` per input of the network, or fail."""
+    if not _is_array(scale, dtype, (n_inputs,)) or not np.isfinite(scale).all():
+        fail(f"feature_scale_ is not a finite {dtype} value per input of the network.")
+
+
 def _validate_flat_buffers(fail, estimator):
     """The best weights and the optimizer state fit the flat parameter buffer."""
     dtype = estimator.coefs_[0].dtype
-    n_params = n_parameters(_model.layer_units(estimator))
+    n_params = n_parameters(
+        _model.layer_units(estimator), hasattr(estimator, "feature_scale_")
+    )
     flat = [("_best_params", getattr(estimator, "_best_params", None))]
     optimizer_state = getattr(estimator, "_optimizer_state", None)
     if optimizer_state is not None:
@@ -654,9 +676,7 @@ def _validate_tabular(fail, estimator, state):
             f"the first layer takes {units[0]} inputs, but the preprocessor "
             f"gives {prep.center_.shape[0]} columns."
         )
-    scale = estimator.feature_scale_
-    if not _is_array(scale, dtype, (units[0],)) or not np.isfinite(scale).all():
-        fail(f"feature_scale_ is not a finite {dtype} value per input of the network.")
+    _check_scale(fail, estimator.feature_scale_, dtype, units[0])
     try:
         sizes = _model.hidden_layer_sizes(estimator)
     except ValueError as error:

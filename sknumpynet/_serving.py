@@ -57,7 +57,7 @@ import numpy as np
 from sklearn import get_config
 
 from ._activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
-from ._model import hidden_activations
+from ._model import effective_weights, hidden_activations
 from ._network import predict
 
 _PLANS = weakref.WeakKeyDictionary()
@@ -193,6 +193,8 @@ class ServingPlan(_Plan):
     watched = (
         "coefs_",
         "intercepts_",
+        "feature_scale_",
+        "parametrization",
         "activation",
         "out_activation_",
         "feature_names_in_",
@@ -202,11 +204,12 @@ class ServingPlan(_Plan):
     __slots__ = ("classes", "label_type", "threshold")
 
     def __init__(self, estimator):
-        # The weight list itself, not a copy: prediction reads its arrays,
-        # and a new list (refit, warm start) retires the plan.
+        # The weight list's arrays themselves, not copies (but for the NTK
+        # factors or a feature scale, multiplied in once here): prediction
+        # reads them, and a new list (refit, warm start) retires the plan.
         super().__init__(
             estimator,
-            estimator.coefs_,
+            effective_weights(estimator),
             [HIDDEN_ACTIVATIONS[name][0] for name in hidden_activations(estimator)],
             OUTPUT_ACTIVATIONS[estimator.out_activation_],
         )

@@ -165,7 +165,12 @@ def _members(data):
 #: written, with their defaults: the file loads with them at their defaults,
 #: and saving it again adds exactly them.
 PARAMETERS_ADDED_SINCE = {
-    "classifier": {"label_smoothing": 0.0},
+    "classifier": {
+        "label_smoothing": 0.0,
+        "parametrization": "standard",
+        "feature_scale": False,
+    },
+    "regressor": {"parametrization": "standard", "feature_scale": False},
     "tabular_classifier": {"dropout": 0.0, "weight_decay": 0.0},
 }
 

@@ -448,3 +448,57 @@ def test_label_smoothing_is_part_of_the_checked_gradient(task):
         est.set_params(label_smoothing=0.0), X, y, return_details=True
     )
     assert details.loss != plain.loss
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("task", ["multiclass", "regression", "poisson"])
+@pytest.mark.parametrize("parametrization", ["standard", "ntk"])
+def test_ntk_and_feature_scale_gradients(parametrization, task, fit_intercept):
+    est, X, y = _estimator(
+        task,
+        "mish",
+        alpha=0.3,
+        parametrization=parametrization,
+        feature_scale=True,
+        fit_intercept=fit_intercept,
+        weight_init="normal" if parametrization == "ntk" else "glorot",
+    )
+    error, details = check_gradients(est, X, y, return_details=True)
+    assert error < TOLERANCE, details.worst_parameter
+    # The feature scale (the last N_FEATURES parameters) was checked, and
+    # its gradient is not zero.
+    n_params = details.indices.max() + 1
+    scale = details.indices >= n_params - N_FEATURES
+    assert scale.sum() == N_FEATURES
+    assert np.abs(details.gradient[scale]).min() > 0
+    # Without intercepts, they alone are left out.
+    n_intercepts = 5 + 3 + (3 if task == "multiclass" else 1)
+    assert details.indices.size == n_params - (0 if fit_intercept else n_intercepts)
+
+
+def test_feature_scale_parameters_are_named():
+    network_size = N_FEATURES * 5 + 5 * 3 + 3 + 5 + 3 + 1
+    from sknumpynet._gradcheck import _parameter_name
+
+    class Net:
+        layer_units = [N_FEATURES, 5, 3, 1]
+        params = np.zeros(network_size + N_FEATURES)
+        scale = np.ones(N_FEATURES)
+
+    assert _parameter_name(Net, network_size + 2) == "feature_scale_[2]"
+    assert _parameter_name(Net, 0) == "coefs_[0][0, 0]"
+
+
+def test_wrong_feature_scale_gradient_is_detected(monkeypatch):
+    est, X, y = _estimator("regression", "tanh", feature_scale=True)
+    original = MLP._chain_to_stored_weights
+
+    def wrong(self):
+        original(self)
+        if self._grad_scale is not None:
+            self._grad_scale *= 1.001
+
+    monkeypatch.setattr(MLP, "_chain_to_stored_weights", wrong)
+    error, details = check_gradients(est, X, y, return_details=True)
+    assert error > 1e-4
+    assert details.worst_parameter.startswith("feature_scale_[")

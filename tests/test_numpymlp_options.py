@@ -7,6 +7,8 @@ import pytest
 
 from sknumpynet import NumpyMLPClassifier, NumpyMLPRegressor
 
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 
 @pytest.fixture
 def data():
@@ -69,3 +71,161 @@ def test_label_smoothing_out_of_range_is_refused(data, value):
 
 def test_the_regressor_has_no_label_smoothing():
     assert "label_smoothing" not in NumpyMLPRegressor().get_params()
+
+
+# ---------------------------------------------------------------------------
+# parametrization and feature_scale
+# ---------------------------------------------------------------------------
+
+NTK_SCALE = dict(
+    parametrization="ntk", feature_scale=True, weight_init="normal", activation="tanh"
+)
+
+
+def _by_hand(est, X):
+    """The forward pass written out from the stored weights."""
+    a = X * est.feature_scale_ if hasattr(est, "feature_scale_") else X
+    last = len(est.coefs_) - 1
+    for i, (W, b) in enumerate(zip(est.coefs_, est.intercepts_)):
+        factor = 1 / np.sqrt(W.shape[0]) if est.parametrization == "ntk" else 1.0
+        a = a @ (W * factor) + b
+        a = np.tanh(a) if i < last else a
+    return a
+
+
+@pytest.fixture
+def regression():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 3))
+    return X, np.sin(X[:, 0]) + 0.5 * X[:, 1]
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_ntk_and_feature_scale_train_and_predict_with_effective_weights(
+    regression, solver
+):
+    X, y = regression
+    reg = NumpyMLPRegressor(
+        hidden_layer_sizes=(6,),
+        solver=solver,
+        max_iter=30,
+        learning_rate_init=0.01,
+        random_state=0,
+        **NTK_SCALE,
+    )
+    with pytest.warns(Warning):
+        reg.fit(X, y)
+    assert reg.feature_scale_.shape == (3,)
+    assert reg.feature_scale_.dtype == reg.coefs_[0].dtype
+    assert not np.allclose(reg.feature_scale_, 1.0)  # it was trained
+    np.testing.assert_allclose(reg.predict(X), _by_hand(reg, X).ravel(), rtol=1e-12)
+    # The serving plan (second call) and a sparse input agree.
+    np.testing.assert_allclose(reg.predict(X), _by_hand(reg, X).ravel(), rtol=1e-12)
+    import scipy.sparse as sp
+
+    np.testing.assert_allclose(
+        reg.predict(sp.csr_matrix(X)), _by_hand(reg, X).ravel(), rtol=1e-12
+    )
+
+
+def test_ntk_is_another_network_than_standard(regression):
+    X, y = regression
+    params = dict(hidden_layer_sizes=(6,), activation="tanh", random_state=0)
+    std = NumpyMLPRegressor(max_iter=1, **params)
+    ntk = NumpyMLPRegressor(max_iter=1, parametrization="ntk", **params)
+    with pytest.warns(Warning):
+        std.fit(X, y)
+        ntk.fit(X, y)
+    assert not hasattr(std, "feature_scale_") and not hasattr(ntk, "feature_scale_")
+    assert std.loss_curve_ != ntk.loss_curve_
+    np.testing.assert_allclose(ntk.predict(X), _by_hand(ntk, X).ravel(), rtol=1e-12)
+
+
+def test_classifier_with_feature_scale_and_hidden_features(data):
+    from sknumpynet import HiddenLayerFeatures
+
+    X, y = data
+    clf = NumpyMLPClassifier(hidden_layer_sizes=(5,), max_iter=20, **NTK_SCALE)
+    with pytest.warns(Warning):
+        clf.fit(X, y)
+    logits = _by_hand(clf, X)
+    proba = np.exp(logits - logits.max(axis=1, keepdims=True))
+    proba /= proba.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(clf.predict_proba(X), proba, rtol=1e-10)
+    hidden = np.tanh((X * clf.feature_scale_) @ clf.coefs_[0] / 2 + clf.intercepts_[0])
+    features = HiddenLayerFeatures(clf, prefit=True).fit(X, y).transform(X)
+    np.testing.assert_allclose(features, hidden, rtol=1e-12)
+
+
+def test_warm_start_partial_fit_and_best_weights_keep_the_scale(regression):
+    X, y = regression
+    reg = NumpyMLPRegressor(
+        hidden_layer_sizes=(4,), max_iter=3, warm_start=True, **NTK_SCALE
+    )
+    with pytest.warns(Warning):
+        reg.fit(X, y)
+    first = reg.feature_scale_.copy()
+    with pytest.warns(Warning):
+        reg.fit(X, y)
+    assert not np.array_equal(reg.feature_scale_, first)  # trained on
+    reg.partial_fit(X, y)
+    np.testing.assert_allclose(reg.predict(X), _by_hand(reg, X).ravel(), rtol=1e-12)
+    reg.restore_best_weights()
+    assert reg.feature_scale_.shape == (3,)
+    np.testing.assert_allclose(reg.predict(X), _by_hand(reg, X).ravel(), rtol=1e-12)
+    with pytest.raises(ValueError, match="feature_scale"):
+        reg.set_params(feature_scale=False).fit(X, y)
+    # A refit without the scale drops feature_scale_.
+    with pytest.warns(Warning):
+        reg.set_params(warm_start=False).fit(X, y)
+    assert not hasattr(reg, "feature_scale_")
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"parametrization": "mup"}, "parametrization"),
+        ({"feature_scale": "yes"}, "feature_scale"),
+        ({"weight_init": "xavier"}, "weight_init"),
+    ],
+)
+def test_bad_values_are_refused(regression, params, match):
+    X, y = regression
+    with pytest.raises(ValueError, match=match):
+        NumpyMLPRegressor(**params).fit(X, y)
+
+
+def test_to_sklearn_folds_the_factors_exactly(data, regression):
+    X, y = data
+    clf = NumpyMLPClassifier(
+        hidden_layer_sizes=(5,), max_iter=20, label_smoothing=0.1, **NTK_SCALE
+    )
+    with pytest.warns(Warning):
+        clf.fit(X, y)
+    with pytest.warns(UserWarning, match="feature_scale.*label_smoothing"):
+        sk = clf.to_sklearn()
+    np.testing.assert_array_equal(sk.predict_proba(X), clf.predict_proba(X))
+    assert not hasattr(sk, "_optimizer")  # no training state carried over
+    assert sk.get_params()["activation"] == "tanh"
+
+
+@pytest.mark.parametrize("feature_scale", [False, True])
+def test_save_and_load_round_trip(regression, tmp_path, feature_scale):
+    from sknumpynet import load, save
+
+    X, y = regression
+    reg = NumpyMLPRegressor(
+        hidden_layer_sizes=(4,),
+        max_iter=3,
+        parametrization="ntk",
+        feature_scale=feature_scale,
+    )
+    with pytest.warns(Warning):
+        reg.fit(X, y)
+    again = load(save(reg, tmp_path / "model.npz"))
+    assert again.get_params() == reg.get_params()
+    np.testing.assert_array_equal(again.predict(X), reg.predict(X))
+    if feature_scale:
+        np.testing.assert_array_equal(again.feature_scale_, reg.feature_scale_)
+    else:
+        assert not hasattr(again, "feature_scale_")

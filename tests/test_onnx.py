@@ -248,3 +248,18 @@ def test_register_twice_is_harmless():
     from sknumpynet import register_onnx_converters
 
     assert register_onnx_converters() == register_onnx_converters()
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regressor"])
+def test_ntk_and_feature_scale_convert_with_effective_weights(task):
+    """The graph multiplies by the weights the forward pass applies."""
+    est, X = _fitted(
+        task,
+        activation="selu",
+        parametrization="ntk",
+        feature_scale=True,
+        weight_init="normal",
+        learning_rate_init=0.01,
+    )
+    assert not np.allclose(est.feature_scale_, 1.0)
+    _assert_onnx_agrees(est, X)

@@ -937,3 +937,55 @@ def test_directory(tmp_path):
 def test_error_is_a_value_error():
     assert issubclass(ModelFileError, ValueError)
     assert re.search("Parameters", ModelFileError.__doc__)
+
+
+@pytest.fixture
+def scaled_model_file(tmp_path):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(20, 3))
+    est = NumpyMLPRegressor(
+        hidden_layer_sizes=(2,), max_iter=2, feature_scale=True, random_state=0
+    )
+    est.fit(X, X[:, 0])
+    return save(est, tmp_path / "scaled.npz"), est
+
+
+@pytest.mark.parametrize(
+    "value",
+    [np.ones(4), np.ones(3, dtype=np.float32), np.array([1.0, np.nan, 1.0])],
+    ids=["shape", "dtype", "nan"],
+)
+def test_bad_feature_scale_is_refused(scaled_model_file, tmp_path, value):
+    path, _ = scaled_model_file
+    header, _ = _read(path)
+    ref = header["content"]["state"]["feature_scale_"]["ref"]
+    buffer = io.BytesIO()
+    np.save(buffer, value)
+
+    def manifest(content):  # the manifest agrees: only the loader can object
+        content["arrays"][ref] = {"dtype": value.dtype.str, "shape": [value.size]}
+
+    crafted = _craft(
+        path,
+        tmp_path / "crafted.npz",
+        manifest,
+        edit_members=lambda m: m.update({ref + ".npy": buffer.getvalue()}),
+    )
+    _assert_refused(crafted, "feature_scale_ is not a finite float64 value per input")
+
+
+def test_feature_scale_must_match_its_parameter(scaled_model_file, tmp_path):
+    path, est = scaled_model_file
+    assert_same_estimator(est, load(path))
+    crafted = _craft(
+        path,
+        tmp_path / "crafted.npz",
+        lambda content: content["params"].update(feature_scale=False),
+    )
+    _assert_refused(crafted, "feature_scale=False, but its fitted state holds")
+
+    def drop_scale(content):
+        del content["state"]["feature_scale_"]
+
+    crafted = _craft(path, tmp_path / "dropped.npz", drop_scale)
+    _assert_refused(crafted, "lacks feature_scale_|feature_scale_")
