@@ -48,11 +48,22 @@ PARAMETERS_DOC = """
         Size of minibatches for the stochastic solvers, ``min(200,
         n_samples)`` when 'auto'. Not used by 'lbfgs'.
 
-    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'coslog4'}, \
+default='constant'
         Step-size schedule of 'sgd' and, unlike scikit-learn, of 'adam' too:
         constant; ``learning_rate_init / (t + 1) ** power_t`` with ``t`` the
         samples seen; or divided by 5 each time ``n_iter_no_change`` epochs
-        fail to improve by ``tol`` (instead of stopping).
+        fail to improve by ``tol`` (instead of stopping). 'coslog4' (not in
+        scikit-learn; RealMLP's schedule) sets every step's size to
+        ``learning_rate_init`` times four cosine cycles on a log time scale,
+        :math:`\\frac{1}{2}(1 - \\cos(2 \\pi \\log_2(1 + 15 p)))` of the
+        fraction :math:`p` of the fit done, :math:`p = (\\text{steps taken})
+        / (\\text{max\\_iter} \\times \\text{batches per epoch})`: it
+        reaches 0 after ``max_iter`` epochs (stopping earlier, by ``tol`` and
+        ``n_iter_no_change`` or early stopping, ends it before). Each ``fit``
+        runs the whole schedule, a warm start included (``fit`` always starts
+        a fresh optimizer); ``partial_fit`` refuses it, as the number of
+        steps of a stream is unknown.
 
     learning_rate_init : float, default=0.001
         Initial step size of 'sgd' and 'adam'.

@@ -30,7 +30,7 @@ from ._model import (
     layer_units,
     optimizer_hyperparameters,
 )
-from ._optimizers import OPTIMIZERS, make_optimizer
+from ._optimizers import OPTIMIZERS, STEP_SCHEDULES, make_optimizer
 from ._parameters import layer_views, n_parameters
 
 #: Hidden activations scikit-learn's MLP computes.
@@ -169,9 +169,11 @@ class _SklearnExportMixin:
         multiplies by). The training state is then not carried over, whatever
         ``keep_training_state`` says: it belongs to the stored weights, and
         continued training of the export starts afresh from the folded ones,
-        in scikit-learn's standard parametrization. ``label_smoothing`` only
-        shapes training, and is dropped with a warning like the other
-        parameters scikit-learn lacks.
+        in scikit-learn's standard parametrization. ``label_smoothing`` and
+        ``learning_rate_factors`` only shape training, and are dropped with a
+        warning like the other parameters scikit-learn lacks; so is
+        ``learning_rate='coslog4'`` (the export gets 'constant', and no
+        training state: scikit-learn has no per-step schedule).
 
         Examples
         --------
@@ -211,6 +213,11 @@ class _SklearnExportMixin:
             and name not in _TRAINING_ONLY
             and not _same(value, defaults.get(name))
         )
+        if kwargs.get("learning_rate") in STEP_SCHEDULES:
+            # scikit-learn has no per-step schedule: training further from
+            # the export would take constant steps.
+            kwargs["learning_rate"] = "constant"
+            dropped.append("learning_rate")
         if dropped:
             warnings.warn(
                 f"Parameters {dropped} have no counterpart in scikit-learn's "
@@ -236,7 +243,7 @@ class _SklearnExportMixin:
         estimator._no_improvement_count = 0
         estimator._best_coefs = [np.array(coef) for coef in coefs]
         estimator._best_intercepts = [np.array(b) for b in self.intercepts_]
-        if keep_training_state and not is_reparametrized(self):
+        if keep_training_state and _training_state_carries_over(self):
             self._copy_training_state(estimator)
         return estimator
 
@@ -288,6 +295,16 @@ class _SklearnExportMixin:
             optimizer.t = ours.t
         optimizer.learning_rate = ours.learning_rate
         estimator._optimizer = optimizer
+
+
+def _training_state_carries_over(estimator):
+    """Whether scikit-learn's optimizer can continue ours: not when the
+    stored weights are not the exported ones (NTK factors, a feature scale)
+    or when the step size follows a per-step schedule it lacks."""
+    return (
+        not is_reparametrized(estimator)
+        and estimator.learning_rate not in STEP_SCHEDULES
+    )
 
 
 def _sklearn_activation(estimator):

@@ -227,7 +227,7 @@ def build_network(estimator, units, dtype):
     )
 
 
-def optimizer_hyperparameters(estimator):
+def optimizer_hyperparameters(estimator, network=None, total_steps=None):
     """The keyword arguments of :func:`~sknumpynet._optimizers.make_optimizer`
     from the estimator's parameters (scikit-learn's names on the right).
 
@@ -235,12 +235,19 @@ def optimizer_hyperparameters(estimator):
     ----------
     estimator : object
         Anything with the estimators' parameters as attributes.
+    network : sknumpynet._network.MLP, default=None
+        The network to train, whose parameter groups get the
+        ``learning_rate_factors`` (not given: none).
+    total_steps : int, default=None
+        The number of steps of the whole fit, for a per-step
+        ``learning_rate`` schedule ("coslog4").
 
     Returns
     -------
     hyperparameters : dict
     """
     return {
+        "total_steps": total_steps,
         "learning_rate_init": estimator.learning_rate_init,
         "lr_schedule": estimator.learning_rate,
         "power_t": estimator.power_t,

@@ -12,7 +12,7 @@ so an estimator can store it, pickle it and resume from it.
 Beyond scikit-learn, both optimizers take per-parameter learning-rate
 multipliers (one vector over the flat buffer, built once, e.g. by
 :meth:`sknumpynet._network.MLP.lr_multipliers`: one multiply more per step),
-and Adam a per-step schedule, :func:`coslog_schedule`.
+and per-step schedules such as :func:`coslog_schedule`.
 
 Carried over from pytabkit (the reference implementation of "Better by
 default: Strong pre-tuned MLPs and boosted trees on tabular data", NeurIPS
@@ -114,6 +114,17 @@ def flat_cos_schedule(progress):
 #: Learning-rate schedules applied at every step, as a function of the
 #: training progress (they need the optimizer's ``total_steps``).
 STEP_SCHEDULES = {"coslog4": coslog_schedule, "flat_cos": flat_cos_schedule}
+
+
+def _check_total_steps(scheduled, lr_schedule, total_steps):
+    """Refuse a schedule that follows the training progress without
+    ``total_steps``, the number of steps of the whole training."""
+    if scheduled and not (total_steps and total_steps > 0):
+        raise ValueError(
+            f"lr_schedule={lr_schedule!r} follows the training progress: "
+            f"give total_steps, the number of steps of the whole training "
+            f"(got {total_steps!r})."
+        )
 
 
 def _multipliers(lr_multipliers, n_params, dtype):
@@ -225,8 +236,12 @@ class SGD(_Optimizer):
         Floating dtype of the parameters.
     learning_rate_init : float
         Initial step size :math:`\eta`.
-    lr_schedule : {"constant", "invscaling", "adaptive"}
-        How :math:`\eta` changes over epochs, as in scikit-learn.
+    lr_schedule : str
+        How :math:`\eta` changes: over epochs, "constant", "invscaling" or
+        "adaptive", as in scikit-learn; or at every step, a key of
+        :data:`STEP_SCHEDULES` (then :math:`\eta` at step :math:`t` of
+        :math:`T` = ``total_steps`` is ``learning_rate_init`` times
+        :math:`\rho((t - 1) / T)`, as for :class:`Adam`).
     momentum : float
         Momentum :math:`\mu` in [0, 1].
     nesterov : bool
@@ -239,6 +254,9 @@ class SGD(_Optimizer):
         A multiplier of :math:`\eta` for each parameter: the step of
         parameter :math:`j` uses :math:`\eta\, r_j` (not part of the state).
         None: every :math:`r_j = 1`, scikit-learn's update.
+    total_steps : int, default=None
+        :math:`T`, the number of steps of the whole training, for a per-step
+        schedule.
     """
 
     name = "sgd"
@@ -259,13 +277,15 @@ class SGD(_Optimizer):
         state=None,
         *,
         lr_multipliers=None,  # not in scikit-learn
+        total_steps=None,
     ):
-        if lr_schedule in STEP_SCHEDULES:
-            raise ValueError(
-                f"lr_schedule={lr_schedule!r} is a per-step schedule, which only "
-                "Adam has."
-            )
+        self._schedule = STEP_SCHEDULES.get(lr_schedule)
+        _check_total_steps(self._schedule is not None, lr_schedule, total_steps)
         super().__init__(learning_rate_init, lr_schedule, power_t)
+        self.total_steps = total_steps
+        # Steps taken by this optimizer (a per-step schedule's progress; not
+        # part of the state: such a schedule is never resumed).
+        self._steps = 0
         self.momentum = momentum
         self.nesterov = nesterov
         if state is None:
@@ -278,8 +298,21 @@ class SGD(_Optimizer):
         self._update = np.empty(n_params, dtype=dtype)
         self.lr_multipliers = _multipliers(lr_multipliers, n_params, dtype)
 
+    @property
+    def scheduled_learning_rate(self):
+        """The learning rate; with a per-step schedule, the one the next step
+        takes (0 at the end of "coslog4")."""
+        if self._schedule is None:
+            return self.learning_rate
+        progress = min(self._steps / self.total_steps, 1.0)
+        return float(self.learning_rate_init) * self._schedule(progress)
+
     def step(self, params, grad):
         """Update ``params`` in place with the gradient ``grad``."""
+        if self._schedule is not None:
+            # The progress before this step: 0 at the first.
+            self.learning_rate = self.scheduled_learning_rate
+            self._steps += 1
         # Python floats keep float32 buffers in float32 (NumPy >= 2).
         momentum, learning_rate = float(self.momentum), self.learning_rate
         scaled_grad = np.multiply(grad, learning_rate, out=self._scaled_grad)
@@ -410,12 +443,7 @@ class Adam(_Optimizer):
         scheduled = lr_schedule in STEP_SCHEDULES or (
             weight_decay and wd_schedule in STEP_SCHEDULES
         )
-        if scheduled and not (total_steps and total_steps > 0):
-            raise ValueError(
-                f"lr_schedule={lr_schedule!r} follows the training progress: "
-                f"give total_steps, the number of steps of the whole training "
-                f"(got {total_steps!r})."
-            )
+        _check_total_steps(scheduled, lr_schedule, total_steps)
         super().__init__(learning_rate_init, lr_schedule, power_t)
         self.total_steps = total_steps
         self.beta_1 = float(beta_1)

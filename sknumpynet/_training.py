@@ -29,7 +29,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.optimize import _check_optimize_result
 
 from ._model import optimizer_hyperparameters
-from ._optimizers import make_optimizer
+from ._optimizers import STEP_SCHEDULES, make_optimizer
 
 STOCHASTIC_SOLVERS = ("sgd", "adam")
 
@@ -218,14 +218,13 @@ def fit_stochastic(
     callbacks : object
         scikit-learn's callbacks: ``begin_epoch()``, ``end_epoch() -> stop``.
     """
-    state = progress._optimizer_state if incremental else None
-    optimizer = make_optimizer(
-        params.solver,
-        network.params.size,
-        network.dtype,
-        state,
-        **optimizer_hyperparameters(params),
-    )
+    if incremental and params.learning_rate in STEP_SCHEDULES:
+        raise ValueError(
+            f"learning_rate={params.learning_rate!r} is not supported by "
+            "partial_fit: the schedule is a function of the fraction of the "
+            "whole training done, and the number of steps of a stream is "
+            "unknown. Use fit (with max_iter epochs), or another learning_rate."
+        )
     early_stopping = params.early_stopping
     if early_stopping and incremental and validation is None:
         raise ValueError(
@@ -243,6 +242,15 @@ def fit_stochastic(
         progress.validation_scores_ = []
         progress.best_validation_score_ = -np.inf
     batch_size = _batch_size(params, n_samples)
+    # A per-step schedule spans the whole fit: max_iter epochs of batches.
+    total_steps = params.max_iter * -(-n_samples // batch_size)
+    optimizer = make_optimizer(
+        params.solver,
+        network.params.size,
+        network.dtype,
+        progress._optimizer_state if incremental else None,
+        **optimizer_hyperparameters(params, network, total_steps),
+    )
 
     # The order of the rows: shuffled in place every epoch, which draws the
     # same permutations as scikit-learn's ``shuffle(sample_idx)``.

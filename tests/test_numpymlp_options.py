@@ -229,3 +229,76 @@ def test_save_and_load_round_trip(regression, tmp_path, feature_scale):
         np.testing.assert_array_equal(again.feature_scale_, reg.feature_scale_)
     else:
         assert not hasattr(again, "feature_scale_")
+
+
+# ---------------------------------------------------------------------------
+# learning_rate="coslog4"
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_coslog4_history_follows_the_schedule_to_zero(regression, solver):
+    from sknumpynet._optimizers import coslog_schedule
+
+    X, y = regression  # 80 rows, batches of 32: 3 a epoch
+    reg = NumpyMLPRegressor(
+        hidden_layer_sizes=(4,),
+        solver=solver,
+        learning_rate="coslog4",
+        learning_rate_init=0.05,
+        batch_size=32,
+        max_iter=10,
+        n_iter_no_change=100,
+        random_state=0,
+    ).fit(X, y)
+    assert reg.n_iter_ == 10
+    rates = [entry["learning_rate"] for entry in reg.history_]
+    expected = [0.05 * coslog_schedule(3 * (k + 1) / 30) for k in range(10)]
+    np.testing.assert_allclose(rates, expected, rtol=1e-12, atol=1e-15)
+    assert rates[-1] == pytest.approx(0.0, abs=1e-15)
+    assert max(rates) > 0.04  # the cycles peak at learning_rate_init
+    constant = NumpyMLPRegressor(**{**reg.get_params(), "learning_rate": "constant"})
+    assert constant.fit(X, y).loss_curve_ != reg.loss_curve_
+
+
+def test_coslog4_restarts_at_every_warm_fit(regression):
+    X, y = regression
+    reg = NumpyMLPRegressor(
+        hidden_layer_sizes=(4,),
+        learning_rate="coslog4",
+        batch_size=40,
+        max_iter=4,
+        n_iter_no_change=100,
+        warm_start=True,
+        random_state=0,
+    ).fit(X, y)
+    first = [entry["learning_rate"] for entry in reg.history_]
+    reg.fit(X, y)
+    second = [entry["learning_rate"] for entry in reg.history_[4:]]
+    assert second == first
+
+
+def test_coslog4_is_refused_by_partial_fit(regression):
+    X, y = regression
+    reg = NumpyMLPRegressor(learning_rate="coslog4")
+    with pytest.raises(ValueError, match="learning_rate='coslog4'.*partial_fit"):
+        reg.partial_fit(X, y)
+    assert not hasattr(reg, "coefs_")  # the failed call left nothing behind
+
+
+def test_unknown_learning_rate_is_refused(regression):
+    X, y = regression
+    with pytest.raises(ValueError, match="learning_rate"):
+        NumpyMLPRegressor(learning_rate="flat_cos").fit(X, y)
+
+
+def test_to_sklearn_gives_coslog4_models_a_constant_rate(regression):
+    X, y = regression
+    reg = NumpyMLPRegressor(
+        hidden_layer_sizes=(4,), learning_rate="coslog4", max_iter=3, random_state=0
+    ).fit(X, y)
+    with pytest.warns(UserWarning, match="learning_rate"):
+        sk = reg.to_sklearn()
+    assert sk.learning_rate == "constant"
+    assert not hasattr(sk, "_optimizer")
+    np.testing.assert_allclose(sk.predict(X), reg.predict(X), rtol=1e-12)

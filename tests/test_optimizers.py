@@ -603,9 +603,19 @@ def test_step_schedule_needs_total_steps(total_steps):
         Adam(N_PARAMS, np.float64, lr_schedule="coslog4", total_steps=total_steps)
 
 
-def test_sgd_refuses_a_step_schedule():
-    with pytest.raises(ValueError, match="per-step schedule, which only Adam has"):
+def test_sgd_follows_a_step_schedule():
+    with pytest.raises(ValueError, match="give total_steps"):
         SGD(N_PARAMS, np.float64, 0.1, "coslog4")
+    sgd = SGD(N_PARAMS, np.float64, 0.1, "coslog4", momentum=0.0, total_steps=15)
+    params, grad = np.zeros(N_PARAMS), np.ones(N_PARAMS)
+    for t in range(15):
+        expected = 0.1 * coslog_schedule(t / 15)
+        assert sgd.scheduled_learning_rate == expected
+        before = params.copy()
+        sgd.step(params, grad)
+        assert sgd.learning_rate == expected
+        np.testing.assert_allclose(before - params, expected, rtol=1e-12, atol=1e-17)
+    assert sgd.scheduled_learning_rate == pytest.approx(0.0, abs=1e-15)
 
 
 def test_a_step_schedule_stops_on_a_stall_like_constant():
