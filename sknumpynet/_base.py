@@ -35,6 +35,7 @@ from ._model import (
     hidden_layer_sizes,
     is_fitted_state_name,
     layer_units,
+    learning_rate_factors,
     output_activation,
 )
 from ._network import predict
@@ -194,6 +195,7 @@ def prepare_training(estimator, X, y, sample_weight, incremental):
     sizes = hidden_layer_sizes(estimator)
     activations = hidden_activations(estimator, len(sizes))
     dropout_rates(estimator, len(sizes))  # invalid rates fail before any work
+    learning_rate_factors(estimator)
     first_pass = not hasattr(estimator, "coefs_") or (
         not estimator.warm_start and not incremental
     )
@@ -321,6 +323,7 @@ class _BaseNumpyMLP(
         "scoring": [StrOptions({"loss"}), str, callable, None],
         "parametrization": [StrOptions(set(PARAMETRIZATIONS))],
         "feature_scale": ["boolean"],
+        "learning_rate_factors": [dict, None],
     }
 
     @abstractmethod

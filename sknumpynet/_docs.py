@@ -170,6 +170,16 @@ default='constant'
         :math:`a^{(0)} = X \\odot s`; it is fitted as ``feature_scale_``.
         Prediction multiplies it (and the NTK factors) into the first
         layer's weights, so sparse input stays sparse. Not in scikit-learn.
+
+    learning_rate_factors : dict or None, default=None
+        A learning-rate multiplier per parameter group, ``{'coefs': ...,
+        'intercepts': ..., 'feature_scale': ...}`` (groups left out keep 1;
+        'feature_scale' is ignored without ``feature_scale=True``): each
+        step of 'sgd' and 'adam' moves a group's parameters by its factor
+        times their step, so 0 freezes a group. None (every factor 1) is
+        scikit-learn's update. RealMLP-TD-S uses ``{'coefs': 1.0,
+        'intercepts': 0.1, 'feature_scale': 6.0}``. Ignored by 'lbfgs'. Not
+        in scikit-learn.
 """
 
 ATTRIBUTES_DOC = """

@@ -152,6 +152,7 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
         scoring=None,
         parametrization="standard",
         feature_scale=False,
+        learning_rate_factors=None,
         class_weight=None,
         label_smoothing=0.0,
     ):
@@ -185,6 +186,7 @@ class NumpyMLPClassifier(ClassifierMixin, _BaseNumpyMLP):
         self.scoring = scoring
         self.parametrization = parametrization
         self.feature_scale = feature_scale
+        self.learning_rate_factors = learning_rate_factors
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
 
@@ -464,6 +466,7 @@ class NumpyMLPRegressor(RegressorMixin, _BaseNumpyMLP):
         scoring=None,
         parametrization="standard",
         feature_scale=False,
+        learning_rate_factors=None,
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -497,6 +500,7 @@ class NumpyMLPRegressor(RegressorMixin, _BaseNumpyMLP):
         self.scoring = scoring
         self.parametrization = parametrization
         self.feature_scale = feature_scale
+        self.learning_rate_factors = learning_rate_factors
 
     def _validate_input(self, X, y, incremental, reset):
         if self.loss == "poisson" and self.out_activation != "identity":

@@ -8,7 +8,8 @@ parameters and fitted attributes:
 * which attributes are fitted state (:func:`is_fitted_state_name`);
 * the hidden layer sizes and the per-layer settings, given once or one per
   hidden layer (:func:`hidden_layer_sizes`, :func:`hidden_activations`,
-  :func:`dropout_rates`);
+  :func:`dropout_rates`), and the learning-rate factor of each parameter
+  group (:func:`learning_rate_factors`);
 * the output activation its loss and targets call for
   (:func:`output_activation`);
 * the layers of a fitted network (:func:`layer_units`,
@@ -119,6 +120,47 @@ def dropout_rates(estimator, n_hidden=None):
         estimator.dropout, _n_hidden(estimator, n_hidden), "dropout", check
     )
     return [float(rate) for rate in rates]
+
+
+#: The parameter groups ``learning_rate_factors`` may name.
+LR_FACTOR_GROUPS = ("coefs", "intercepts", "feature_scale")
+
+
+def learning_rate_factors(estimator):
+    """The learning-rate factor of each parameter group, validated.
+
+    Parameters
+    ----------
+    estimator : object
+        Its ``learning_rate_factors`` is None or a dict from some of
+        :data:`LR_FACTOR_GROUPS` to non-negative finite numbers.
+
+    Returns
+    -------
+    factors : dict or None
+        None (every factor 1: no multipliers at all), or a factor for each
+        group named, as float.
+    """
+    factors = estimator.learning_rate_factors
+    if factors is None:
+        return None
+    unknown = sorted(map(str, set(factors) - set(LR_FACTOR_GROUPS)))
+    if unknown:
+        raise ValueError(
+            f"learning_rate_factors has unknown keys {unknown}; the parameter "
+            f"groups are {list(LR_FACTOR_GROUPS)}."
+        )
+    for group, factor in factors.items():
+        if (
+            not isinstance(factor, Real)
+            or isinstance(factor, bool)
+            or not 0 <= factor < np.inf
+        ):
+            raise ValueError(
+                f"learning_rate_factors[{group!r}] must be a non-negative finite "
+                f"number, got {factor!r}."
+            )
+    return {group: float(factor) for group, factor in factors.items()}
 
 
 def output_activation(estimator):
@@ -246,7 +288,11 @@ def optimizer_hyperparameters(estimator, network=None, total_steps=None):
     -------
     hyperparameters : dict
     """
+    factors = None if network is None else learning_rate_factors(estimator)
     return {
+        "lr_multipliers": None
+        if factors is None
+        else network.lr_multipliers(**factors),
         "total_steps": total_steps,
         "learning_rate_init": estimator.learning_rate_init,
         "lr_schedule": estimator.learning_rate,

@@ -381,6 +381,7 @@ def _validate_layers(fail, estimator):
         # Per-layer parameters must fit the network the weights describe.
         _model.hidden_activations(estimator, len(hidden))
         _model.dropout_rates(estimator, len(hidden))
+        _model.learning_rate_factors(estimator)
     except ValueError as error:
         fail(f"its parameters do not fit its weights ({error}).")
     if hidden != sizes:

@@ -169,8 +169,13 @@ PARAMETERS_ADDED_SINCE = {
         "label_smoothing": 0.0,
         "parametrization": "standard",
         "feature_scale": False,
+        "learning_rate_factors": None,
     },
-    "regressor": {"parametrization": "standard", "feature_scale": False},
+    "regressor": {
+        "parametrization": "standard",
+        "feature_scale": False,
+        "learning_rate_factors": None,
+    },
     "tabular_classifier": {"dropout": 0.0, "weight_decay": 0.0},
 }
 

@@ -4,8 +4,17 @@ learning rates. Defaults are scikit-learn's (tests/test_parity.py)."""
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
-from sknumpynet import NumpyMLPClassifier, NumpyMLPRegressor
+from sknumpynet import (
+    HiddenLayerFeatures,
+    NumpyMLPClassifier,
+    NumpyMLPRegressor,
+    load,
+    save,
+)
+from sknumpynet._base import prepare_training
+from sknumpynet._optimizers import coslog_schedule
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -121,8 +130,6 @@ def test_ntk_and_feature_scale_train_and_predict_with_effective_weights(
     np.testing.assert_allclose(reg.predict(X), _by_hand(reg, X).ravel(), rtol=1e-12)
     # The serving plan (second call) and a sparse input agree.
     np.testing.assert_allclose(reg.predict(X), _by_hand(reg, X).ravel(), rtol=1e-12)
-    import scipy.sparse as sp
-
     np.testing.assert_allclose(
         reg.predict(sp.csr_matrix(X)), _by_hand(reg, X).ravel(), rtol=1e-12
     )
@@ -142,8 +149,6 @@ def test_ntk_is_another_network_than_standard(regression):
 
 
 def test_classifier_with_feature_scale_and_hidden_features(data):
-    from sknumpynet import HiddenLayerFeatures
-
     X, y = data
     clf = NumpyMLPClassifier(hidden_layer_sizes=(5,), max_iter=20, **NTK_SCALE)
     with pytest.warns(Warning):
@@ -211,8 +216,6 @@ def test_to_sklearn_folds_the_factors_exactly(data, regression):
 
 @pytest.mark.parametrize("feature_scale", [False, True])
 def test_save_and_load_round_trip(regression, tmp_path, feature_scale):
-    from sknumpynet import load, save
-
     X, y = regression
     reg = NumpyMLPRegressor(
         hidden_layer_sizes=(4,),
@@ -238,8 +241,6 @@ def test_save_and_load_round_trip(regression, tmp_path, feature_scale):
 
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
 def test_coslog4_history_follows_the_schedule_to_zero(regression, solver):
-    from sknumpynet._optimizers import coslog_schedule
-
     X, y = regression  # 80 rows, batches of 32: 3 a epoch
     reg = NumpyMLPRegressor(
         hidden_layer_sizes=(4,),
@@ -302,3 +303,83 @@ def test_to_sklearn_gives_coslog4_models_a_constant_rate(regression):
     assert sk.learning_rate == "constant"
     assert not hasattr(sk, "_optimizer")
     np.testing.assert_allclose(sk.predict(X), reg.predict(X), rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# learning_rate_factors
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_zero_factor_freezes_the_intercepts(regression, solver):
+    X, y = regression
+    params = dict(
+        hidden_layer_sizes=(4,), solver=solver, max_iter=5, random_state=0, **NTK_SCALE
+    )
+    frozen = NumpyMLPRegressor(
+        learning_rate_factors={"intercepts": 0.0, "feature_scale": 0.0}, **params
+    ).fit(X, y)
+    start = NumpyMLPRegressor(**params)  # the initial weights of the seed
+    prepare_training(start, X, y, None, incremental=False)
+    for now, then in zip(frozen.intercepts_, start.intercepts_):
+        np.testing.assert_array_equal(now, then)
+    np.testing.assert_array_equal(frozen.feature_scale_, 1.0)
+    assert not np.array_equal(frozen.coefs_[0], start.coefs_[0])
+
+
+def test_factors_scale_the_step_of_their_group(regression):
+    X, y = regression
+    params = dict(
+        hidden_layer_sizes=(4,), solver="sgd", momentum=0.0, max_iter=1, batch_size=80
+    )
+    params.update(random_state=0, shuffle=False)
+    start = NumpyMLPRegressor(**params)
+    prepare_training(start, X, y, None, incremental=False)
+    plain = NumpyMLPRegressor(**params).fit(X, y)
+    doubled = NumpyMLPRegressor(learning_rate_factors={"coefs": 2.0}, **params).fit(
+        X, y
+    )
+    for p, d, s in zip(plain.coefs_, doubled.coefs_, start.coefs_):
+        np.testing.assert_allclose(d - s, 2 * (p - s), rtol=1e-10, atol=1e-15)
+    for p, d in zip(plain.intercepts_, doubled.intercepts_):
+        np.testing.assert_array_equal(p, d)
+
+
+def test_all_ones_is_the_default_update(regression):
+    X, y = regression
+    params = dict(hidden_layer_sizes=(4,), max_iter=4, random_state=0)
+    plain = NumpyMLPRegressor(**params).fit(X, y)
+    ones = {"coefs": 1.0, "intercepts": 1.0, "feature_scale": 1.0}
+    same = NumpyMLPRegressor(learning_rate_factors=ones, **params).fit(X, y)
+    assert same.loss_curve_ == plain.loss_curve_
+    for a, b in zip(same.coefs_, plain.coefs_):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "factors, match",
+    [
+        ([1.0], "learning_rate_factors"),
+        ({"bias": 0.1}, r"unknown keys \['bias'\]"),
+        ({"coefs": -1.0}, r"learning_rate_factors\['coefs'\]"),
+        ({"intercepts": np.inf}, r"learning_rate_factors\['intercepts'\]"),
+        ({"coefs": "1"}, r"learning_rate_factors\['coefs'\]"),
+    ],
+)
+def test_bad_factors_are_refused(regression, factors, match):
+    X, y = regression
+    with pytest.raises(ValueError, match=match):
+        NumpyMLPRegressor(learning_rate_factors=factors).fit(X, y)
+
+
+def test_factors_round_trip_and_are_dropped_by_to_sklearn(data, tmp_path):
+    X, y = data
+    factors = {"coefs": 1.0, "intercepts": 0.1, "feature_scale": 6.0}
+    clf = NumpyMLPClassifier(
+        hidden_layer_sizes=(4,), max_iter=3, learning_rate_factors=factors
+    ).fit(X, y)
+    again = load(save(clf, tmp_path / "model.npz"))
+    assert again.learning_rate_factors == factors
+    with pytest.warns(UserWarning, match="learning_rate_factors"):
+        sk = clf.to_sklearn()
+    np.testing.assert_allclose(sk.predict_proba(X), clf.predict_proba(X), rtol=1e-12)
