@@ -44,14 +44,8 @@ def test_label_smoothing_is_the_loss_of_the_smoothed_targets(data, binary):
     X, y = data
     if binary:
         y = (y > 0).astype(int)
-    clf = NumpyMLPClassifier(
-        hidden_layer_sizes=(5,),
-        solver="lbfgs",
-        max_iter=3,
-        alpha=0.0,
-        label_smoothing=0.2,
-        random_state=0,
-    )
+    params = dict(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=3, alpha=0.0)
+    clf = NumpyMLPClassifier(label_smoothing=0.2, random_state=0, **params)
     with pytest.warns(Warning):  # lbfgs stops before converging
         clf.fit(X, y)
     expected = _smoothed_log_loss(clf.predict_proba(X), y, clf.classes_, 0.2)
@@ -114,14 +108,8 @@ def test_ntk_and_feature_scale_train_and_predict_with_effective_weights(
     regression, solver
 ):
     X, y = regression
-    reg = NumpyMLPRegressor(
-        hidden_layer_sizes=(6,),
-        solver=solver,
-        max_iter=30,
-        learning_rate_init=0.01,
-        random_state=0,
-        **NTK_SCALE,
-    )
+    params = dict(hidden_layer_sizes=(6,), max_iter=30, learning_rate_init=0.01)
+    reg = NumpyMLPRegressor(solver=solver, random_state=0, **params, **NTK_SCALE)
     with pytest.warns(Warning):
         reg.fit(X, y)
     assert reg.feature_scale_.shape == (3,)
@@ -242,16 +230,11 @@ def test_save_and_load_round_trip(regression, tmp_path, feature_scale):
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
 def test_coslog4_history_follows_the_schedule_to_zero(regression, solver):
     X, y = regression  # 80 rows, batches of 32: 3 a epoch
+    schedule = dict(learning_rate="coslog4", learning_rate_init=0.05, max_iter=10)
     reg = NumpyMLPRegressor(
-        hidden_layer_sizes=(4,),
-        solver=solver,
-        learning_rate="coslog4",
-        learning_rate_init=0.05,
-        batch_size=32,
-        max_iter=10,
-        n_iter_no_change=100,
-        random_state=0,
-    ).fit(X, y)
+        hidden_layer_sizes=(4,), solver=solver, batch_size=32, random_state=0
+    )
+    reg.set_params(n_iter_no_change=100, **schedule).fit(X, y)
     assert reg.n_iter_ == 10
     rates = [entry["learning_rate"] for entry in reg.history_]
     expected = [0.05 * coslog_schedule(3 * (k + 1) / 30) for k in range(10)]
