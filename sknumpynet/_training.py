@@ -258,14 +258,7 @@ def fit_stochastic(
         rows = np.arange(n_samples) if train_rows is None else train_rows.copy()
     else:
         rows = train_rows
-    # Dropout masks come from a generator of their own, seeded from
-    # random_state only when dropout is used (the draws above stay those of
-    # scikit-learn).
-    dropout_rng = (
-        np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-        if any(network.dropout)
-        else None
-    )
+    dropout_rng = _dropout_generator(random_state, network.dropout)
 
     try:
         progress.n_iter_ = 0
@@ -320,6 +313,15 @@ def fit_stochastic(
     if early_stopping and (not incremental or progress.should_stop_):
         network.params[...] = progress._best_params
     progress._optimizer_state = optimizer.get_state()
+
+
+def _dropout_generator(random_state, rates):
+    """The source of the dropout masks: a generator of its own, seeded from
+    ``random_state`` only when some rate is non-zero (so that without
+    dropout the draws of ``random_state`` stay those of scikit-learn)."""
+    if not any(rates):
+        return None
+    return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
 
 
 def whole_batches(n_rows, batch_size):
@@ -406,12 +408,7 @@ def fit_scheduled(
     """
     progress.n_iter_ = 0
     base_dropout = list(network.dropout)
-    # Masks from a generator of their own, seeded only when dropout is used.
-    dropout_rng = (
-        np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-        if any(base_dropout)
-        else None
-    )
+    dropout_rng = _dropout_generator(random_state, base_dropout)
     for _ in range(n_epochs):
         epoch_start = time.perf_counter()
         if dropout_schedule is not None:

@@ -360,7 +360,7 @@ def _count_tabular_slow_steps(monkeypatch):
     calls = []
     _count_calls(monkeypatch, sknumpynet._tabular, "check_array", calls)
     _count_calls(monkeypatch, sknumpynet._tabular, "check_is_fitted", calls)
-    _count_calls(monkeypatch, sknumpynet._tabular, "effective_coefs", calls)
+    _count_calls(monkeypatch, sknumpynet._tabular, "effective_weights", calls)
     _count_calls(monkeypatch, sknumpynet._tabular_preprocessing, "validate_data", calls)
     return calls
 
@@ -408,12 +408,13 @@ def test_tabular_fast_path_on_arrays_and_float64(Estimator, monkeypatch):
     for inputs in [X, X[:1], np.asfortranarray(X[:9]), X[:18:2]]:
         for method in METHODS[Estimator]:
             full = getattr(_without_plan(est), method)(inputs)
+            assert "effective_weights" in calls  # the spies see the full path
             calls.clear()
             fast = getattr(est, method)(inputs)
             _assert_identical(fast, full)
             # An array is validated by the preprocessor (check_array), which
             # sees no feature names; the estimator's own steps are skipped.
-            assert "effective_coefs" not in calls and "check_is_fitted" not in calls
+            assert "effective_weights" not in calls and "check_is_fitted" not in calls
 
 
 def test_tabular_fast_path_on_polars_frames(monkeypatch):
