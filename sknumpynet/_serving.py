@@ -104,6 +104,7 @@ class _Plan:
 
     __slots__ = (
         "seen",
+        "weight_matrices",
         "coefs",
         "intercepts",
         "hidden",
@@ -116,6 +117,10 @@ class _Plan:
 
     def __init__(self, estimator, coefs, hidden, output):
         self.seen = tuple(getattr(estimator, name, None) for name in self.watched)
+        # Each stored matrix too: effective weights (NTK factors, a feature
+        # scale) are copies, so a matrix replaced in ``coefs_`` must retire
+        # the plan.
+        self.weight_matrices = tuple(estimator.coefs_)
         self.coefs = coefs
         # The list itself: prediction reads its arrays.
         self.intercepts = estimator.intercepts_
@@ -126,9 +131,14 @@ class _Plan:
 
     def describes(self, estimator):
         """Whether the estimator still has the model this plan was made from."""
-        return all(
+        if not all(
             getattr(estimator, name, None) is value
             for name, value in zip(self.watched, self.seen)
+        ):
+            return False
+        coefs = estimator.coefs_
+        return len(coefs) == len(self.weight_matrices) and all(
+            now is then for now, then in zip(coefs, self.weight_matrices)
         )
 
     def accepted_input(self, X):
@@ -288,23 +298,13 @@ class TabularPlan(_Plan):
         "feature_names_in_",
     )
 
-    __slots__ = ("stored",)
+    __slots__ = ()
 
     def __init__(self, estimator, coefs, hidden, output):
         super().__init__(estimator, coefs, hidden, output)
         self.names = self.name_list = None
         # The precision the input is cast to (the weights may differ).
         self.dtype = np.dtype(estimator.dtype)
-        # The effective weights are copies: a replaced matrix retires them.
-        self.stored = tuple(estimator.coefs_)
-
-    def describes(self, estimator):
-        coefs = getattr(estimator, "coefs_", None)
-        return (
-            super().describes(estimator)
-            and len(coefs) == len(self.stored)
-            and all(now is then for now, then in zip(coefs, self.stored))
-        )
 
     def forward(self, values, n_layers=None):
         """The network's output for accepted input (see :func:`predict`).
@@ -312,8 +312,9 @@ class TabularPlan(_Plan):
         A one-unit output layer is computed in float64: a float32
         matrix-vector product rounds differently with the number of rows, so
         a row's prediction would change in its last bits with the rows
-        predicted beside it (scikit-learn's subset-invariance check). Matrix
-        products of two or more columns do not.
+        predicted beside it, beyond the tolerance of scikit-learn's
+        subset-invariance check. (The float32 hidden layers may differ in
+        their last bits too on some BLAS builds, within that tolerance.)
         """
         if n_layers is not None or self.coefs[-1].shape[1] != 1:
             return super().forward(values, n_layers)

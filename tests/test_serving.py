@@ -253,6 +253,26 @@ def test_a_changed_model_retires_its_plan(change):
         assert not np.array_equal(after, before)
 
 
+@pytest.mark.parametrize("parametrization", ["standard", "ntk"])
+def test_a_replaced_weight_matrix_retires_the_plan(parametrization):
+    # With the NTK factors the plan's weights are copies, so the list being
+    # the same object is not enough: each matrix is watched too.
+    X, y = classification(60, 3)
+    est = NumpyMLPClassifier(
+        hidden_layer_sizes=(8,),
+        parametrization=parametrization,
+        max_iter=5,
+        random_state=0,
+    ).fit(X, y)
+    before = est.predict_proba(X[:9])
+    assert current_plan(est) is not None
+    est.coefs_[0] = est.coefs_[0] * 2
+    assert current_plan(est) is None
+    after = est.predict_proba(X[:9])
+    _assert_identical(after, _without_plan(est).predict_proba(X[:9]))
+    assert not np.array_equal(after, before)
+
+
 def test_changed_parameters_retire_the_plan():
     est, X = _fitted("multiclass")
     est.predict(X[:2])
