@@ -115,6 +115,7 @@ from sklearn.preprocessing import LabelBinarizer
 
 from . import _version
 from ._model import is_fitted_state_name
+from ._validation import is_int
 
 FORMAT_NAME = "sknumpynet-model"
 FORMAT_VERSION = 1
@@ -706,11 +707,6 @@ def _finite_float(text):
     if not math.isfinite(value):
         raise ValueError(f"the number {text} is out of range")
     return value
-
-
-def is_int(value):
-    """Whether ``value`` is an int (a JSON integer), not a bool."""
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _expect_keys(path, mapping, keys, what):

@@ -1,9 +1,16 @@
-"""Docstring pieces the two estimators share (numpydoc sections).
+"""Docstring pieces of the estimators (numpydoc sections), each written once.
 
-The classifier and the regressor take the same parameters, have the same
-fitted attributes and the same ``partial_fit`` but for the targets; their
-docstrings are assembled from these pieces so each sentence is written once.
+The estimators' docstrings are these pieces joined; a piece with ``$name``
+placeholders is completed by :func:`fill` (``string.Template``: the
+docstrings hold braces of their own).
 """
+
+from string import Template
+
+
+def fill(template, **values):
+    """``template`` with each ``$name`` replaced by its value."""
+    return Template(template).substitute(values)
 
 
 def with_doc(text):
@@ -253,29 +260,29 @@ ATTRIBUTES_DOC = """
 """
 
 
-#: ``partial_fit``'s docstring; ``{outputs}`` names the target columns,
-#: ``{classes}`` is the classifier's extra parameter (empty for the
-#: regressor) and ``{y_val}`` what ``y_val`` holds.
+#: ``partial_fit``'s docstring; ``$outputs`` names the target columns,
+#: ``$classes`` is the classifier's extra parameter (empty for the
+#: regressor) and ``$y_val`` what ``y_val`` holds.
 PARTIAL_FIT_DOC = """Update the model with one epoch over the given data.
 
         Parameters
         ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data.
-        y : array-like of shape (n_samples,) or (n_samples, {outputs})
+        y : array-like of shape (n_samples,) or (n_samples, $outputs)
             The target values.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sample, not all zero.
-{classes}        X_val : {{array-like, sparse matrix}} of shape (n_val, n_features), \
+$classes        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
 default=None
             A validation set, scored after this call's epoch: the best weights
             so far are remembered (:meth:`restore_best_weights`) and, with
             ``early_stopping=True``, ``should_stop_`` turns True (and the best
             weights come back) once ``n_iter_no_change`` calls in a row fail to
             improve its score by ``tol``. Not in scikit-learn.
-        y_val : array-like of shape (n_val,) or (n_val, {outputs}), \
+        y_val : array-like of shape (n_val,) or (n_val, $outputs), \
 default=None
-            {y_val} of ``X_val``.
+            $y_val of ``X_val``.
         sample_weight_val : array-like of shape (n_val,), default=None
             Weights of the validation samples.
 
@@ -292,21 +299,148 @@ CLASSES_DOC = """        classes : array-like of shape (n_classes,), default=Non
 """
 
 
-#: The docstring of ``predict`` and its kin; ``{summary}`` is the first line,
-#: ``{returns}`` the numpydoc entry of what they return.
-PREDICT_DOC = """{summary}
+#: The docstring of ``predict`` and its kin; ``$summary`` is the first line,
+#: ``$returns`` the numpydoc entry of what they return.
+PREDICT_DOC = """$summary
 
         Parameters
         ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data.
 
         Returns
         -------
-        {returns}
+        $returns
         """
 
 
 def predict_doc(summary, returns):
     """Decorator: :data:`PREDICT_DOC` with this first line and Returns entry."""
-    return with_doc(PREDICT_DOC.format(summary=summary, returns=returns))
+    return with_doc(fill(PREDICT_DOC, summary=summary, returns=returns))
+
+
+# ---------------------------------------------------------------------------
+# The tabular estimators ($kind: "classifier" or "regressor")
+# ---------------------------------------------------------------------------
+
+#: The summary and the recipe's parameters; ``$activation`` and
+#: ``$learning_rate`` are the recipe's defaults.
+TABULAR_RECIPE_PARAMETERS = """Multilayer perceptron $kind with the RealMLP-TD-S recipe.
+
+    Takes raw tables -- a pandas or polars DataFrame or an array with
+    numeric, string, categorical and boolean columns and missing values --
+    and works well with its defaults: the preprocessing, architecture,
+    initialisation, optimizer, schedule and number of epochs of RealMLP-TD-S
+    (the user guide's "Raw tables" page derives each of them).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or array-like of int, default=(256, 256, 256)
+        Units of each hidden layer (one int: one hidden layer; an empty
+        sequence: no hidden layer, a linear model).
+    activation : str, default=None
+        The hidden units' activation, a name such as "selu", "mish" or
+        "relu"; None means the recipe's "$activation".
+    n_epochs : int, default=256
+        Number of passes over the training rows. The learning-rate schedule
+        spans them all.
+    batch_size : int, default=256
+        Rows per mini-batch (all the training rows if there are fewer).
+        Every batch is whole: each epoch leaves out the remainder of fewer
+        rows, a different one each epoch.
+    learning_rate : float, default=None
+        The base step size of Adam; None means the recipe's $learning_rate.
+    dropout : float, default=0.0
+        Dropout rate of the hidden units, as the full RealMLP-TD schedules
+        it (which sets 0.15): constant for the first half of the fit, then
+        down to 0 along a half cosine ("flat_cos", set at the start of each
+        epoch). Off by default: it did not pay for its time in the
+        benchmark (``benchmarks/``).
+    weight_decay : float, default=0.0
+        Decoupled weight decay of the weights and the feature scale, not of
+        the intercepts, as the full RealMLP-TD applies it (which sets 0.02):
+        it follows the learning rate and the "flat_cos" schedule, and the
+        feature scale decays 36 times as fast as the weights. Off by
+        default (see ``dropout``).
+"""
+
+#: The parameters of the fit itself, then the first fitted attribute;
+#: ``$stratified`` says how the split is stratified (or nothing).
+TABULAR_FIT_PARAMETERS = """    validation_fraction : float, default=0.2
+        Fraction of the training rows held out to choose the best epoch,
+        whose weights the fitted model keeps; 0 trains on every row and
+        keeps the last epoch.$stratified
+    preprocessor : transformer, default=None
+        Turns X into the network's numeric input; None means a
+        :class:`TabularPreprocessor` of this ``dtype``. A clone is fitted.
+    random_state : int, RandomState instance or None, default=None
+        Seeds, in this order, the validation split, the initial weights and
+        the shuffle of the training rows at every epoch.
+    verbose : bool, default=False
+        Print the training loss and validation score of every epoch.
+    dtype : {"float32", "float64"}, default="float32"
+        The precision the network computes in.
+
+    Attributes
+    ----------
+    preprocessor_ : transformer
+        The fitted preprocessor.
+"""
+
+#: The fitted network's attributes, See Also and Notes; ``$outputs`` counts
+#: the output units, ``$loss``, ``$val_loss`` and ``$score`` say what the
+#: curves hold, ``$other``/``$general``/``$sklearn`` name the kin.
+TABULAR_NETWORK_ATTRIBUTES = """    n_features_in_ : int
+        Number of columns of X seen in fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the columns of X seen in fit, when they are all strings.
+    coefs_ : list of ndarray
+        ``coefs_[i]`` is the stored weight matrix of layer ``i``, of shape
+        ``(fan_in, fan_out)``; the forward pass multiplies it by
+        :math:`1/\\sqrt{\\text{fan\\_in}}` (and the first one, row by row, by
+        ``feature_scale_``).
+    intercepts_ : list of ndarray
+        ``intercepts_[i]`` is the intercept vector of layer ``i``.
+    feature_scale_ : ndarray of shape (n_preprocessed_features,)
+        The learned scale of each preprocessed feature.
+    n_outputs_ : int
+        Number of output units ($outputs).
+    loss_curve_ : list of float
+        The training loss ($loss) of each epoch.
+    validation_scores_ : list of float
+        $score after each epoch
+        (empty with ``validation_fraction=0``).
+    best_epoch_ : int
+        The epoch whose weights were kept (the last with the best validation
+        score; the last one without validation).
+    history_ : list of dict
+        One entry per epoch, as the NumpyMLP estimators': ``epoch``,
+        ``loss`` (training), ``val_loss`` and ``val_score`` with
+        validation, ``learning_rate`` (the scheduled step size at the end
+        of the epoch) and ``time`` (seconds).
+        ``val_loss`` is $val_loss.
+    n_iter_ : int
+        Number of epochs run: ``n_epochs``, unless a callback stopped the fit.
+
+    See Also
+    --------
+    $other : The $other_kind of the same recipe.
+    TabularPreprocessor : The preprocessing of raw tables it uses.
+    $general : The general-purpose $kind, a superset of
+        scikit-learn's $sklearn.
+
+    Notes
+    -----
+    The recipe is RealMLP-TD-S; the user guide's "Raw tables" page gives
+    each of its ingredients, their formulas and their provenance.
+
+    There is no ``partial_fit`` (and no ``warm_start``): the schedule is
+    defined over the whole fit -- it needs the total number of steps -- so
+    a fit always trains from scratch.
+
+    With scikit-learn >= 1.9, callbacks (``set_callbacks``) see one task per
+    epoch, as with the NumpyMLP estimators, and may stop the fit early. A
+    fit that diverges raises a ``ValueError`` and leaves the estimator as it
+    was.
+
+"""

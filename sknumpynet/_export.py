@@ -28,9 +28,8 @@ from ._model import (
     hidden_activations,
     is_reparametrized,
     layer_units,
-    optimizer_hyperparameters,
 )
-from ._optimizers import OPTIMIZERS, STEP_SCHEDULES, make_optimizer
+from ._optimizers import OPTIMIZERS, STEP_SCHEDULES
 from ._parameters import layer_views, n_parameters
 
 #: Hidden activations scikit-learn's MLP computes.
@@ -263,12 +262,8 @@ class _SklearnExportMixin:
         # Our optimizer, resumed from the saved state (a fresh one if the
         # state is another solver's), read into scikit-learn's, which keeps
         # one array per layer where ours keeps one flat buffer.
-        ours = make_optimizer(
-            self.solver,
-            n_parameters(units),
-            self.coefs_[0].dtype,
-            state,
-            **optimizer_hyperparameters(self),
+        ours = self._training_config().make_optimizer(
+            n_parameters(units), self.coefs_[0].dtype, state
         )
 
         def per_layer(flat):

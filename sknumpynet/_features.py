@@ -1,5 +1,6 @@
 """A fitted network's hidden layers as features for a Pipeline."""
 
+from dataclasses import replace
 from numbers import Integral
 
 from sklearn.base import (
@@ -10,10 +11,11 @@ from sklearn.base import (
     _fit_context,
     clone,
 )
+from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _BaseNumpyMLP, network_output
+from ._base import _NetworkEstimator, network_output
 
 
 class HiddenLayerFeatures(
@@ -21,16 +23,20 @@ class HiddenLayerFeatures(
 ):
     """The activations of a hidden layer of a network, as features.
 
-    Fits a :class:`NumpyMLPClassifier` or :class:`NumpyMLPRegressor` (or
-    takes one already fitted) and transforms ``X`` into the activation of one
-    of its hidden layers, :math:`X \\mapsto a^{(k)}`: the representation the
-    network learned, ready for another estimator later in a Pipeline. The
-    estimators themselves stay pure classifiers and regressors.
+    Fits a sknumpynet network -- :class:`NumpyMLPClassifier`,
+    :class:`NumpyMLPRegressor`, :class:`TabularMLPClassifier` or
+    :class:`TabularMLPRegressor` -- (or takes one already fitted) and
+    transforms ``X`` into the activation of one of its hidden layers,
+    :math:`X \\mapsto a^{(k)}`: the representation the network learned,
+    ready for another estimator later in a Pipeline. The estimators
+    themselves stay pure classifiers and regressors.
 
     Parameters
     ----------
-    estimator : NumpyMLPClassifier or NumpyMLPRegressor
-        The network. Cloned and fitted by :meth:`fit`, unless ``prefit``.
+    estimator : sknumpynet estimator
+        The network. Cloned and fitted by :meth:`fit`, unless ``prefit``. A
+        tabular estimator gives the hidden layers of its preprocessed input:
+        ``transform`` takes the raw table.
     layer : int, default=-1
         Which hidden layer: 0 is the first, -1 the last (Python indexing over
         the hidden layers).
@@ -39,7 +45,7 @@ class HiddenLayerFeatures(
 
     Attributes
     ----------
-    estimator_ : NumpyMLPClassifier or NumpyMLPRegressor
+    estimator_ : sknumpynet estimator
         The fitted network.
     n_features_in_ : int
         The network's number of input features.
@@ -101,10 +107,10 @@ class HiddenLayerFeatures(
         """
         # Checked before anything is trained: only sknumpynet's networks
         # expose their hidden layers.
-        if not isinstance(self.estimator, _BaseNumpyMLP):
+        if not isinstance(self.estimator, _NetworkEstimator):
             raise TypeError(
-                "HiddenLayerFeatures needs a sknumpynet NumpyMLPClassifier or "
-                "NumpyMLPRegressor as its estimator, got "
+                "HiddenLayerFeatures needs a sknumpynet network (NumpyMLP* or "
+                "TabularMLP*) as its estimator, got "
                 f"{type(self.estimator).__name__}. (To use a scikit-learn "
                 "MLPClassifier or MLPRegressor, train a sknumpynet network with "
                 "the same parameters instead: they are drop-in replacements.)"
@@ -139,8 +145,8 @@ class HiddenLayerFeatures(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input.
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Input, as the network takes it.
 
         Returns
         -------
@@ -152,6 +158,11 @@ class HiddenLayerFeatures(
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        if isinstance(self.estimator, _NetworkEstimator):
+            # The network's input is this transformer's: sparse matrices, or
+            # raw tables with strings and missing values.
+            tags.input_tags = replace(get_tags(self.estimator).input_tags)
+        else:
+            tags.input_tags.sparse = True
         tags.target_tags.required = not self.prefit
         return tags

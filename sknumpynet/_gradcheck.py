@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import Bunch, check_random_state
 
-from ._base import _BaseNumpyMLP, prepare_training
+from ._base import _NetworkEstimator
 from ._model import build_network
 from ._parameters import layer_views, parameter_groups
 
@@ -185,26 +185,21 @@ def check_gradients(
     >>> details.gradient.shape
     (10,)
     """
-    if not isinstance(estimator, _BaseNumpyMLP):
+    if not isinstance(estimator, _NetworkEstimator):
         raise TypeError(
-            "check_gradients takes a NumpyMLPClassifier or NumpyMLPRegressor, "
-            f"got {type(estimator).__name__}."
+            "check_gradients takes a sknumpynet estimator (NumpyMLP* or "
+            f"TabularMLP*), got {type(estimator).__name__}."
         )
     if not epsilon > 0:
         raise ValueError(f"epsilon must be positive, got {epsilon}.")
 
-    if hasattr(estimator, "coefs_"):
-        # Fitted: a copy prepares a warm-started fit, which starts from the
-        # fitted weights, checks X's width and y's classes against the fit
-        # and encodes y with the fitted label encoding.
-        prepared = copy.deepcopy(estimator)
-        prepared.set_params(warm_start=True)
-    else:
-        prepared = clone(estimator)
+    # Fitted: a copy starts from the fitted weights, checks X against the fit
+    # and encodes y with the fitted encoding, as a warm-started fit does.
+    fitted = hasattr(estimator, "coefs_")
+    prepared = copy.deepcopy(estimator) if fitted else clone(estimator)
     prepared._validate_params()
-    network, X, y, sample_weight, _ = prepare_training(
-        prepared, X, y, sample_weight, incremental=False
-    )
+    data = prepared._prepare_training(X, y, sample_weight, from_fitted=fitted)
+    network, X, y, sample_weight = data.network, data.X, data.y, data.sample_weight
 
     network = _float64_network(prepared, network)
     X = X.astype(np.float64)
@@ -212,10 +207,10 @@ def check_gradients(
         y = y.astype(np.float64)
     if sample_weight is not None:
         sample_weight = sample_weight.astype(np.float64)
-    alpha = float(prepared.alpha)
+    alpha = float(data.config.alpha)
 
     checkable = np.arange(network.params.size)
-    if not prepared.fit_intercept:
+    if not network.fit_intercept:
         # The intercepts are no parameters: they stay at zero.
         groups = parameter_groups(network.layer_units, network.scale is not None)
         checkable = np.delete(checkable, groups["intercepts"])

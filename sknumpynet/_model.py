@@ -17,8 +17,7 @@ parameters and fitted attributes:
 * the weights its forward pass applies (:func:`effective_weights`): the
   stored ``coefs_`` with the parametrization's factors and the feature
   scale multiplied in;
-* the engine network that computes it (:func:`build_network`), and the
-  optimizer settings that train it (:func:`optimizer_hyperparameters`).
+* the engine network that computes it (:func:`build_network`).
 
 Like the NumPy core below it, this module never imports scikit-learn.
 """
@@ -68,12 +67,17 @@ def fitted_state(estimator):
 
 def hidden_layer_sizes(estimator):
     """The units of each hidden layer, validated, as a list of int."""
-    sizes = estimator.hidden_layer_sizes
-    if not hasattr(sizes, "__iter__"):
-        sizes = [sizes]
-    sizes = list(sizes)
-    if not all(isinstance(size, Integral | np.integer) and size > 0 for size in sizes):
-        raise ValueError(f"hidden_layer_sizes must be positive integers, got {sizes}.")
+    sizes = np.asarray(estimator.hidden_layer_sizes, dtype=object).ravel().tolist()
+    if not all(
+        isinstance(size, Integral | np.integer)
+        and not isinstance(size, bool | np.bool_)
+        and size > 0
+        for size in sizes
+    ):
+        raise ValueError(
+            "hidden_layer_sizes must be a positive integer or a sequence of them, "
+            f"got {estimator.hidden_layer_sizes!r}."
+        )
     return [int(size) for size in sizes]
 
 
@@ -90,8 +94,9 @@ def hidden_activations(estimator, n_hidden=None):
 
     Parameters
     ----------
-    estimator : NumpyMLPClassifier or NumpyMLPRegressor
-        Its ``activation`` is one name or one per hidden layer.
+    estimator : object
+        A network estimator; its ``activation`` is one name, one per hidden
+        layer, or None for its ``_default_activation``.
     n_hidden : int, default=None
         Number of hidden layers; by default that of the fitted weights, or
         of ``hidden_layer_sizes`` before the first fit.
@@ -102,7 +107,10 @@ def hidden_activations(estimator, n_hidden=None):
         Keys of :data:`~sknumpynet._activations.HIDDEN_ACTIVATIONS`, aliases
         resolved.
     """
-    return hidden_activation_names(estimator.activation, _n_hidden(estimator, n_hidden))
+    activation = estimator.activation
+    if activation is None:  # a tabular estimator's recipe default
+        activation = estimator._default_activation
+    return hidden_activation_names(activation, _n_hidden(estimator, n_hidden))
 
 
 def dropout_rates(estimator, n_hidden=None):
@@ -267,39 +275,3 @@ def build_network(estimator, units, dtype):
         parametrization=estimator.parametrization,
         feature_scale=estimator.feature_scale,
     )
-
-
-def optimizer_hyperparameters(estimator, network=None, total_steps=None):
-    """The keyword arguments of :func:`~sknumpynet._optimizers.make_optimizer`
-    from the estimator's parameters (scikit-learn's names on the right).
-
-    Parameters
-    ----------
-    estimator : object
-        Anything with the estimators' parameters as attributes.
-    network : sknumpynet._network.MLP, default=None
-        The network to train, whose parameter groups get the
-        ``learning_rate_factors`` (not given: none).
-    total_steps : int, default=None
-        The number of steps of the whole fit, for a per-step
-        ``learning_rate`` schedule ("coslog4").
-
-    Returns
-    -------
-    hyperparameters : dict
-    """
-    factors = None if network is None else learning_rate_factors(estimator)
-    return {
-        "lr_multipliers": None
-        if factors is None
-        else network.lr_multipliers(**factors),
-        "total_steps": total_steps,
-        "learning_rate_init": estimator.learning_rate_init,
-        "lr_schedule": estimator.learning_rate,
-        "power_t": estimator.power_t,
-        "momentum": estimator.momentum,
-        "nesterov": estimator.nesterovs_momentum,
-        "beta_1": estimator.beta_1,
-        "beta_2": estimator.beta_2,
-        "epsilon": estimator.epsilon,
-    }

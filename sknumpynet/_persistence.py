@@ -50,7 +50,6 @@ import numpy as np
 from sklearn.preprocessing import LabelBinarizer
 
 from . import _codec, _model
-from ._codec import is_int
 from ._estimators import NumpyMLPClassifier, NumpyMLPRegressor
 from ._optimizers import OPTIMIZERS, required_state_names
 from ._parameters import n_parameters
@@ -61,6 +60,7 @@ from ._tabular_preprocessing import (
     NUMERIC,
     TabularPreprocessor,
 )
+from ._validation import is_int
 from ._version import warn_if_other_version
 
 _NETWORKS = (NumpyMLPClassifier, NumpyMLPRegressor)

@@ -59,6 +59,7 @@ from sklearn import get_config
 from ._activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from ._model import effective_weights, hidden_activations
 from ._network import predict
+from ._validation import is_pandas_frame
 
 _PLANS = weakref.WeakKeyDictionary()
 _FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
@@ -75,20 +76,13 @@ def current_plan(estimator):
     return None
 
 
-def remember_plan(estimator, plan=None):
-    """Keep the plan of a fitted estimator that just predicted (by default a
-    :class:`ServingPlan` resolved from it); return the plan."""
-    if plan is None:
-        plan = ServingPlan(estimator)
+def remember_plan(estimator, plan):
+    """Keep the plan of a fitted estimator that just predicted with it."""
     try:
         _PLANS[estimator] = plan
     except TypeError:
         pass
     return plan
-
-
-def _is_pandas_frame(X):
-    return type(X).__name__ == "DataFrame" and type(X).__module__.startswith("pandas")
 
 
 class _Plan:
@@ -149,7 +143,7 @@ class _Plan:
             if self.names is not None:  # the full path warns: no names
                 return None
             values = X
-        elif self.name_list is not None and _is_pandas_frame(X):
+        elif self.name_list is not None and is_pandas_frame(X):
             columns = X.columns.tolist()
             # Names of another type than str are no feature names (it warns).
             if columns != self.name_list or any(type(c) is not str for c in columns):
@@ -243,18 +237,6 @@ class ServingPlan(_Plan):
             and coefs[0].dtype == self.dtype
         )
 
-    def output_of(self, X, n_layers=None):
-        """The network's output (or a hidden layer's), or None when ``X`` is
-        not provably valid or the output is not finite."""
-        with np.errstate(over="ignore", invalid="ignore"):
-            values = self.accepted_input(X)
-            if values is None:
-                return None
-            output = self.forward(values, n_layers)
-            if not np.isfinite(np.add.reduce(output, axis=None)):
-                return None
-        return output
-
     def decoded(self, output):
         """``predict``'s answer from the output, as the full path decodes it,
         or None for the rarer label encodings (the full path decodes those)."""
@@ -276,12 +258,6 @@ class TabularPlan(_Plan):
     ----------
     estimator : TabularMLPClassifier or TabularMLPRegressor
         A fitted estimator.
-    coefs : list of ndarray
-        Its effective weights, as :func:`~sknumpynet._parameters.
-        effective_coefs` computes them from ``coefs_`` and
-        ``feature_scale_``.
-    hidden, output : callable
-        The in-place hidden and output activations.
 
     The input it accepts is the preprocessed matrix, a float ndarray with as
     many columns as the first weights have rows, cast to the estimator's
@@ -300,8 +276,13 @@ class TabularPlan(_Plan):
 
     __slots__ = ()
 
-    def __init__(self, estimator, coefs, hidden, output):
-        super().__init__(estimator, coefs, hidden, output)
+    def __init__(self, estimator):
+        super().__init__(
+            estimator,
+            effective_weights(estimator),
+            [HIDDEN_ACTIVATIONS[name][0] for name in hidden_activations(estimator)],
+            OUTPUT_ACTIVATIONS[estimator.out_activation_],
+        )
         self.names = self.name_list = None
         # The precision the input is cast to (the weights may differ).
         self.dtype = np.dtype(estimator.dtype)

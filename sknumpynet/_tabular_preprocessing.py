@@ -87,6 +87,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._validation import (
+    check_2d,
+    check_scalar_values,
+    is_pandas_frame,
+    is_polars_frame,
+)
+
 NUMERIC = "numeric"
 BOOLEAN = "boolean"
 CATEGORICAL = "categorical"
@@ -156,18 +163,6 @@ def _infer_kind(values, missing):
 # ---------------------------------------------------------------------------
 # Input containers: pandas and polars DataFrames, arrays
 # ---------------------------------------------------------------------------
-
-
-def _module_of(X):
-    return type(X).__module__.partition(".")[0]
-
-
-def _is_pandas_frame(X):
-    return _module_of(X) == "pandas" and hasattr(X, "iloc") and X.ndim == 2
-
-
-def _is_polars_frame(X):
-    return _module_of(X) == "polars" and hasattr(X, "get_columns")
 
 
 def _unsupported_dtype(name, dtype):
@@ -252,7 +247,7 @@ def validate_frame(estimator, X, reset):
     """
     if not reset and _has_fitted_names(estimator, X):
         return
-    if not _is_polars_frame(X):
+    if not is_polars_frame(X):
         validate_data(estimator, X, skip_check_array=True, reset=reset)
         return
     with warnings.catch_warnings():
@@ -282,7 +277,7 @@ def _has_fitted_names(estimator, X):
     names = getattr(estimator, "feature_names_in_", None)
     if names is None or getattr(estimator, "n_features_in_", None) != len(names):
         return False
-    if not (_is_pandas_frame(X) or _is_polars_frame(X)):
+    if not (is_pandas_frame(X) or is_polars_frame(X)):
         return False
     columns = X.columns  # a list (polars) or an Index (pandas: tolist is fast)
     columns = columns.tolist() if hasattr(columns, "tolist") else list(columns)
@@ -353,27 +348,6 @@ def _array_table(X, estimator):
     return array, _Table(array.shape[0], [hint] * array.shape[1], column)
 
 
-def _check_2d(X):
-    """Refuse a 1-D X, which usually is a target passed where X should be."""
-    if hasattr(X, "ndim"):
-        ndim = X.ndim
-    elif isinstance(X, (list, tuple)):
-        try:
-            ndim = np.asarray(X, dtype=object).ndim
-        except ValueError:  # ragged: check_array explains
-            return
-    else:
-        return
-    if ndim == 1:
-        raise ValueError(
-            "X must be 2-D, of shape (n_samples, n_features); got a 1-D "
-            f"{type(X).__name__} of {len(X)} values. A 1-D input is usually the "
-            "target y passed where X should be. Reshape your data for a single "
-            "feature: X.reshape(-1, 1), or a one-column DataFrame such as "
-            "df[['column']]."
-        )
-
-
 # ---------------------------------------------------------------------------
 # Encoding one column
 # ---------------------------------------------------------------------------
@@ -411,10 +385,15 @@ def _numeric_values(values, label):
     return x
 
 
-def _category_keys(values):
+def _category_keys(values, label):
     """The string form of each value, and where values are missing."""
     missing = _missing_mask(values)
-    keys = np.where(missing, "", values.astype(str))
+    try:
+        strings = values.astype(str)
+    except ValueError:
+        check_scalar_values(values, label)  # names the column of lists
+        raise
+    keys = np.where(missing, "", strings)
     return keys, missing
 
 
@@ -702,8 +681,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
     def _table(self, X, reset):
         """Check X (names, column count) and split it into columns."""
-        _check_2d(X)
-        if _is_pandas_frame(X) or _is_polars_frame(X):
+        check_2d(X)
+        if is_pandas_frame(X) or is_polars_frame(X):
             n_samples, n_features = X.shape
             validate_frame(self, X, reset)
             if n_features == 0:
@@ -716,7 +695,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                     f"Found array with 0 sample(s) (shape={X.shape}) while a "
                     "minimum of 1 is required."
                 )
-            if _is_pandas_frame(X):
+            if is_pandas_frame(X):
                 return _pandas_table(X)
             return _polars_table(X)
         array, table = _array_table(X, self)
@@ -788,7 +767,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                     encoded.append(True)
             else:
                 indicator = False
-                keys, missing = _category_keys(values)
+                keys, missing = _category_keys(values, self._label(j))
                 cats = _fit_categories(kind, values, keys, missing, self.max_categories)
                 categories.append(cats)
                 block = _one_hot(_category_codes(keys, missing, cats), len(cats))
@@ -860,7 +839,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                     blocks.append(np.isnan(x).astype(np.float64)[:, None])
             else:
                 cats = self.categories_[j]
-                codes = _category_codes(*_category_keys(values), cats)
+                codes = _category_codes(*_category_keys(values, self._label(j)), cats)
                 blocks.append(_one_hot(codes, len(cats)))
         return _stack(blocks, table.n_samples)
 

@@ -1,26 +1,18 @@
 """The training loops: epochs of SGD and Adam, a fixed schedule, and L-BFGS.
 
-It gets everything as arguments -- the engine network, the prepared data, the
-estimator's parameters, a :class:`Progress` record, and callables for what
-only the estimator knows (scoring a validation set, splitting one off,
-scikit-learn's callbacks) -- and never the estimator itself. It runs the
-epochs, scores the validation set, remembers the best weights, counts
-epochs without improvement, detects divergence and calls the callbacks.
-
-:func:`fit_stochastic` trains the NumpyMLP estimators (scikit-learn's
-stopping rules, ``partial_fit``, warm starts); :func:`fit_scheduled` trains
-the tabular ones, a fixed number of epochs over a schedule set for the whole
-fit. Both run their epochs with the same helpers, so the two families share
-their divergence checks, best-weights rule, ``history_`` and callbacks.
-
-What training learns along the way is kept in :class:`Progress`, whose
-attribute names are the estimator's fitted attributes (``loss_curve_``,
-``n_iter_``, ``_best_params``, ...): the estimator hands its own values in
-and copies the record back after a successful call.
+The loops get the engine network, the prepared data, a :class:`TrainingConfig`
+(everything they read of the estimator's settings), a :class:`Progress`
+record and callables for what only the estimator knows (scoring a validation
+set, splitting one off, scikit-learn's callbacks) -- never the estimator.
+:func:`fit_stochastic` has scikit-learn's stopping rules, ``partial_fit`` and
+warm starts; :func:`fit_scheduled` runs a fixed number of epochs over a
+schedule set for the whole fit. Both share the epoch step, the divergence
+checks, the best-weights rule, ``history_`` and the callbacks.
 """
 
 import time
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import scipy
@@ -28,7 +20,6 @@ import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.optimize import _check_optimize_result
 
-from ._model import optimizer_hyperparameters
 from ._optimizers import STEP_SCHEDULES, make_optimizer
 
 STOCHASTIC_SOLVERS = ("sgd", "adam")
@@ -42,6 +33,140 @@ _SCIPY_HAS_IPRINT = tuple(int(part) for part in scipy.__version__.split(".")[:2]
     1,
     15,
 )
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """What a training loop reads of the estimator's settings.
+
+    Each estimator builds one from its parameters (a NumpyMLP from
+    scikit-learn's, a tabular estimator from its recipe); the loops read
+    nothing else of it.
+
+    Parameters
+    ----------
+    solver : {"sgd", "adam", "lbfgs"}
+        The optimizer.
+    learning_rate : float
+        The base step size of "sgd" and "adam".
+    learning_rate_name : str, default="learning_rate_init"
+        The estimator's name for ``learning_rate``, for error messages.
+    lr_schedule : str, default="constant"
+        The step-size schedule, a name of :mod:`sknumpynet._optimizers`.
+    power_t, momentum, nesterov, beta_1, beta_2, epsilon
+        The optimizers' constants, as scikit-learn names them.
+    lr_factors : dict or None, default=None
+        Learning-rate factor of each parameter group ("coefs",
+        "intercepts", "feature_scale"); None: no factors.
+    weight_decay : float, default=0.0
+        Decoupled weight decay of Adam, per step, times the learning rate.
+    wd_factors : dict or None, default=None
+        Weight-decay factor of each parameter group.
+    wd_schedule : str, default="constant"
+        The schedule of the weight decay.
+    max_epochs : int, default=200
+        Epochs of the stochastic solvers and the scheduled loop; iterations
+        of L-BFGS.
+    batch_size : int or "auto", default="auto"
+        Rows per mini-batch.
+    shuffle : bool, default=True
+        Shuffle the rows every epoch (:func:`fit_stochastic`).
+    early_stopping : bool, default=False
+        Stop on the validation score, and keep its best epoch.
+    tol, n_iter_no_change : float and int
+        The stopping rule of :func:`fit_stochastic`; ``tol`` is L-BFGS's
+        gradient tolerance too.
+    max_fun : int, default=15000
+        L-BFGS's budget of loss evaluations.
+    alpha : float, default=0.0
+        L2 penalty.
+    max_grad_norm : float or None, default=None
+        Gradient clipping.
+    dropout_schedule : callable or None, default=None
+        ``progress -> factor`` of the dropout rates, set per epoch
+        (:func:`fit_scheduled`).
+    restore_best : bool, default=False
+        Keep the weights of the best validation score even without early
+        stopping (:func:`fit_scheduled`).
+    latest_of_ties : bool, default=False
+        Of tied best scores keep the latest epoch, not the first.
+    verbose : bool, default=False
+        Print each epoch's loss.
+    """
+
+    solver: str
+    learning_rate: float
+    learning_rate_name: str = "learning_rate_init"
+    lr_schedule: str = "constant"
+    power_t: float = 0.5
+    momentum: float = 0.9
+    nesterov: bool = True
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-8
+    lr_factors: dict | None = None
+    weight_decay: float = 0.0
+    wd_factors: dict | None = None
+    wd_schedule: str = "constant"
+    max_epochs: int = 200
+    batch_size: int | str = "auto"
+    shuffle: bool = True
+    early_stopping: bool = False
+    tol: float = 1e-4
+    n_iter_no_change: int = 10
+    max_fun: int = 15000
+    alpha: float = 0.0
+    max_grad_norm: float | None = None
+    dropout_schedule: object = None
+    restore_best: bool = False
+    latest_of_ties: bool = False
+    verbose: bool = False
+
+    def make_optimizer(self, network_or_size, dtype, state=None, total_steps=None):
+        """The optimizer of this configuration.
+
+        Parameters
+        ----------
+        network_or_size : sknumpynet._network.MLP or int
+            The network to train (its parameter groups get the factors), or
+            just the size of a flat buffer (no factors).
+        dtype : numpy dtype
+            The buffer's dtype.
+        state : dict or None, default=None
+            A saved optimizer state to resume from.
+        total_steps : int, default=None
+            Steps of the whole fit, for a per-step schedule.
+        """
+        network = None
+        size = network_or_size
+        if not isinstance(network_or_size, int):
+            network, size = network_or_size, network_or_size.params.size
+
+        def multipliers(factors):
+            if network is None or factors is None:
+                return None
+            return network.lr_multipliers(**factors)
+
+        return make_optimizer(
+            self.solver,
+            size,
+            dtype,
+            state,
+            learning_rate_init=self.learning_rate,
+            lr_schedule=self.lr_schedule,
+            power_t=self.power_t,
+            momentum=self.momentum,
+            nesterov=self.nesterov,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
+            lr_multipliers=multipliers(self.lr_factors),
+            total_steps=total_steps,
+            weight_decay=self.weight_decay,
+            wd_multipliers=multipliers(self.wd_factors),
+            wd_schedule=self.wd_schedule,
+        )
+
 
 #: The fitted attributes that training reads and updates.
 PROGRESS_NAMES = (
@@ -77,8 +202,8 @@ class Progress:
         vars(self).update(state)
 
     @classmethod
-    def fresh(cls, solver, early_stopping):
-        """The record of a first fit, before any epoch."""
+    def fresh(cls, config):
+        """The record of a first fit with ``config``, before any epoch."""
         state = {
             "n_iter_": 0,
             "t_": 0,
@@ -87,9 +212,9 @@ class Progress:
             "_optimizer_state": None,
             "_best_loss_seen": np.inf,
         }
-        if solver in STOCHASTIC_SOLVERS:
+        if config.solver in STOCHASTIC_SOLVERS:
             state["_no_improvement_count"] = 0
-            if early_stopping:
+            if config.early_stopping or config.restore_best:
                 state.update(
                     validation_scores_=[],
                     best_validation_score_=-np.inf,
@@ -115,15 +240,14 @@ class _StopTraining(Exception):
     """Raised from L-BFGS's callback when a callback asks training to stop."""
 
 
-def divergence_message(params, loss=None, epoch=None, best_loss=None, cause=None):
+def divergence_message(config, loss=None, epoch=None, best_loss=None, cause=None):
     """Why training stopped as diverged, and what to change.
 
     Parameters
     ----------
-    params : namespace
-        The estimator's parameters (``solver``, ``learning_rate_init``, and
-        ``learning_rate_parameter``, the name the estimator gives the
-        learning rate, when it is not "learning_rate_init").
+    config : TrainingConfig
+        The training's settings (the solver and the learning rate named as
+        the estimator names it).
     loss, epoch : float and int, default=None
         The training loss that gave divergence away, and its epoch.
     best_loss : float, default=None
@@ -135,11 +259,10 @@ def divergence_message(params, loss=None, epoch=None, best_loss=None, cause=None
     """
     if cause is None:
         cause = _divergence_cause(loss, epoch, best_loss)
-    name = getattr(params, "learning_rate_parameter", "learning_rate_init")
     hint = (
-        f"; or {name}={params.learning_rate_init} is too large for "
-        "this data: try a smaller one"
-        if params.solver in STOCHASTIC_SOLVERS
+        f"; or {config.learning_rate_name}={config.learning_rate} is too large "
+        "for this data: try a smaller one"
+        if config.solver in STOCHASTIC_SOLVERS
         else ""
     )
     return (
@@ -166,15 +289,15 @@ def _divergence_cause(loss, epoch, best_loss):
 # ---------------------------------------------------------------------------
 
 
-def _batch_size(params, n_samples):
-    if params.batch_size == "auto":
+def _batch_size(config, n_samples):
+    if config.batch_size == "auto":
         return min(200, n_samples)
-    if params.batch_size > n_samples:
+    if config.batch_size > n_samples:
         warnings.warn(
             "Got `batch_size` less than 1 or larger than "
             "sample size. It is going to be clipped"
         )
-    return int(np.clip(params.batch_size, 1, n_samples))
+    return int(np.clip(config.batch_size, 1, n_samples))
 
 
 def fit_stochastic(
@@ -183,7 +306,7 @@ def fit_stochastic(
     y,
     sample_weight,
     *,
-    params,
+    config,
     progress,
     incremental,
     random_state,
@@ -200,8 +323,8 @@ def fit_stochastic(
         The network, holding the weights to start from; trained in place.
     X, y, sample_weight : arrays
         The prepared training data (``y`` the 2-D encoded targets).
-    params : namespace
-        The estimator's parameters.
+    config : TrainingConfig
+        The training's settings.
     progress : Progress
         Updated in place.
     incremental : bool
@@ -218,14 +341,14 @@ def fit_stochastic(
     callbacks : object
         scikit-learn's callbacks: ``begin_epoch()``, ``end_epoch() -> stop``.
     """
-    if incremental and params.learning_rate in STEP_SCHEDULES:
+    if incremental and config.lr_schedule in STEP_SCHEDULES:
         raise ValueError(
-            f"learning_rate={params.learning_rate!r} is not supported by "
+            f"learning_rate={config.lr_schedule!r} is not supported by "
             "partial_fit: the schedule is a function of the fraction of the "
             "whole training done, and the number of steps of a stream is "
             "unknown. Use fit (with max_iter epochs), or another learning_rate."
         )
-    early_stopping = params.early_stopping
+    early_stopping = config.early_stopping
     if early_stopping and incremental and validation is None:
         raise ValueError(
             "partial_fit does not support early_stopping=True without a "
@@ -241,20 +364,19 @@ def fit_stochastic(
         # too, and its best epoch remembered.
         progress.validation_scores_ = []
         progress.best_validation_score_ = -np.inf
-    batch_size = _batch_size(params, n_samples)
+    batch_size = _batch_size(config, n_samples)
     # A per-step schedule spans the whole fit: max_iter epochs of batches.
-    total_steps = params.max_iter * -(-n_samples // batch_size)
-    optimizer = make_optimizer(
-        params.solver,
-        network.params.size,
+    total_steps = config.max_epochs * -(-n_samples // batch_size)
+    optimizer = config.make_optimizer(
+        network,
         network.dtype,
         progress._optimizer_state if incremental else None,
-        **optimizer_hyperparameters(params, network, total_steps),
+        total_steps,
     )
 
     # The order of the rows: shuffled in place every epoch, which draws the
     # same permutations as scikit-learn's ``shuffle(sample_idx)``.
-    if params.shuffle:
+    if config.shuffle:
         rows = np.arange(n_samples) if train_rows is None else train_rows.copy()
     else:
         rows = train_rows
@@ -264,9 +386,9 @@ def fit_stochastic(
         progress.n_iter_ = 0
         if incremental:
             progress.should_stop_ = False
-        for _ in range(params.max_iter):
+        for _ in range(config.max_epochs):
             epoch_start = time.perf_counter()
-            if params.shuffle:
+            if config.shuffle:
                 random_state.shuffle(rows)
             loss = _train_epoch(
                 network,
@@ -275,22 +397,22 @@ def fit_stochastic(
                 batch_size,
                 rows,
                 n_samples,
-                params=params,
+                config=config,
                 progress=progress,
                 callbacks=callbacks,
                 dropout_rng=dropout_rng,
             )
-            if params.verbose:
+            if config.verbose:
                 print("Iteration %d, loss = %.8f" % (progress.n_iter_, loss))
 
-            record = _track_progress(params, progress, network, validation, evaluate)
+            record = _track_progress(config, progress, network, validation, evaluate)
             stop_requested = _close_epoch(
                 progress, loss, record, optimizer, epoch_start, callbacks
             )
             optimizer.iteration_ends(progress.t_)
 
-            if progress._no_improvement_count > params.n_iter_no_change:
-                if optimizer.trigger_stopping(_stall_message(params), params.verbose):
+            if progress._no_improvement_count > config.n_iter_no_change:
+                if optimizer.trigger_stopping(_stall_message(config), config.verbose):
                     if incremental:
                         # Streaming: the caller decides; tell it to stop.
                         progress.should_stop_ = True
@@ -300,11 +422,11 @@ def fit_stochastic(
             if incremental or stop_requested:
                 break
 
-            if progress.n_iter_ == params.max_iter:
+            if progress.n_iter_ == config.max_epochs:
                 warnings.warn(
                     "Stochastic Optimizer: Maximum iterations (%d) "
                     "reached and the optimization hasn't converged yet."
-                    % params.max_iter,
+                    % config.max_epochs,
                     ConvergenceWarning,
                 )
     except KeyboardInterrupt:
@@ -338,26 +460,23 @@ def fit_scheduled(
     X,
     y,
     *,
-    params,
+    config,
     progress,
-    optimizer,
     train_rows,
-    batch_size,
-    n_epochs,
     random_state,
     validation,
     evaluate,
     callbacks,
-    dropout_schedule=None,
 ):
-    """Train for a fixed number of epochs; keep the best epoch's weights.
+    """Train for ``config.max_epochs`` epochs; keep the best epoch's weights.
 
-    The loop of a learning-rate schedule set for the whole fit (the
-    optimizer's ``total_steps``): no stopping rule but a callback's request,
-    no ``partial_fit``. After every epoch the validation set is scored; the
-    weights of the best score are restored at the end -- of tied best scores
-    the latest, and only finite scores count -- or, without a validation
-    set, the last epoch's are kept.
+    The loop of a learning-rate schedule set for the whole fit: no stopping
+    rule but a callback's request, no ``partial_fit``. Every epoch trains on
+    whole batches of a fresh permutation of ``train_rows``
+    (:func:`whole_batches`). After every epoch the validation set is scored;
+    the weights of the best score are restored at the end -- of tied best
+    scores the latest with ``config.latest_of_ties``, and only finite scores
+    count -- or, without a validation set, the last epoch's are kept.
 
     Parameters
     ----------
@@ -366,21 +485,12 @@ def fit_scheduled(
     X, y : arrays
         The prepared training data (``y`` the 2-D encoded targets), all rows:
         the validation rows among them are never in ``train_rows``.
-    params : namespace
-        ``alpha``, ``max_grad_norm``, ``verbose``, and what
-        :func:`divergence_message` reads.
+    config : TrainingConfig
+        The training's settings (``batch_size`` an int).
     progress : Progress
-        Updated in place; from :meth:`Progress.fresh` with early stopping
-        (a list of validation scores and a best score of -inf).
-    optimizer : object
-        Built for the whole fit, :mod:`sknumpynet._optimizers`.
+        Updated in place; from :meth:`Progress.fresh`.
     train_rows : ndarray of int
         The rows of ``X`` to train on.
-    batch_size : int
-        Rows per mini-batch, at most ``len(train_rows)``; every batch has
-        exactly this many rows (:func:`whole_batches`).
-    n_epochs : int
-        Number of epochs.
     random_state : numpy.random.RandomState
         Draws one permutation of ``train_rows`` per epoch.
     validation : Validation or None
@@ -390,10 +500,6 @@ def fit_scheduled(
         never the best.
     callbacks : object
         scikit-learn's callbacks, as for :func:`fit_stochastic`.
-    dropout_schedule : callable or None, default=None
-        ``progress -> factor``: each epoch's dropout rates are the network's
-        rates times the factor at the progress (steps done / the optimizer's
-        ``total_steps``) at its start; None keeps them constant.
 
     Returns
     -------
@@ -406,23 +512,25 @@ def fit_scheduled(
         If training diverged: a non-finite or exploding training loss, no
         finite validation score, or non-finite kept weights.
     """
+    batch_size = min(config.batch_size, len(train_rows))
+    n_batches = whole_batches(len(train_rows), batch_size)
+    optimizer = config.make_optimizer(
+        network, network.dtype, total_steps=config.max_epochs * n_batches
+    )
     progress.n_iter_ = 0
     base_dropout = list(network.dropout)
     dropout_rng = _dropout_generator(random_state, base_dropout)
-    for _ in range(n_epochs):
+    for _ in range(config.max_epochs):
         epoch_start = time.perf_counter()
-        if dropout_schedule is not None:
-            factor = dropout_schedule(min(optimizer.t / optimizer.total_steps, 1.0))
+        if config.dropout_schedule is not None:
+            done = min(optimizer.t / optimizer.total_steps, 1.0)
+            factor = config.dropout_schedule(done)
             network.dropout = [rate * factor for rate in base_dropout]
-        # Every epoch permutes the training rows afresh (fit_stochastic
-        # reshuffles the last epoch's order instead, as scikit-learn does)
-        # and trains on whole batches only, as pytabkit does: a last batch
-        # of a few rows would take a full step on a noisy gradient (on the
-        # small tables of the benchmark it cost 1-6 % of error). Another
-        # remainder is left out each epoch.
-        rows = random_state.permutation(train_rows)[
-            : whole_batches(len(train_rows), batch_size) * batch_size
-        ]
+        # A fresh permutation every epoch (fit_stochastic reshuffles the last
+        # epoch's order, as scikit-learn does), whole batches only, as
+        # pytabkit does: a last batch of a few rows would take a full step on
+        # a noisy gradient.
+        rows = random_state.permutation(train_rows)[: n_batches * batch_size]
         loss = _train_epoch(
             network,
             (X, y, None),
@@ -430,19 +538,19 @@ def fit_scheduled(
             batch_size,
             rows,
             len(rows),
-            params=params,
+            config=config,
             progress=progress,
             callbacks=callbacks,
             dropout_rng=dropout_rng,
         )
-        # ">=" for the best score: of tied best epochs the latest is kept,
-        # as pytabkit does ("slightly beneficial" in its authors'
-        # experiments): on a small validation set accuracy ties often, and
-        # the later epoch has trained on with a smaller step.
         record = remember_best(
-            params, progress, network, validation, evaluate, latest_of_ties=True
+            progress,
+            network,
+            validation,
+            evaluate,
+            latest_of_ties=config.latest_of_ties,
         )
-        if params.verbose:
+        if config.verbose:
             scored = (
                 "" if validation is None else f", validation score = {record[1]:.6f}"
             )
@@ -457,7 +565,7 @@ def fit_scheduled(
         if best == -np.inf:
             raise ValueError(
                 divergence_message(
-                    params,
+                    config,
                     cause="The network's output on the validation rows was "
                     "never finite",
                 )
@@ -466,7 +574,7 @@ def fit_scheduled(
         best_epoch = len(scores) - scores[::-1].index(best)
         network.params[...] = progress._best_params
     if not np.isfinite(network.params).all():
-        raise ValueError(divergence_message(params))
+        raise ValueError(divergence_message(config))
     return best_epoch
 
 
@@ -478,7 +586,7 @@ def _train_epoch(
     rows,
     n_samples,
     *,
-    params,
+    config,
     progress,
     callbacks,
     dropout_rng=None,
@@ -498,12 +606,12 @@ def _train_epoch(
             sample_weight,
             optimizer,
             batch_size,
-            params.alpha,
+            config.alpha,
             rows,
             dropout_rng=dropout_rng,
-            max_grad_norm=params.max_grad_norm,
+            max_grad_norm=config.max_grad_norm,
         )
-    _check_divergence(params, progress, loss)
+    _check_divergence(config, progress, loss)
     progress.n_iter_ += 1
     progress.loss_ = loss
     progress.t_ += n_samples
@@ -526,28 +634,28 @@ def _close_epoch(progress, loss, record, optimizer, epoch_start, callbacks):
     return callbacks.end_epoch()
 
 
-def _check_divergence(params, progress, loss):
+def _check_divergence(config, progress, loss):
     """Raise when an epoch's loss is non-finite, or finite but 1e8 times the
     best loss yet: healthy training never climbs that far."""
     epoch = len(progress.loss_curve_) + 1
     if not np.isfinite(loss):
-        raise ValueError(divergence_message(params, loss, epoch))
+        raise ValueError(divergence_message(config, loss, epoch))
     if loss > DIVERGENCE_FACTOR * max(progress._best_loss_seen, 1.0):
         raise ValueError(
-            divergence_message(params, loss, epoch, progress._best_loss_seen)
+            divergence_message(config, loss, epoch, progress._best_loss_seen)
         )
 
 
-def _stall_message(params):
-    watched = "Validation score" if params.early_stopping else "Training loss"
+def _stall_message(config):
+    watched = "Validation score" if config.early_stopping else "Training loss"
     return "%s did not improve more than tol=%f for %d consecutive epochs." % (
         watched,
-        params.tol,
-        params.n_iter_no_change,
+        config.tol,
+        config.n_iter_no_change,
     )
 
 
-def _track_progress(params, progress, network, validation, evaluate):
+def _track_progress(config, progress, network, validation, evaluate):
     """Score the epoch, remember the best weights, count stalled epochs.
 
     Stopping follows scikit-learn: the validation score with early stopping,
@@ -555,16 +663,16 @@ def _track_progress(params, progress, network, validation, evaluate):
     None).
     """
     best_score_before = progress.best_validation_score_
-    val_loss, score = remember_best(params, progress, network, validation, evaluate)
-    if params.verbose and score is not None:
+    val_loss, score = remember_best(progress, network, validation, evaluate)
+    if config.verbose and score is not None:
         print("Validation score: %f" % score)
     last_loss = progress.loss_curve_[-1]
-    if params.early_stopping:
+    if config.early_stopping:
         # Compared with the best score before this epoch, as in scikit-learn
         # (a NaN score counts as no stall, as there).
-        stalled = score < best_score_before + params.tol
+        stalled = score < best_score_before + config.tol
     else:
-        stalled = last_loss > progress.best_loss_ - params.tol
+        stalled = last_loss > progress.best_loss_ - config.tol
         if last_loss < progress.best_loss_:
             progress.best_loss_ = last_loss
     progress._no_improvement_count = (
@@ -573,9 +681,7 @@ def _track_progress(params, progress, network, validation, evaluate):
     return val_loss, score
 
 
-def remember_best(
-    params, progress, network, validation, evaluate, *, latest_of_ties=False
-):
+def remember_best(progress, network, validation, evaluate, *, latest_of_ties=False):
     """Score the weights just reached and keep them if they are the best.
 
     The best weights are those of the best validation score when there is a
@@ -617,7 +723,7 @@ def _record_epoch(progress, loss, record, learning_rate, seconds):
 
 
 def fit_lbfgs(
-    network, X, y, sample_weight, *, params, progress, validation, evaluate, callbacks
+    network, X, y, sample_weight, *, config, progress, validation, evaluate, callbacks
 ):
     """Full-batch training with SciPy's L-BFGS-B on the flat parameters.
 
@@ -627,7 +733,7 @@ def fit_lbfgs(
 
     def loss_and_gradient(flat_params):
         network.params[...] = flat_params
-        loss = network.loss_and_gradient(X, y, sample_weight, params.alpha)
+        loss = network.loss_and_gradient(X, y, sample_weight, config.alpha)
         last["x"] = np.array(flat_params, dtype=np.float64)
         last["reported_loss"] = network.reported_loss
         return loss, network.grad.astype(np.float64)
@@ -647,10 +753,10 @@ def fit_lbfgs(
         network.params[...] = flat_params
         loss = last["reported_loss"]
         progress.loss_curve_.append(loss)
-        if params.verbose:
+        if config.verbose:
             print("Iteration %d, loss = %.8f" % (accepted["n_iter"], loss))
-        record = remember_best(params, progress, network, validation, evaluate)
-        if params.verbose and record[1] is not None:
+        record = remember_best(progress, network, validation, evaluate)
+        if config.verbose and record[1] is not None:
             print("Validation score: %f" % record[1])
         now = time.perf_counter()
         _record_epoch(progress, loss, record, None, now - clock["start"])
@@ -664,9 +770,13 @@ def fit_lbfgs(
             loss_and_gradient(flat_params)
         return last["reported_loss"]
 
-    options = {"maxfun": params.max_fun, "maxiter": params.max_iter, "gtol": params.tol}
+    options = {
+        "maxfun": config.max_fun,
+        "maxiter": config.max_epochs,
+        "gtol": config.tol,
+    }
     if _SCIPY_HAS_IPRINT:
-        options["iprint"] = 1 if params.verbose else -1
+        options["iprint"] = 1 if config.verbose else -1
     try:
         # Overflow shows up as a non-finite loss, checked below.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -684,7 +794,7 @@ def fit_lbfgs(
         progress.n_iter_ = accepted["n_iter"]
         final_params = accepted["x"]
     else:
-        progress.n_iter_ = _check_optimize_result("lbfgs", result, params.max_iter)
+        progress.n_iter_ = _check_optimize_result("lbfgs", result, config.max_epochs)
         final_params = result.x
     callbacks.close_epoch()
     # The loss as scikit-learn reports it (output-averaged squared error).
@@ -692,4 +802,4 @@ def fit_lbfgs(
         progress.loss_ = reported_loss_at(final_params)
     network.params[...] = final_params
     if not np.isfinite(progress.loss_):
-        raise ValueError(divergence_message(params))
+        raise ValueError(divergence_message(config))

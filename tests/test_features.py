@@ -92,6 +92,6 @@ def test_hidden_layer_features_refuse_other_estimators_before_training():
             return super().fit(X, y)
 
     X, y = digits(100)
-    with pytest.raises(TypeError, match="NumpyMLPClassifier or NumpyMLPRegressor"):
+    with pytest.raises(TypeError, match="sknumpynet network"):
         HiddenLayerFeatures(RecordingMLP(max_iter=5)).fit(X, y)
     assert fits == [], "the scikit-learn model was trained before the refusal"

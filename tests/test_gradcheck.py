@@ -393,7 +393,7 @@ def test_missing_penalty_gradient_is_detected(monkeypatch):
 
 def test_rejects_other_estimators():
     _, X, y = _estimator("binary")
-    with pytest.raises(TypeError, match="NumpyMLPClassifier or NumpyMLPRegressor"):
+    with pytest.raises(TypeError, match="sknumpynet estimator"):
         check_gradients(MLPClassifier(), X, y)
 
 

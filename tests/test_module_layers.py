@@ -23,6 +23,7 @@ LAYERS = [
     ["_network", "_optimizers"],
     # the facts read from an estimator, then the training loop
     ["_model"],
+    ["_validation"],
     ["_training", "_callbacks", "_export", "_docs", "_serving", "_sample_weight"],
     # raw tabular data into network inputs (imports no package module)
     ["_tabular_preprocessing"],

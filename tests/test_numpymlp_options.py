@@ -13,7 +13,6 @@ from sknumpynet import (
     load,
     save,
 )
-from sknumpynet._base import prepare_training
 from sknumpynet._optimizers import coslog_schedule
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -303,7 +302,7 @@ def test_zero_factor_freezes_the_intercepts(regression, solver):
         learning_rate_factors={"intercepts": 0.0, "feature_scale": 0.0}, **params
     ).fit(X, y)
     start = NumpyMLPRegressor(**params)  # the initial weights of the seed
-    prepare_training(start, X, y, None, incremental=False)
+    start._prepare_training(X, y, None)
     for now, then in zip(frozen.intercepts_, start.intercepts_):
         np.testing.assert_array_equal(now, then)
     np.testing.assert_array_equal(frozen.feature_scale_, 1.0)
@@ -317,7 +316,7 @@ def test_factors_scale_the_step_of_their_group(regression):
     )
     params.update(random_state=0, shuffle=False)
     start = NumpyMLPRegressor(**params)
-    prepare_training(start, X, y, None, incremental=False)
+    start._prepare_training(X, y, None)
     plain = NumpyMLPRegressor(**params).fit(X, y)
     doubled = NumpyMLPRegressor(learning_rate_factors={"coefs": 2.0}, **params).fit(
         X, y

@@ -101,7 +101,7 @@ def _count_calls(monkeypatch, module, name, calls):
 
 
 def _count_full_validations(monkeypatch):
-    return _count_calls(monkeypatch, sknumpynet._base, "validate_X", [])
+    return _count_calls(monkeypatch, sknumpynet._estimators, "validate_X", [])
 
 
 def _assert_identical(a, b):
@@ -379,8 +379,8 @@ def _count_tabular_slow_steps(monkeypatch):
     raw table and of the preprocessed matrix, and the effective weights."""
     calls = []
     _count_calls(monkeypatch, sknumpynet._tabular, "check_array", calls)
-    _count_calls(monkeypatch, sknumpynet._tabular, "check_is_fitted", calls)
-    _count_calls(monkeypatch, sknumpynet._tabular, "effective_weights", calls)
+    _count_calls(monkeypatch, sknumpynet._base, "check_is_fitted", calls)
+    _count_calls(monkeypatch, sknumpynet._serving, "effective_weights", calls)
     _count_calls(monkeypatch, sknumpynet._tabular_preprocessing, "validate_data", calls)
     return calls
 

@@ -15,7 +15,8 @@ from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_sp
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
-import sknumpynet._tabular as tabular
+import sknumpynet._model
+import sknumpynet._training
 from sknumpynet import TabularMLPClassifier, TabularMLPRegressor
 
 pd = pytest.importorskip("pandas")
@@ -416,22 +417,23 @@ def test_hidden_layer_sizes_forms(sizes, shapes):
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_the_engine_gets_the_recipe(Estimator, monkeypatch):
     built = {}
+    make_optimizer = sknumpynet._training.make_optimizer
 
-    class RecordingAdam(tabular.Adam):
-        def __init__(self, *args, **kwargs):
-            built["adam"] = kwargs
-            super().__init__(*args, **kwargs)
+    def recording_optimizer(solver, *args, **kwargs):
+        built["adam"] = {"solver": solver, **kwargs}
+        return make_optimizer(solver, *args, **kwargs)
 
-    class RecordingMLP(tabular.MLP):
+    class RecordingMLP(sknumpynet._model.MLP):
         def __init__(self, *args, **kwargs):
             built["mlp"] = (args, kwargs)
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(tabular, "Adam", RecordingAdam)
-    monkeypatch.setattr(tabular, "MLP", RecordingMLP)
+    monkeypatch.setattr(sknumpynet._training, "make_optimizer", recording_optimizer)
+    monkeypatch.setattr(sknumpynet._model, "MLP", RecordingMLP)
     X, y_class, y_reg = mixed_frame(100)
     model, _ = fit_small(Estimator, X, y_class, y_reg, batch_size=16)
     adam = built["adam"]
+    assert adam["solver"] == "adam"
     assert (adam["beta_1"], adam["beta_2"]) == (0.9, 0.95)
     assert adam["lr_schedule"] == "coslog4"
     # 80 training rows in batches of 16: 5 steps per epoch.
@@ -442,7 +444,7 @@ def test_the_engine_gets_the_recipe(Estimator, monkeypatch):
         np.float32(x) for x in (1, 0.1, 6)
     }
     args, kwargs = built["mlp"]
-    assert args[1] == ("selu" if classifier else "mish")
+    assert args[1] == (["selu"] if classifier else ["mish"])
     assert kwargs["parametrization"] == "ntk" and kwargs["feature_scale"]
     assert kwargs["label_smoothing"] == (0.1 if classifier else 0.0)
     # The schedule ends at zero: coslog4 at the end of training.
