@@ -217,7 +217,7 @@ def _framed(data):
 
 
 def _documented_checksum(content, members):
-    """The SHA-256 of a file, by the recipe of sknumpynet._codec's docstring."""
+    """The SHA-256 of a file, by the recipe of docs/user_guide/file_format.rst."""
     canonical = json.dumps(
         content, sort_keys=True, separators=(",", ":"), ensure_ascii=True
     ).encode("ascii")
