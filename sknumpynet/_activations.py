@@ -33,8 +33,8 @@ def logistic(z):
               \left(1 + \tanh\frac{z}{2}\right)
 
     The tanh form never evaluates ``exp`` of a large number, so it cannot
-    overflow (``exp(-z)`` would for ``z < -709`` in float64), and it is several
-    times faster than :func:`scipy.special.expit`.
+    overflow (``exp(-z)`` would for ``z < -709`` in float64), and it is faster
+    than :func:`scipy.special.expit`.
     """
     z *= 0.5
     np.tanh(z, out=z)
@@ -68,8 +68,7 @@ def relu(z):
 
 def relu_backward(a, delta):
     r"""ReLU derivative through its output: :math:`f' = [a > 0]`."""
-    # A mask multiply, not ``delta[a == 0] = 0``: boolean indexing is several
-    # times slower.
+    # A mask multiply, not ``delta[a == 0] = 0``: boolean indexing is slower.
     delta *= a > 0
     return delta
 

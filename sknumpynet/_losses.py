@@ -16,7 +16,7 @@ import numpy as np
 def _clipped(y_prob):
     # Probabilities are clipped away from 0 and 1 before the log, as
     # scikit-learn does, so a confident mistake costs a large but finite loss.
-    # (np.maximum/np.minimum: the same result as np.clip at half the cost.)
+    # (np.maximum/np.minimum: the same result as np.clip, for less.)
     eps = _EPS[y_prob.dtype]
     return np.minimum(np.maximum(y_prob, eps), 1 - eps)
 
