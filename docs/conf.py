@@ -4,11 +4,15 @@ Build (from the repository root, warnings as errors)::
 
     python -m sphinx -W --keep-going -b html docs docs/_build/html
 
-The build is offline by default: no intersphinx inventories are fetched and no
-remote images are used. Set ``SKNUMPYNET_DOCS_ONLINE=1`` to enable intersphinx
-links to Python, NumPy, SciPy, scikit-learn, joblib and Matplotlib.
+The build is offline by default: no intersphinx inventories are fetched, no
+remote images are used, and the maths is typeset by a copy of MathJax that the
+build puts in ``_static`` (from the ``sphinx-mathjax-offline`` package of the
+``docs`` extra), so the built pages read offline too. Set
+``SKNUMPYNET_DOCS_ONLINE=1`` to enable intersphinx links to Python, NumPy,
+SciPy, scikit-learn, joblib and Matplotlib.
 """
 
+import importlib.util
 import inspect
 import os
 import re
@@ -54,6 +58,28 @@ if ONLINE:
         "matplotlib": ("https://matplotlib.org/stable", None),
     }
 
+# -- Maths: MathJax from the build, not from a CDN ---------------------------
+
+# sphinx-mathjax-offline ships MathJax 3's release in its ``static/mathjax``
+# folder; listing that folder's parent in html_static_path copies it to
+# ``_static/mathjax`` and mathjax_path (relative to ``_static``) loads it there.
+# The package is used as a data source only (not as an extension), so that the
+# copy and the path are both stated here.
+_MATHJAX_SPEC = importlib.util.find_spec("sphinx-mathjax-offline")
+if _MATHJAX_SPEC is None or _MATHJAX_SPEC.origin is None:
+    raise RuntimeError(
+        "the docs need the sphinx-mathjax-offline package (MathJax for offline "
+        'reading): python -m pip install ".[docs]"'
+    )
+MATHJAX_STATIC = Path(_MATHJAX_SPEC.origin).parent / "static"
+mathjax_path = "mathjax/tex-chtml.js"
+# The docstrings write names such as \text{fan\_in}: textmacros (shipped in
+# the same copy) makes ``\_`` inside ``\text`` an underscore, not "\_".
+mathjax3_config = {
+    "loader": {"load": ["[tex]/textmacros"]},
+    "tex": {"packages": {"[+]": ["textmacros"]}},
+}
+
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 source_suffix = {".rst": "restructuredtext"}
@@ -95,7 +121,7 @@ sphinx_gallery_conf = {
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"sknumpynet {release}"
-html_static_path = []
+html_static_path = [str(MATHJAX_STATIC)]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
@@ -152,6 +178,19 @@ def _unlink_sklearn_references(app, what, name, obj, options, lines):
         lines[i] = _CROSS_DOC_ROLE.sub(unlink, line)
 
 
+def _check_local_mathjax(app, exception):
+    """Fail an HTML build whose pages would load MathJax from elsewhere."""
+    if exception is not None or app.builder.format != "html":
+        return
+    script = Path(app.outdir) / "_static" / app.config.mathjax_path
+    if "://" in app.config.mathjax_path or not script.is_file():
+        raise RuntimeError(
+            f"mathjax_path {app.config.mathjax_path!r} is not a file of the "
+            f"build's _static folder ({script} is missing)"
+        )
+
+
 def setup(app):
+    app.connect("build-finished", _check_local_mathjax)
     app.connect("autodoc-process-docstring", _quote_trailing_underscores)
     app.connect("autodoc-process-docstring", _unlink_sklearn_references)

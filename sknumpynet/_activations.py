@@ -1,38 +1,12 @@
 r"""Activation functions and their derivatives, NumPy only.
 
-Every activation works in place on the pre-activation ``z = a_prev @ W + b``
-and turns it into the layer's output ``a = f(z)``. Its derivative is written
-in terms of that output ``a`` -- the trick the seed article uses for the
-sigmoid, ``s'(z) = s(z) * (1 - s(z))`` -- so the backward pass needs nothing
-but the activations the forward pass stored.
-
-Each ``*_backward`` function multiplies the incoming error signal ``delta``
-(the gradient of the loss with respect to ``a``) by ``f'(z)`` in place,
-turning it into the gradient with respect to ``z``.
-
-One activation, mish, has no practical derivative in terms of its output: its
-backward rule reads the pre-activation ``z`` instead, and says so with the
-mark :func:`takes_pre_activation` checks, set where the rule is written. The
-engine then keeps that layer's ``z`` (in a buffer of its own, reused) and
-passes it in place of ``a``.
-
-Carried over from the literature (facts and formulas; the code is this
-package's own): SELU and its constants :math:`\lambda, \alpha` from [1]_;
-mish from [2]_. They are the hidden activations of the RealMLP-TD-S recipe of
-[3]_ -- SELU for classification, mish for regression -- which pytabkit
-computes with ``torch.selu`` and ``x * tanh(softplus(x))``
-(``pytabkit/models/nn_models/activations.py``; the recipe's settings in
-``pytabkit/models/sklearn/default_params.py``, ``RealMLP_TD_S_CLASS`` and
-``RealMLP_TD_S_REG``).
-
-References
-----------
-.. [1] "Self-normalizing neural networks". NeurIPS 30 (2017),
-   arXiv:1706.02515.
-.. [2] "Mish: A self regularized non-monotonic neural activation function".
-   arXiv:1908.08681 (2019).
-.. [3] "Better by default: Strong pre-tuned MLPs and boosted trees on tabular
-   data". NeurIPS 37 (2024), arXiv:2407.04491.
+Each forward rule turns the pre-activation ``z`` into the layer's output
+``a = f(z)`` in place. Each ``*_backward`` rule multiplies the error signal
+``delta`` by ``f'(z)`` in place, written in terms of the output ``a`` (as the
+seed article does for the sigmoid), so the backward pass needs only what the
+forward pass stored. mish is the exception: its rule reads ``z`` and carries
+the mark that :func:`takes_pre_activation` checks. SELU and mish are
+RealMLP-TD-S's hidden activations (sources in the tabular page's credits).
 """
 
 import numpy as np
@@ -59,8 +33,8 @@ def logistic(z):
               \left(1 + \tanh\frac{z}{2}\right)
 
     The tanh form never evaluates ``exp`` of a large number, so it cannot
-    overflow (``exp(-z)`` would for ``z < -709`` in float64), and it is several
-    times faster than :func:`scipy.special.expit`.
+    overflow (``exp(-z)`` would for ``z < -709`` in float64), and it is faster
+    than :func:`scipy.special.expit`.
     """
     z *= 0.5
     np.tanh(z, out=z)
@@ -94,8 +68,7 @@ def relu(z):
 
 def relu_backward(a, delta):
     r"""ReLU derivative through its output: :math:`f' = [a > 0]`."""
-    # A mask multiply, not ``delta[a == 0] = 0``: boolean indexing is several
-    # times slower.
+    # A mask multiply, not ``delta[a == 0] = 0``: boolean indexing is slower.
     delta *= a > 0
     return delta
 

@@ -1,99 +1,11 @@
 """The file format of :func:`sknumpynet.save`: objects stored without pickle.
 
-This module writes and reads "an object's constructor parameters and fitted
-state" for a scikit-learn-style class, in a file that never runs code when it
-is read. It knows nothing of neural networks: the caller gives the classes a
-file may hold (an allow-list, by class name) and checks the fitted state it
-reads (:mod:`sknumpynet._persistence` does both for sknumpynet's
-estimators and its tabular preprocessor). The format, field by field:
-
-A model file is a ZIP archive, so also a NumPy ``.npz`` archive:
-``numpy.load(path)`` opens it for inspection. Its members are stored
-uncompressed, with fixed timestamps (the same model always gives the same
-bytes):
-
-``sknumpynet.json``
-    UTF-8 JSON (ASCII only), an object with exactly four keys:
-
-    ``"format"``
-        Always ``"sknumpynet-model"``.
-    ``"format_version"``
-        The integer version of this layout, currently ``1``. A file in a
-        newer format is refused with a message asking to upgrade sknumpynet.
-    ``"sha256"``
-        The SHA-256 checksum (64 hexadecimal digits) described below.
-    ``"content"``
-        An object with the keys ``"estimator"`` (the class name: in
-        sknumpynet's model files ``"NumpyMLPClassifier"``,
-        ``"NumpyMLPRegressor"``, ``"TabularMLPClassifier"``,
-        ``"TabularMLPRegressor"`` or ``"TabularPreprocessor"``),
-        ``"sknumpynet_version"``,
-        ``"sklearn_version"`` and ``"numpy_version"`` (of the writer),
-        ``"params"`` (constructor parameter name -> value), ``"state"``
-        (fitted attribute name -> value: every attribute whose name
-        :func:`sknumpynet._model.is_fitted_state_name` accepts, which ends
-        or starts with an underscore, such as ``coefs_``, ``classes_`` or
-        ``_optimizer_state``; always a Python identifier) and ``"arrays"``
-        (array name -> ``{"dtype": numpy dtype string, "shape": list of
-        int}``).
-
-``a0000.npy``, ``a0001.npy``, ...
-    One NumPy ``.npy`` file per array, in the dtype and shape the manifest
-    ``content["arrays"]`` gives. Only booleans, integers, floating-point
-    numbers and fixed-width strings: never an object array, so never a
-    pickle. They are read with ``allow_pickle=False``. They are numbered in
-    the order the writer meets them: the object's attributes in their order,
-    the values inside each in theirs.
-
-Values in ``"params"`` and ``"state"`` are JSON values: ``null``, booleans,
-integers, finite floats, strings and lists stand for themselves; every JSON
-object is a tagged value whose ``"type"`` key says what it holds:
-
-* ``{"type": "array", "ref": "a0003"}``: the array of member ``a0003.npy``
-  (with ``"object": true``, a NumPy array of Python strings, stored as a
-  fixed-width string array: ``feature_names_in_`` and string ``classes_``);
-* ``{"type": "float", "value": "inf" | "-inf" | "nan"}``: a non-finite float;
-* ``{"type": "scalar", "dtype": "float64", "value": ...}``: a NumPy scalar;
-* ``{"type": "scalar_type", "dtype": "float32"}``: a NumPy scalar type, such
-  as the ``numpy.float32`` of a ``dtype`` parameter;
-* ``{"type": "tuple", "items": [...]}`` and ``{"type": "dict", "items":
-  {...}}`` (string keys): tuples and dictionaries;
-* ``{"type": "LabelBinarizer", "params": {...}, "state": {...}}``: a fitted
-  :class:`~sklearn.preprocessing.LabelBinarizer` (the classifier's label
-  encoding);
-* ``{"type": "estimator", "estimator": "TabularPreprocessor", "params":
-  {...}, "state": {...}}``: an object of a class the caller allows inside
-  the file's object (``nested``; in sknumpynet's model files only
-  ``TabularPreprocessor``, the tabular estimators' ``preprocessor`` and
-  fitted ``preprocessor_``), its parameters and fitted state as above;
-* ``{"type": "RandomState", "key": array, "pos": int, "has_gauss": int,
-  "cached_gaussian": float}``: a ``random_state`` given as a
-  :class:`numpy.random.RandomState`;
-* ``{"type": "MetadataRequest", "requests": {method: {param: value}}}``:
-  the metadata routing requests set with ``set_fit_request`` and the like
-  (only as the state ``_metadata_request``).
-
-The checksum is the SHA-256 of, in order: the bytes ``sknumpynet-model\\n``;
-the canonical form of ``content`` (``json.dumps`` with sorted keys, the
-separators ``","`` and ``":"``, ASCII only) preceded by its length; and for
-each ``.npy`` member in sorted name order, its name and its bytes, each
-preceded by its length. Lengths are 8-byte little-endian unsigned integers.
-It detects damage (a truncated download, flipped bits); it does not
-authenticate the author, whom a file cannot prove.
-
-Reading checks, before it builds anything: that the file is a ZIP archive
-with exactly the expected members, the format name and version, the
-checksum, each array's header against the manifest (no object arrays), the
-class against the caller's allow-list, the parameters against the class's
-own (and their validity), and then, through the caller, the fitted state.
-Only the allow-listed classes and scikit-learn's ``LabelBinarizer`` are ever
-instantiated, each checked by the caller as it is built. Every problem of
-the file raises :class:`ModelFileError`.
-
-The format version is still 1: the tags ``scalar_type`` and ``estimator``
-appear only in files of classes that older readers do not rebuild (they
-refuse such a file by its class name), so every file an older sknumpynet
-wrote reads, and writes again, byte for byte as before.
+Writes and reads an object's constructor parameters and fitted state in a
+file that never runs code when it is read. It knows nothing of neural
+networks: the caller gives the classes a file may hold (an allow-list, by
+class name) and checks the fitted state it reads, as
+:mod:`sknumpynet._persistence` does. The format is specified field by field
+in the user guide (docs/user_guide/file_format.rst).
 """
 
 import errno
@@ -388,7 +300,7 @@ def _canonical_json(content):
 
 
 def _checksum(canonical_content, members):
-    """SHA-256 over the content and the array members (see the module notes)."""
+    """SHA-256 over the content and the array members (see the file format page)."""
     digest = hashlib.sha256()
     digest.update(FORMAT_NAME.encode("ascii") + b"\n")
     for chunk in _framed(canonical_content):

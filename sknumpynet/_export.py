@@ -1,13 +1,9 @@
 """Export to scikit-learn: an equivalent fitted MLPClassifier or MLPRegressor.
 
-sknumpynet's estimators are a superset of scikit-learn's MLP. Whenever the
-fitted network is one scikit-learn can compute -- one hidden activation for
-every hidden layer, identity, logistic (alias sigmoid), tanh or relu, given
-once or once per layer; an output layer scikit-learn would choose for the
-same targets -- :meth:`to_sklearn` copies it into a fitted scikit-learn
-estimator whose predictions equal ours to rounding (1e-12 in float64).
-Everything else (leaky_relu, elu or softplus units, different activations in
-different hidden layers, a logistic output layer on a regressor) gets a
+Whenever the fitted network is one scikit-learn can compute (one of its four
+hidden activations, the output layer it would choose for the same targets),
+:meth:`to_sklearn` copies it into a fitted scikit-learn estimator whose
+predictions equal ours to rounding (1e-12 in float64). Anything else gets a
 :class:`ValueError` that names each obstacle and recommends the ONNX export
 (:func:`sknumpynet.register_onnx_converters`), which converts every network.
 """

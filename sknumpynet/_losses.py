@@ -1,34 +1,13 @@
-"""Losses and the output layer's error signal, NumPy only.
+r"""Losses and the output layer's error signal, NumPy only.
 
-For each pair (output activation, loss) this module gives two functions:
-
-* the loss, averaged over samples (weighted by ``sample_weight`` when given)
-  and combined over outputs exactly as scikit-learn's MLP combines them, so
-  that loss curves agree;
-* the output delta, the gradient of the *summed* loss with respect to the
-  output layer's pre-activation ``z``.
-
-For the four canonical pairs (softmax + log-loss, logistic + binary log-loss,
-identity + squared error, exp + Poisson deviance) the chain rule through the
-output activation collapses to :math:`\\delta = \\hat y - y`. The seed article's
-pair, logistic + squared error, keeps the sigmoid's derivative:
-:math:`\\delta = (\\hat y - y)\\, \\hat y (1 - \\hat y)`.
-
-``y`` may be a boolean indicator matrix (classification); it is never
-modified. ``y_pred`` is the output activation, shape ``(n_samples, n_outputs)``.
-
-Label smoothing (:func:`smooth_labels`) trains the two log-losses on soft
-targets :math:`(1 - \\varepsilon) y + \\varepsilon / K`. Both losses and their
-canonical delta hold for soft targets as they are: the categorical one needs
-only that each row sums to 1, which smoothing keeps, and the binary one
-nothing at all. Carried over from pytabkit (the reference implementation of
-"Better by default: Strong pre-tuned MLPs and boosted trees on tabular data",
-NeurIPS 2024): the formula, with :math:`K` the number of classes
-(``to_one_hot`` in ``pytabkit/models/training/metrics.py``,
-``LabelSmoothingLayer`` in ``pytabkit/models/nn_models/nn.py``), and the
-recipe's :math:`\\varepsilon = 0.1` (``ls_eps`` of ``RealMLP_TD_S_CLASS``).
-pytabkit's binary classifier is a two-class softmax; a logistic output smoothed
-with :math:`K = 2` trains on the same targets.
+For each pair (output activation, loss): the loss, averaged over samples
+(weighted by ``sample_weight``) and combined over outputs as scikit-learn's
+MLP combines them, so that loss curves agree; and the output delta, the
+gradient of the *summed* loss with respect to the output pre-activation,
+which is :math:`\hat y - y` for the four canonical pairs (the user guide's
+network page derives it). ``y`` may be a boolean indicator matrix and is
+never modified. :func:`smooth_labels` makes soft targets, on which both
+log-losses and their canonical delta hold as they are.
 """
 
 import numpy as np
@@ -37,7 +16,7 @@ import numpy as np
 def _clipped(y_prob):
     # Probabilities are clipped away from 0 and 1 before the log, as
     # scikit-learn does, so a confident mistake costs a large but finite loss.
-    # (np.maximum/np.minimum: the same result as np.clip at half the cost.)
+    # (np.maximum/np.minimum: the same result as np.clip, for less.)
     eps = _EPS[y_prob.dtype]
     return np.minimum(np.maximum(y_prob, eps), 1 - eps)
 

@@ -4,32 +4,11 @@ All parameters of the network live in one flat buffer, so a step is a handful
 of vectorized operations over that buffer, whatever the number of layers.
 Every update is computed in the same order of floating-point operations as
 scikit-learn's ``SGDOptimizer`` and ``AdamOptimizer``, which keeps the two
-packages' weights equal to the last bit or nearly so.
-
-An optimizer's whole state is plain arrays and numbers (:meth:`get_state`),
-so an estimator can store it, pickle it and resume from it.
-
-Beyond scikit-learn, both optimizers take per-parameter learning-rate
-multipliers (one vector over the flat buffer, built once, e.g. by
-:meth:`sknumpynet._network.MLP.lr_multipliers`: one multiply more per step),
-and per-step schedules such as :func:`coslog_schedule`.
-
-Carried over from pytabkit (the reference implementation of "Better by
-default: Strong pre-tuned MLPs and boosted trees on tabular data", NeurIPS
-2024), as facts: the "coslog4" schedule, ``CoslogFunc`` in
-``pytabkit/models/training/scheduling.py``, a function of the training
-progress :math:`t` in [0, 1] that multiplies the learning rate and is
-evaluated before each step (``HyperparamCallback.on_train_batch_start`` in
-``pytabkit/models/training/lightning_callbacks.py``, with the progress of
-``LearnerProgress``: samples seen so far over samples of the whole training);
-the per-group learning-rate factors, multiplying each group's learning rate
-(``hyper_factors["lr"]`` in ``pytabkit/models/optim/optimizers.py``); the
-recipe's Adam with betas (0.9, 0.95) (``sq_mom=0.95`` in
-``pytabkit/models/sklearn/default_params.py``, the first moment at
-pytabkit's default 0.9). Adam here keeps scikit-learn's form of the bias
-correction, with :math:`\epsilon` added to the uncorrected :math:`\sqrt{v}`
-(PyTorch's Adam, which pytabkit uses, adds it to the corrected one); the two
-differ only through :math:`\epsilon`.
+packages' weights equal to the last bit or nearly so. An optimizer's state is
+plain arrays and numbers (:meth:`get_state`), so an estimator can store it
+and resume from it. Per-parameter learning-rate multipliers and per-step
+schedules (:func:`coslog_schedule`, from RealMLP-TD-S: see the tabular page's
+credits) go beyond scikit-learn.
 """
 
 import copy

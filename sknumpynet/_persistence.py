@@ -1,47 +1,10 @@
 """Saving and loading sknumpynet's estimators: what a model file holds.
 
-There are four ways to keep a fitted estimator, one per need:
-
-* ``pickle`` / ``joblib``: the most convenient. The pickled state records the
-  sknumpynet version, and unpickling under another version warns with
-  :class:`InconsistentVersionWarning`. Loading a pickle can run arbitrary
-  code: only load pickles you trust.
-* :func:`save` / :func:`load`: a file that never runs code when loaded, for
-  models that come from places you do not control. It holds everything
-  needed to predict and to continue training with ``partial_fit`` or
-  ``warm_start``; a damaged, foreign or crafted file gets a
-  :class:`ModelFileError` that says what is wrong.
-* skops (``skops.io.dump`` / ``skops.io.load(..., trusted=trusted_types())``):
-  whole pipelines, without pickle; :func:`trusted_types` lists the
-  sknumpynet types to trust.
-* ONNX (see :func:`sknumpynet.register_onnx_converters`): to predict in
-  other runtimes and languages.
-
-The file of :func:`save` is in the format of :mod:`sknumpynet._codec`, which
-documents it field by field. This module says what a model file holds: one
-of the classes of :data:`ESTIMATORS` (never a subclass, never any other
-class), its constructor parameters and its fitted state; inside a tabular
-estimator, only the :class:`TabularPreprocessor` of :data:`NESTED`. And
-:func:`load` checks that state before it returns an estimator:
-
-* the NumPy MLPs: the weight shapes chain from ``n_features_in_`` through
-  ``hidden_layer_sizes`` to ``n_outputs_``, one float dtype, finite
-  weights, per-layer parameters that fit the layers, the output activation
-  the targets call for, optimizer state of a known solver and of the right
-  size, counters and curves that are numbers, classes matching the label
-  encoding;
-* the preprocessor: one known kind per input column, categories (unique
-  strings) exactly for the categorical and boolean columns, indicators only
-  after numeric columns, and medians, factors and the scaled mask of
-  exactly the output width these imply, finite;
-* the tabular MLPs: a fitted preprocessor whose output width is the first
-  layer's, weights and feature scale finite in the ``dtype`` of the
-  estimator, the hidden layers of ``hidden_layer_sizes``, one output per
-  class (sorted, unique labels) or per target (finite means, positive
-  scales), and the input columns of the preprocessor.
-
-Fitted attributes beyond those (``history_``, new ones of the training
-loop) are stored and checked generically, by type, as the format does.
+:func:`save` and :func:`load` store one of the classes of :data:`ESTIMATORS`
+(inside a tabular estimator, only the :data:`NESTED` preprocessor) in the
+format of :mod:`sknumpynet._codec`, and :func:`load` checks the fitted state
+before it returns an estimator. The user guide compares this with pickle,
+skops and ONNX (persistence.rst) and specifies the file (file_format.rst).
 """
 
 import math
@@ -164,8 +127,8 @@ def save(estimator, path):
     scalar types (a ``dtype``), the classifier's ``LabelBinarizer``, a
     tabular estimator's ``TabularPreprocessor``, a ``RandomState``
     ``random_state`` and metadata-routing requests; any other value is
-    refused rather than pickled. The module :mod:`sknumpynet._codec`
-    documents the format field by field.
+    refused rather than pickled. The user guide's page on the model file
+    format specifies it field by field.
 
     Examples
     --------

@@ -1,54 +1,13 @@
 """Prediction at serving speed: what a fitted model needs, resolved once.
 
-For one row, the network's arithmetic takes a few microseconds, but a full
-``predict`` spends about a hundred more on bookkeeping: scikit-learn's
-``check_array`` and feature-name checks, resolving each layer's activation
-and decoding through the ``LabelBinarizer``. A :class:`ServingPlan` resolves
-all of that once, after the first full prediction of a fitted model, and is
-reused for as long as the model is unchanged (a refit, ``partial_fit`` or
-``restore_best_weights`` replaces the weight lists, which retires the plan).
-
-The plan takes a shortcut only for input that cheap checks prove the full
-validation would accept unchanged:
-
-* a 2-D float32 or float64 ``numpy.ndarray`` (not a subclass) with the
-  fitted number of features, for a model fitted without feature names;
-* a pandas DataFrame whose column names are exactly the fitted ones, in
-  order, and whose values are numbers (integers are converted to float64,
-  as scikit-learn converts them);
-* at least one row, and finite values: the sum of the values is finite,
-  which is scikit-learn's own first test (skipped, as there, under
-  ``sklearn.set_config(assume_finite=True)``).
-
-Everything else -- lists, sparse matrices, other dtypes, NaN or infinity,
-a wrong number of features, other feature names, an unfitted model --
-takes the full path, whose checks, errors and warnings are those of
-scikit-learn; so does an output that is not finite, for its error message.
-The forward pass and the decoding are the same operations as the full
-path's, so the outputs are bitwise identical. (Large inputs are not cut into
-chunks of rows, although that measured 1.6 times faster on 100,000 rows: a
-BLAS matrix product may round a row differently depending on which rows
-share its call, and predictions must not change in the last bit.)
-
-The tabular estimators (:mod:`sknumpynet._tabular`) keep a
-:class:`TabularPlan`: the effective weights -- the NTK factors and the
-feature scale multiplied into the stored weights, a pass over all of them --
-computed once per fitted model instead of at every call, the activations
-resolved, and the preprocessed matrix taken to the network when cheap checks
-prove that ``check_array`` would pass it on unchanged. The raw table still
-goes through the fitted preprocessor's ``transform``, whose own validation
-is cheap for a frame with exactly the fitted columns
-(:func:`sknumpynet._tabular_preprocessing.validate_frame`).
-
-A plan describes a model for as long as the attributes it was made from are
-the same objects (:attr:`_Plan.watched`): a refit, ``partial_fit`` or a new
-``coefs_``, ``intercepts_`` (or, for the tabular estimators,
-``feature_scale_`` or weight matrix) or a changed parameter retires it.
-Values written into the arrays in place are not seen: assign new arrays.
-
-Plans are kept in a weak dictionary beside the estimators, never in their
-state: pickles, saved files and clones are unchanged. A plan is read-only,
-so threads share it.
+A :class:`ServingPlan` (a :class:`TabularPlan` for the tabular estimators)
+resolves the bookkeeping of ``predict`` once per fitted model and takes a
+shortcut only for input that cheap checks prove the full validation would
+accept unchanged; everything else, and every error, takes scikit-learn's full
+path, and the outputs are bitwise those of the full path. A plan lives in a
+weak dictionary beside its estimator, never in its state, and is retired when
+an attribute it watches (:attr:`_Plan.watched`) is replaced. The user guide's
+performance page says what is checked, and why rows are not chunked.
 """
 
 import weakref

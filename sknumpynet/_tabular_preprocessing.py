@@ -2,75 +2,10 @@
 
 :class:`TabularPreprocessor` turns a pandas or polars DataFrame, or an array,
 with numeric, boolean and categorical columns (missing values in any of them,
-unseen categories at transform time) into a dense float matrix: the
-preprocessing of RealMLP-TD-S, from
-
-    "Better by Default: Strong Pre-Tuned MLPs and Boosted Trees on Tabular
-    Data", D. Holzmüller, L. Grinsztajn, I. Steinwart, Advances in Neural
-    Information Processing Systems (NeurIPS) 2024, and its package pytabkit.
-
-What is carried over, and where it was read (pytabkit's repository; the
-authors' stand-alone RealMLP-TD-S, file ``preprocessing.py``, which
-pytabkit's README names as the stand-alone version of this preprocessing):
-
-* **Which columns are categorical.** pytabkit's ``ToDictDatasetConverter``
-  (``pytabkit/models/data/conversion.py``) takes the columns of pandas dtype
-  "number" as numeric and those of dtypes "string", "object", "category" and
-  "boolean" as categorical, ordinal-encodes the categories in sorted order,
-  and maps missing values and categories unseen in fit to one reserved code
-  (``docs/source/models/00_overview.md``: category 0 is "the category for
-  missing values (and values that have not been known to exist at train
-  time)").
-* **One-hot encoding** (``pytabkit/models/nn_models/categorical.py``,
-  ``SingleOneHotLayer`` with its defaults ``use_missing_zero=True`` and
-  ``use_1d_binary_onehot=True``; ``CustomOneHotEncoder`` of the stand-alone
-  file): the reserved missing/unknown slot is dropped, so a missing or
-  unknown value encodes as all zeros; a column with exactly two categories
-  becomes one feature, +1 for the first category, -1 for the second and 0
-  for missing or unknown.
-* **Cardinality.** RealMLP-TD-S (``RealMLP_TD_S_CLASS`` and
-  ``RealMLP_TD_S_REG`` in ``pytabkit/models/sklearn/default_params.py``) sets
-  ``tfms=['one_hot', 'median_center', 'robust_scale', 'smooth_clip']`` and no
-  ``max_one_hot_cat_size``, whose default -1 means "no limit": every
-  categorical column is one-hot encoded, whatever its cardinality. (The full
-  RealMLP-TD sets ``max_one_hot_cat_size=9``, which counts the missing
-  category, so up to 8 categories are one-hot encoded, and learns an
-  embedding of size 8 for larger ones: a trained layer of the network, not a
-  preprocessing step, so it has no place here.)
-* **Order: encode, then scale everything.** The one-hot features join the
-  numeric ones *before* the scaling: ``PreprocessingFactory``
-  (``pytabkit/models/nn_models/models.py``) renames the one-hot output into
-  the continuous tensor ahead of ``median_center``, ``robust_scale`` and
-  ``smooth_clip``, and the stand-alone pipeline applies its
-  ``RobustScaleSmoothClipTransform`` to the whole one-hot output. So the
-  one-hot and +-1 features are robust-scaled and clipped too
-  (``scale_encoded=True``).
-* **Robust scaling** (``MedianCenterFactory`` and ``RobustScaleFactory`` in
-  ``pytabkit/models/nn_models/pipeline.py``; ``RobustScaleSmoothClipTransform``
-  of the stand-alone file): subtract the median; multiply by
-  ``1 / (q_3/4 - q_1/4 + 1e-30)``, the quantiles of ``np.quantile`` (linear
-  interpolation); where the quantile range is zero, half the range
-  ``(max - min) / 2`` takes its place; where that is zero too (a constant
-  column) the factor is 0, so the column is constant at transform time.
-* **Smooth clip** (``smooth_clip_func`` in ``models.py``, bound 3 by
-  default and in TD-S): ``x / sqrt(1 + (x / 3)^2)``.
-
-Beyond pytabkit, which refuses missing numeric values ("NaN values in
-continuous columns are currently not allowed!", in
-``pytabkit/models/sklearn/sklearn_base.py``):
-
-* a missing numeric value is ignored by the statistics and becomes 0 after
-  scaling (the median), and, by default, numeric columns with missing values
-  in fit get a 0/1 indicator column (``missing_indicators``);
-* boolean columns put ``True`` first, so ``True`` encodes as +1 (sorted order
-  would put ``False`` first); a column with a single category is one 1/0
-  feature, as in the stand-alone file;
-* columns of object dtype are numeric when all their values are numbers,
-  boolean when all are booleans, categorical otherwise; categories are
-  compared by their string form (``str``), so mixed-type columns work;
-* ``categorical_features`` forces integer-coded columns to be categorical,
-  and ``max_categories`` optionally caps the one-hot width;
-* the output is float32 by default (``dtype``).
+unseen categories at transform time) into a dense float matrix: one-hot
+encoding, robust scaling and smooth clipping, the preprocessing of
+RealMLP-TD-S. The user guide's tabular page derives each step and says where
+in pytabkit each fact was read, and what goes beyond it.
 """
 
 import numbers

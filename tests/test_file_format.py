@@ -16,7 +16,7 @@ how and why). Whatever is rearranged in the writer and the loader:
   that the writer records (and that the checksum covers) are set to the
   golden file's for that save, so what is compared is the format, not the
   versions installed;
-* the checksum is computed as :mod:`sknumpynet._codec` documents it, so a
+* the checksum is computed as docs/user_guide/file_format.rst documents it, so a
   file edited and signed again by that recipe is checked by its content
   alone: the loader refuses what is inconsistent in it.
 """
@@ -217,7 +217,7 @@ def _framed(data):
 
 
 def _documented_checksum(content, members):
-    """The SHA-256 of a file, by the recipe of sknumpynet._codec's docstring."""
+    """The SHA-256 of a file, by the recipe of docs/user_guide/file_format.rst."""
     canonical = json.dumps(
         content, sort_keys=True, separators=(",", ":"), ensure_ascii=True
     ).encode("ascii")
