@@ -183,9 +183,12 @@ def register_onnx_converters():
     update_registered_converter(
         NumpyMLPRegressor, REGRESSOR_ALIAS, _regressor_shapes, _convert_regressor
     )
+    from ._onnx_tabular import register_tabular_converters
+
     return {
         "NumpyMLPClassifier": CLASSIFIER_ALIAS,
         "NumpyMLPRegressor": REGRESSOR_ALIAS,
+        **register_tabular_converters(update_registered_converter),
     }
 
 
@@ -231,7 +234,8 @@ def _check_types(operator, n_outputs):
 
 def _label_kind(estimator, classes):
     """'multilabel', 'int64' or 'string': how the labels are output."""
-    if estimator._label_binarizer.y_type_.startswith("multilabel"):
+    binarizer = getattr(estimator, "_label_binarizer", None)  # tabular: none
+    if binarizer is not None and binarizer.y_type_.startswith("multilabel"):
         return "multilabel"
     if classes.dtype.kind in "biu":
         return "int64"
@@ -291,14 +295,21 @@ class _Graph:
     operator
         skl2onnx's operator: a float64 input makes a float64 graph, any other
         input a float32 graph.
+    dtype : {np.float32, np.float64}, default=None
+        The graph's precision, whatever the input (the tabular converters
+        compute in the estimator's ``dtype``); None: from the input.
     """
 
-    def __init__(self, scope, container, operator):
+    def __init__(self, scope, container, operator, dtype=None):
         from onnx import TensorProto
         from skl2onnx.common.data_types import DoubleTensorType
 
         self.scope, self.container = scope, container
-        if isinstance(operator.inputs[0].type, DoubleTensorType):
+        if dtype is not None:
+            double = np.dtype(dtype) == np.float64
+        else:
+            double = isinstance(operator.inputs[0].type, DoubleTensorType)
+        if double:
             self.proto_dtype, self.dtype = TensorProto.DOUBLE, np.float64
         else:
             self.proto_dtype, self.dtype = TensorProto.FLOAT, np.float32
@@ -329,14 +340,16 @@ class _Graph:
         return unique_name
 
 
-def _network(graph, estimator, input_name):
-    """Add the network's layers to the graph; return the output's name."""
+def _network(graph, estimator, input_name, activations=None):
+    """Add the network's layers to the graph; return the output's name.
+
+    ``activations``: one canonical name per layer, output last; by default
+    :func:`~sknumpynet._model.layer_activations` (the NumpyMLP estimators').
+    """
     output = graph.node("Cast", input_name, to=graph.proto_dtype)
-    layers = zip(
-        effective_weights(estimator),
-        estimator.intercepts_,
-        layer_activations(estimator),
-    )
+    if activations is None:
+        activations = layer_activations(estimator)
+    layers = zip(effective_weights(estimator), estimator.intercepts_, activations)
     for i, (coef, intercept, activation) in enumerate(layers):
         product = graph.node(
             "MatMul", [output, graph.constant(coef, f"coefficient{i}")]
@@ -385,7 +398,13 @@ def _convert_classifier(scope, operator, container):
         graph.node("Cast", on, label_name, to=TensorProto.INT64)
         return
 
-    # The label of the most probable class: ArgMax, then a table lookup.
+    _add_labels(graph, proba_name, label_name, classes, kind)
+
+
+def _add_labels(graph, proba_name, label_name, classes, kind):
+    """The label of the most probable class: ArgMax, then a table lookup."""
+    from onnx import TensorProto
+
     if kind == "int64":
         labels = graph.constant(classes.astype(np.int64), "classes", TensorProto.INT64)
     else:
