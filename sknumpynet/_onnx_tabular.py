@@ -119,32 +119,35 @@ def _float_type(estimator):
     return FloatTensorType
 
 
+#: The skl2onnx tensor types the graph reads, by name.
+_INPUT_TYPES = (
+    "BooleanTensorType",
+    "DoubleTensorType",
+    "FloatTensorType",
+    "Int8TensorType",
+    "Int16TensorType",
+    "Int32TensorType",
+    "Int64TensorType",
+    "UInt8TensorType",
+    "UInt16TensorType",
+    "UInt32TensorType",
+    "UInt64TensorType",
+    "StringTensorType",
+)
+
+
 def _check_inputs(operator):
     """The operator's inputs are tensors of the types the graph reads."""
-    from skl2onnx.common.data_types import (
-        BooleanTensorType,
-        DoubleTensorType,
-        FloatTensorType,
-        Int32TensorType,
-        Int64TensorType,
-        StringTensorType,
-    )
+    from skl2onnx.common import data_types
 
-    good = (
-        BooleanTensorType,
-        DoubleTensorType,
-        FloatTensorType,
-        Int32TensorType,
-        Int64TensorType,
-        StringTensorType,
-    )
+    good = tuple(getattr(data_types, name) for name in _INPUT_TYPES)
     for variable in operator.inputs:
         if not isinstance(variable.type, good):
             raise ValueError(
                 f"The input {variable.raw_name!r} of "
                 f"{type(operator.raw_operator).__name__} has the type "
                 f"{type(variable.type).__name__}; the ONNX export reads float, "
-                "double, int32, int64, boolean and string tensors."
+                "double, integer, boolean and string tensors."
             )
 
 
@@ -357,18 +360,22 @@ def _category_value(category, tensor_type):
     if isinstance(tensor_type, BooleanTensorType):
         return {"True": 1, "False": 0}.get(category)
     if isinstance(tensor_type, (FloatTensorType, DoubleTensorType)):
-        scalar = np.float32 if isinstance(tensor_type, FloatTensorType) else np.float64
+        # transform prints a float32 value widened to a Python float.
         try:
-            value = scalar(category)
-        except (ValueError, OverflowError):
+            value = float(category)
+        except ValueError:
             return None
-        return value if str(value) == category and value == value else None
+        if repr(value) != category or value != value:
+            return None
+        if isinstance(tensor_type, FloatTensorType) and np.float32(value) != value:
+            return None
+        return value
     # Integers: "01" or "1.0" are not how transform prints an integer.
     try:
         value = int(category)
     except ValueError:
         return None
-    return value if str(value) == category and abs(value) < 2**63 else None
+    return value if str(value) == category and -(2**63) <= value < 2**63 else None
 
 
 def _categorical_block(graph, column, tensor_type, name, kind, categories):
@@ -410,7 +417,8 @@ def _categorical_block(graph, column, tensor_type, name, kind, categories):
                 f"Column {name!r} is {kind} in the fitted model, with categories "
                 f"such as {categories[0]!r}, but its ONNX input is a "
                 f"{type(tensor_type).__name__}, none of whose values is such a "
-                "category: give it a string input."
+                "category: give it a string input (or a numeric one of the type "
+                "of its categories)."
             )
         if isinstance(tensor_type, (FloatTensorType, DoubleTensorType)):
             # NaN matches nothing: no category, and missing values neither.
