@@ -25,6 +25,15 @@ options ``zipmap="columns"``, ``nocl`` and ``output_class_labels`` work as
 for scikit-learn's classifiers. Regressors have one output, ``variable``, of
 shape (n_samples, n_outputs).
 
+TabularMLPClassifier and TabularMLPRegressor convert too, preprocessing
+included (:mod:`sknumpynet._onnx_tabular`): the graph takes the raw columns
+of a DataFrame, one input per column as ``to_onnx(model, X=frame)`` makes
+them (or one matrix for a model fitted on an array), and writes out their
+TabularPreprocessor -- NaN in numeric columns, one-hot categories, unseen
+categories, robust scaling and smooth clip -- before the network, in the
+estimator's ``dtype``. A missing value of a string column is passed as the
+empty string. The regressor's ``variable`` is on the targets' scale.
+
 skl2onnx, onnx and onnxruntime are optional: ``pip install sknumpynet[onnx]``.
 This module imports skl2onnx and onnx only in :func:`register_onnx_converters`
 and in the converters it registers.
@@ -110,16 +119,28 @@ REGRESSOR_ALIAS = "SknumpynetNumpyMLPRegressor"
 
 
 def register_onnx_converters():
-    """Teach skl2onnx to convert NumpyMLPClassifier and NumpyMLPRegressor.
+    """Teach skl2onnx to convert the NumpyMLP and TabularMLP estimators.
 
-    Registers a shape calculator and a converter for each estimator with
+    Registers a shape calculator and a converter for NumpyMLPClassifier,
+    NumpyMLPRegressor, TabularMLPClassifier and TabularMLPRegressor with
     ``skl2onnx.update_registered_converter``, so that ``skl2onnx.to_onnx``
-    converts them alone or inside pipelines. Calling it again is harmless.
+    converts them (the NumpyMLP estimators alone or inside pipelines).
+    Calling it again is harmless.
+
+    A tabular model converts with its preprocessing:
+    ``to_onnx(model, X=frame)`` gives a graph with one input per column of
+    the DataFrame (float, integer, boolean or string tensors of shape
+    (n_samples, 1)), or one (n_samples, n_features) input for a model fitted
+    on an array. NaN is a missing number; a missing string is passed as the
+    empty string "" (string tensors cannot hold None); unseen categories
+    encode as in ``transform``. A column the graph cannot read (a numeric
+    column given strings, say) raises a ``ValueError`` naming it.
 
     Returns
     -------
     aliases : dict
-        The skl2onnx alias registered for each estimator class name.
+        The skl2onnx alias registered for each estimator class name: the
+        four classes above.
 
     Raises
     ------
@@ -135,7 +156,9 @@ def register_onnx_converters():
     -----
     Probabilities are computed in the precision of the ONNX input (float32
     for ``FloatTensorType``), so they agree with ``predict_proba`` to about
-    1e-6; with a ``DoubleTensorType`` input, to about 1e-15.
+    1e-6; with a ``DoubleTensorType`` input, to about 1e-15. The tabular
+    graphs compute the preprocessing in float64, as ``transform`` does,
+    and the network in the estimator's ``dtype``, whatever the inputs.
 
     Examples
     --------
