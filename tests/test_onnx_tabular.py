@@ -228,6 +228,25 @@ def test_inputs_are_matched_by_name():
     assert_allclose(predictions.ravel(), reg.predict(new), rtol=1e-12)
 
 
+def test_polars_fit_and_names_that_are_not_identifiers():
+    """A polars-fitted model exports through pandas; skl2onnx renames the
+    input "floor area" to "floor_area", still matched to its column."""
+    pl = pytest.importorskip("polars")
+    frame = _frame().rename(columns={"income": "floor area"})
+    reg = TabularMLPRegressor(dtype="float64", **TINY)
+    reg.fit(pl.from_pandas(frame), np.log(frame["floor area"].to_numpy()))
+    types = _types(frame)[::-1]  # matched by name, not by position
+    session = _session(reg, initial_types=types)
+    names = [variable.name for variable in session.get_inputs()]
+    assert "floor_area" in names and "floor area" not in names
+    original = {name.replace(" ", "_"): name for name in frame.columns}
+    renamed = frame.rename(columns={v: k for k, v in original.items()})
+    new = _new_rows(renamed)
+    (predictions,) = session.run(None, _inputs(session, new))
+    expected = reg.predict(pl.from_pandas(new.rename(columns=original)))
+    assert_allclose(predictions.ravel(), expected, rtol=0, atol=1e-12)
+
+
 @pytest.mark.parametrize("input_dtype", [np.float32, np.float64])
 def test_array_fitted_model_takes_one_matrix(input_dtype):
     rng = np.random.RandomState(1)
@@ -264,6 +283,34 @@ def test_nullable_boolean_column_as_a_string_input():
     assert set(feeds["member"].ravel()) == {"True", "False", ""}
     _, probabilities = session.run(None, feeds)
     assert_allclose(probabilities, clf.predict_proba(frame), rtol=0, atol=1e-12)
+
+
+def test_pandas_categorical_of_numbers():
+    """skl2onnx types a category column of numbers as int64: integer
+    categories are matched by value; float ones ("0.5") cannot be, and say
+    so, but convert from a double input."""
+    frame = _frame()
+    rng = np.random.RandomState(2)
+    frame["floors"] = pd.Categorical(rng.choice([1, 2, 3], len(frame)))
+    frame["ratio"] = pd.Categorical(rng.choice([0.5, 1.5, 2.0], len(frame)))
+    clf = TabularMLPClassifier(dtype="float64", **TINY).fit(frame, _classes(frame))
+    assert list(clf.preprocessor_.categories_[-1]) == ["0.5", "1.5", "2.0"]
+    with pytest.raises(ValueError, match="Column 'ratio' is categorical"):
+        to_onnx(clf, X=frame)
+    types = _types(frame.drop(columns="ratio"))
+    types.append(("ratio", DoubleTensorType([None, 1])))
+    assert dict(types)["floors"].__class__ is Int64TensorType
+    session = _session(clf, initial_types=types, options={"zipmap": False})
+    new = frame.copy()
+    new["floors"] = new["floors"].cat.add_categories([4])
+    new.loc[0:3, "floors"] = 4  # unseen
+    new["ratio"] = new["ratio"].astype(float)
+    new.loc[4:6, "ratio"] = np.nan
+    feeds = _inputs(session, new)
+    feeds["floors"] = new[["floors"]].astype(np.int64).to_numpy()
+    _, probabilities = session.run(None, feeds)
+    expected = clf.predict_proba(new)
+    assert_allclose(probabilities, expected, rtol=0, atol=1e-12)
 
 
 # ---------------------------------------------------------------------------
