@@ -40,7 +40,8 @@ Then, in float64 as transform computes them, the robust scaling
 operation by operation as :func:`~sknumpynet._tabular_preprocessing.
 smooth_clip` does; a cast to the preprocessor's ``dtype``; and the network
 (:func:`sknumpynet._onnx._network`, the effective weights) in the
-estimator's ``dtype``, the precision of the outputs.
+estimator's ``dtype``, the precision of the outputs. A graph cannot raise:
+an infinite number, which transform refuses, is clipped to +-bound.
 
 What cannot be converted raises a ``ValueError`` naming the column: a
 numeric column given a string input, a categorical column given a numeric
@@ -179,12 +180,13 @@ def _regressor_shapes(operator):
 
 
 def _activations(estimator):
-    """The canonical activation of every layer, output last (the forward
-    pass's: ``activation`` or the recipe's default, then softmax or
-    identity)."""
+    """The canonical activation of every layer, output last, as the forward
+    pass applies them: ``activation`` or the recipe's default, then the
+    classifier's softmax or the regressor's identity."""
     activation = estimator.activation or estimator._default_activation
     hidden = hidden_activation_names(activation, len(estimator.coefs_) - 1)
-    return [*hidden, estimator._output[0]]
+    output = "softmax" if isinstance(estimator, TabularMLPClassifier) else "identity"
+    return [*hidden, output]
 
 
 def _graph_and_features(scope, operator, container):
@@ -318,6 +320,11 @@ def _preprocess(graph, estimator, inputs):
                         graph, column, tensor_type, names[j], kind, categories
                     )
                 )
+    if not blocks:
+        raise ValueError(
+            "The fitted preprocessor gives no column (every column categorical "
+            "without a category): there is nothing to convert."
+        )
     encoded = blocks[0] if len(blocks) == 1 else graph.node("Concat", blocks, axis=1)
     scaled = _scale(graph, preprocessor, encoded)
     dtype = np.dtype(preprocessor.dtype)
@@ -402,7 +409,9 @@ def _categorical_block(graph, column, tensor_type, name, kind, categories):
             "LabelEncoder",
             column,
             op_domain="ai.onnx.ml",
-            op_version=2,  # string keys to int64 values, as opset 3 of ai.onnx.ml
+            # Version 2 maps string keys to int64 values; skl2onnx does not
+            # support the newest (4) of the ai.onnx.ml domain.
+            op_version=2,
             keys_strings=categories,
             values_int64s=list(range(n)),
             default_int64=-1,
