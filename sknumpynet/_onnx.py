@@ -41,9 +41,11 @@ and in the converters it registers.
 
 import numpy as np
 
+from . import _onnx_tabular
 from ._activations import LEAKY_RELU_SLOPE, SELU_ALPHA, SELU_SCALE
 from ._estimators import NumpyMLPClassifier, NumpyMLPRegressor
 from ._model import effective_weights, layer_activations
+from ._tabular import TabularMLPClassifier, TabularMLPRegressor
 
 
 def _operator(op_type, **attributes):
@@ -116,6 +118,8 @@ _ONNX_ACTIVATIONS = {
 #: The aliases under which the converters are registered with skl2onnx.
 CLASSIFIER_ALIAS = "SknumpynetNumpyMLPClassifier"
 REGRESSOR_ALIAS = "SknumpynetNumpyMLPRegressor"
+TABULAR_CLASSIFIER_ALIAS = "SknumpynetTabularMLPClassifier"
+TABULAR_REGRESSOR_ALIAS = "SknumpynetTabularMLPRegressor"
 
 
 def register_onnx_converters():
@@ -206,12 +210,28 @@ def register_onnx_converters():
     update_registered_converter(
         NumpyMLPRegressor, REGRESSOR_ALIAS, _regressor_shapes, _convert_regressor
     )
-    from ._onnx_tabular import register_tabular_converters
-
+    update_registered_converter(
+        TabularMLPClassifier,
+        TABULAR_CLASSIFIER_ALIAS,
+        _tabular_classifier_shapes,
+        _convert_tabular_classifier,
+        options={
+            "zipmap": [True, False, "columns"],
+            "output_class_labels": [False, True],
+            "nocl": [True, False],
+        },
+    )
+    update_registered_converter(
+        TabularMLPRegressor,
+        TABULAR_REGRESSOR_ALIAS,
+        _tabular_regressor_shapes,
+        _convert_tabular_regressor,
+    )
     return {
         "NumpyMLPClassifier": CLASSIFIER_ALIAS,
         "NumpyMLPRegressor": REGRESSOR_ALIAS,
-        **register_tabular_converters(update_registered_converter),
+        "TabularMLPClassifier": TABULAR_CLASSIFIER_ALIAS,
+        "TabularMLPRegressor": TABULAR_REGRESSOR_ALIAS,
     }
 
 
@@ -301,6 +321,38 @@ def _regressor_shapes(operator):
     n_samples = operator.inputs[0].get_first_dimension()
     n_outputs = operator.raw_operator.n_outputs_
     operator.outputs[0].type = _float_tensor_type(operator)([n_samples, n_outputs])
+
+
+def _tabular_float_type(estimator):
+    """The tensor type of a tabular model's outputs: its ``dtype``."""
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+
+    if np.dtype(estimator.dtype) == np.float64:
+        return DoubleTensorType
+    return FloatTensorType
+
+
+def _tabular_classifier_shapes(operator):
+    from skl2onnx.common.data_types import Int64TensorType, StringTensorType
+    from skl2onnx.common.utils_classifier import get_label_classes
+
+    _onnx_tabular.check_inputs(operator)
+    estimator = operator.raw_operator
+    n_samples = operator.inputs[0].get_first_dimension()
+    classes = np.asarray(get_label_classes(operator.scope_inst, estimator))
+    if _label_kind(estimator, classes) == "int64":
+        operator.outputs[0].type = Int64TensorType([n_samples])
+    else:
+        operator.outputs[0].type = StringTensorType([n_samples])
+    operator.outputs[1].type = _tabular_float_type(estimator)([n_samples, len(classes)])
+
+
+def _tabular_regressor_shapes(operator):
+    _onnx_tabular.check_inputs(operator)
+    estimator = operator.raw_operator
+    n_samples = operator.inputs[0].get_first_dimension()
+    float_type = _tabular_float_type(estimator)
+    operator.outputs[0].type = float_type([n_samples, estimator.n_outputs_])
 
 
 # ---------------------------------------------------------------------------
@@ -439,3 +491,39 @@ def _add_labels(graph, proba_name, label_name, classes, kind):
     )
     shape = graph.constant([-1], "shape", TensorProto.INT64)
     graph.node("Reshape", [looked_up, shape], label_name)
+
+
+def _tabular_network(scope, operator, container, output_activation):
+    """A tabular model's graph: the preprocessing
+    (:func:`sknumpynet._onnx_tabular.preprocess`), then the network, in the
+    estimator's ``dtype`` whatever the inputs; return the graph and the
+    network's output."""
+    estimator = operator.raw_operator
+    graph = _Graph(scope, container, operator, dtype=np.dtype(estimator.dtype))
+    preprocessed = _onnx_tabular.preprocess(graph, estimator, operator.inputs)
+    activations = [*_onnx_tabular.hidden_activations(estimator), output_activation]
+    return graph, _network(graph, estimator, preprocessed, activations)
+
+
+def _convert_tabular_regressor(scope, operator, container):
+    """Tabular regressor: the network's output on the targets' scale,
+    (n_samples, n_outputs)."""
+    estimator = operator.raw_operator
+    graph, output = _tabular_network(scope, operator, container, "identity")
+    scale = graph.constant(estimator.target_scale_[None], "target_scale")
+    scaled = graph.node("Mul", [output, scale])
+    mean = graph.constant(estimator.target_mean_[None], "target_mean")
+    graph.node("Add", [scaled, mean], operator.outputs[0].full_name)
+
+
+def _convert_tabular_classifier(scope, operator, container):
+    """Tabular classifier: labels and probabilities (the softmax output)."""
+    from skl2onnx.common.utils_classifier import get_label_classes
+
+    estimator = operator.raw_operator
+    classes = np.asarray(get_label_classes(scope, estimator))
+    kind = _label_kind(estimator, classes)
+    graph, output = _tabular_network(scope, operator, container, "softmax")
+    label_name, proba_name = (variable.full_name for variable in operator.outputs)
+    graph.node("Identity", output, proba_name)
+    _add_labels(graph, proba_name, label_name, classes, kind)

@@ -1,14 +1,16 @@
-"""ONNX export of TabularMLPClassifier and TabularMLPRegressor, preprocessing included.
+"""ONNX export of the tabular estimators: their preprocessing, as a graph.
 
-:func:`sknumpynet.register_onnx_converters` registers the converters of this
-module beside those of the NumpyMLP estimators (:mod:`sknumpynet._onnx`),
-so that ``skl2onnx.to_onnx(model, X=frame)`` converts a fitted tabular
-model into one graph that takes the raw columns: the
-:class:`~sknumpynet.TabularPreprocessor` written out, then the network.
+:func:`sknumpynet.register_onnx_converters` registers converters for
+TabularMLPClassifier and TabularMLPRegressor (in :mod:`sknumpynet._onnx`,
+beside those of the NumpyMLP estimators), so that
+``skl2onnx.to_onnx(model, X=frame)`` converts a fitted tabular model into
+one graph that takes the raw columns. This module writes the first part of
+that graph, the :class:`~sknumpynet.TabularPreprocessor` of the model
+(:func:`preprocess`), with the ``_Graph`` helper of :mod:`sknumpynet._onnx`;
+the converters there add the network and the outputs. It imports neither
+skl2onnx nor onnx, but in its functions.
 
-Inputs
-------
-Either one input per column, as skl2onnx makes them from a pandas DataFrame
+**Inputs.** Either one input per column, as skl2onnx makes them from a pandas DataFrame
 (``to_onnx(model, X=frame)``: a float64 column is a ``DoubleTensorType``, an
 integer column ``Int64TensorType``, a boolean column ``BooleanTensorType``, a
 string, object or ``category`` column ``StringTensorType``, each of shape
@@ -38,10 +40,10 @@ Then, in float64 as transform computes them, the robust scaling
 ``factor * (z - center)``, NaN to 0, and the smooth clip
 ``bound * t / sqrt(1 + t^2)`` with ``t = z / bound`` limited to +-1e150,
 operation by operation as :func:`~sknumpynet._tabular_preprocessing.
-smooth_clip` does; a cast to the preprocessor's ``dtype``; and the network
-(:func:`sknumpynet._onnx._network`, the effective weights) in the
-estimator's ``dtype``, the precision of the outputs. A graph cannot raise:
-an infinite number, which transform refuses, is clipped to +-bound.
+smooth_clip` does; a cast to the preprocessor's ``dtype``. The converters
+then add the network (the effective weights) in the estimator's ``dtype``,
+the precision of the outputs. A graph cannot raise: an infinite number,
+which transform refuses, is clipped to +-bound.
 
 What cannot be converted raises a ``ValueError`` naming the column: a
 numeric column given a string input, a categorical column given a numeric
@@ -57,68 +59,11 @@ import warnings
 import numpy as np
 
 from ._activations import hidden_activation_names
-from ._onnx import _add_labels, _Graph, _label_kind, _network
-from ._tabular import TabularMLPClassifier, TabularMLPRegressor
 from ._tabular_preprocessing import (
     _T_MAX,
     NUMERIC,
     TabularPreprocessor,
 )
-
-#: The aliases under which the converters are registered with skl2onnx.
-TABULAR_CLASSIFIER_ALIAS = "SknumpynetTabularMLPClassifier"
-TABULAR_REGRESSOR_ALIAS = "SknumpynetTabularMLPRegressor"
-
-
-def register_tabular_converters(update_registered_converter):
-    """Register the tabular converters with skl2onnx.
-
-    Parameters
-    ----------
-    update_registered_converter : callable
-        ``skl2onnx.update_registered_converter``.
-
-    Returns
-    -------
-    aliases : dict
-        The skl2onnx alias registered for each estimator class name.
-    """
-    update_registered_converter(
-        TabularMLPClassifier,
-        TABULAR_CLASSIFIER_ALIAS,
-        _classifier_shapes,
-        _convert_classifier,
-        options={
-            "zipmap": [True, False, "columns"],
-            "output_class_labels": [False, True],
-            "nocl": [True, False],
-        },
-    )
-    update_registered_converter(
-        TabularMLPRegressor,
-        TABULAR_REGRESSOR_ALIAS,
-        _regressor_shapes,
-        _convert_regressor,
-    )
-    return {
-        "TabularMLPClassifier": TABULAR_CLASSIFIER_ALIAS,
-        "TabularMLPRegressor": TABULAR_REGRESSOR_ALIAS,
-    }
-
-
-# ---------------------------------------------------------------------------
-# Shape calculators
-# ---------------------------------------------------------------------------
-
-
-def _float_type(estimator):
-    """The tensor type of the outputs: the estimator's ``dtype``."""
-    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
-
-    if np.dtype(estimator.dtype) == np.float64:
-        return DoubleTensorType
-    return FloatTensorType
-
 
 #: The skl2onnx tensor types the graph reads, by name.
 _INPUT_TYPES = (
@@ -137,8 +82,20 @@ _INPUT_TYPES = (
 )
 
 
-def _check_inputs(operator):
-    """The operator's inputs are tensors of the types the graph reads."""
+def check_inputs(operator):
+    """Check that the operator's inputs are tensors of the types the graph
+    reads.
+
+    Parameters
+    ----------
+    operator
+        skl2onnx's operator of a tabular estimator.
+
+    Raises
+    ------
+    ValueError
+        If an input has another type, named in the message.
+    """
     from skl2onnx.common import data_types
 
     good = tuple(getattr(data_types, name) for name in _INPUT_TYPES)
@@ -152,75 +109,23 @@ def _check_inputs(operator):
             )
 
 
-def _classifier_shapes(operator):
-    from skl2onnx.common.data_types import Int64TensorType, StringTensorType
-    from skl2onnx.common.utils_classifier import get_label_classes
+def hidden_activations(estimator):
+    """The canonical activation of every hidden layer, as the forward pass
+    applies them: ``activation``, or the recipe's default.
 
-    _check_inputs(operator)
-    estimator = operator.raw_operator
-    n_samples = operator.inputs[0].get_first_dimension()
-    classes = np.asarray(get_label_classes(operator.scope_inst, estimator))
-    if _label_kind(estimator, classes) == "int64":
-        operator.outputs[0].type = Int64TensorType([n_samples])
-    else:
-        operator.outputs[0].type = StringTensorType([n_samples])
-    operator.outputs[1].type = _float_type(estimator)([n_samples, len(classes)])
+    Parameters
+    ----------
+    estimator : TabularMLPClassifier or TabularMLPRegressor
+        A fitted estimator.
 
-
-def _regressor_shapes(operator):
-    _check_inputs(operator)
-    estimator = operator.raw_operator
-    n_samples = operator.inputs[0].get_first_dimension()
-    operator.outputs[0].type = _float_type(estimator)([n_samples, estimator.n_outputs_])
-
-
-# ---------------------------------------------------------------------------
-# Converters
-# ---------------------------------------------------------------------------
-
-
-def _activations(estimator):
-    """The canonical activation of every layer, output last, as the forward
-    pass applies them: ``activation`` or the recipe's default, then the
-    classifier's softmax or the regressor's identity."""
+    Returns
+    -------
+    names : list of str
+        One name of :data:`sknumpynet._activations.HIDDEN_ACTIVATIONS` per
+        hidden layer.
+    """
     activation = estimator.activation or estimator._default_activation
-    hidden = hidden_activation_names(activation, len(estimator.coefs_) - 1)
-    output = "softmax" if isinstance(estimator, TabularMLPClassifier) else "identity"
-    return [*hidden, output]
-
-
-def _graph_and_features(scope, operator, container):
-    """The graph in the estimator's precision and the preprocessed input."""
-    estimator = operator.raw_operator
-    graph = _Graph(scope, container, operator, dtype=np.dtype(estimator.dtype))
-    preprocessed = _preprocess(graph, estimator, operator.inputs)
-    return graph, _network(graph, estimator, preprocessed, _activations(estimator))
-
-
-def _convert_regressor(scope, operator, container):
-    """Regressor: the network's output on the targets' scale,
-    (n_samples, n_outputs)."""
-    graph, output = _graph_and_features(scope, operator, container)
-    estimator = operator.raw_operator
-    scaled = graph.node("Mul", [output, graph.constant(estimator.target_scale_[None])])
-    graph.node(
-        "Add",
-        [scaled, graph.constant(estimator.target_mean_[None])],
-        operator.outputs[0].full_name,
-    )
-
-
-def _convert_classifier(scope, operator, container):
-    """Classifier: labels and probabilities (the softmax output)."""
-    from skl2onnx.common.utils_classifier import get_label_classes
-
-    estimator = operator.raw_operator
-    classes = np.asarray(get_label_classes(scope, estimator))
-    kind = _label_kind(estimator, classes)
-    graph, output = _graph_and_features(scope, operator, container)
-    label_name, proba_name = (variable.full_name for variable in operator.outputs)
-    graph.node("Identity", output, proba_name)
-    _add_labels(graph, proba_name, label_name, classes, kind)
+    return hidden_activation_names(activation, len(estimator.coefs_) - 1)
 
 
 # ---------------------------------------------------------------------------
@@ -292,9 +197,28 @@ def _columns(graph, preprocessor, inputs):
     )
 
 
-def _preprocess(graph, estimator, inputs):
-    """Add TabularPreprocessor.transform to the graph; return the name of the
-    preprocessed matrix (the preprocessor's ``dtype``)."""
+def preprocess(graph, estimator, inputs):
+    """Add the estimator's ``preprocessor_.transform`` to the graph.
+
+    Parameters
+    ----------
+    graph : sknumpynet._onnx._Graph
+        The graph being built.
+    estimator : TabularMLPClassifier or TabularMLPRegressor
+        A fitted estimator whose ``preprocessor_`` is a TabularPreprocessor.
+    inputs : list of skl2onnx Variable
+        The graph's inputs: one per column, or one holding every column.
+
+    Returns
+    -------
+    name : str
+        The name of the preprocessed matrix, of the preprocessor's ``dtype``.
+
+    Raises
+    ------
+    ValueError
+        If a column, an input or the preprocessor cannot be converted.
+    """
     from onnx import TensorProto
 
     preprocessor = _preprocessor(estimator)
