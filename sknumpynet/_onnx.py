@@ -25,6 +25,15 @@ options ``zipmap="columns"``, ``nocl`` and ``output_class_labels`` work as
 for scikit-learn's classifiers. Regressors have one output, ``variable``, of
 shape (n_samples, n_outputs).
 
+TabularMLPClassifier and TabularMLPRegressor convert too, preprocessing
+included (:mod:`sknumpynet._onnx_tabular`): the graph takes the raw columns
+of a DataFrame, one input per column as ``to_onnx(model, X=frame)`` makes
+them (or one matrix for a model fitted on an array), and writes out their
+TabularPreprocessor -- NaN in numeric columns, one-hot categories, unseen
+categories, robust scaling and smooth clip -- before the network, in the
+estimator's ``dtype``. A missing value of a string column is passed as the
+empty string. The regressor's ``variable`` is on the targets' scale.
+
 skl2onnx, onnx and onnxruntime are optional: ``pip install sknumpynet[onnx]``.
 This module imports skl2onnx and onnx only in :func:`register_onnx_converters`
 and in the converters it registers.
@@ -32,9 +41,11 @@ and in the converters it registers.
 
 import numpy as np
 
+from . import _onnx_tabular
 from ._activations import LEAKY_RELU_SLOPE, SELU_ALPHA, SELU_SCALE
 from ._estimators import NumpyMLPClassifier, NumpyMLPRegressor
 from ._model import effective_weights, layer_activations
+from ._tabular import TabularMLPClassifier, TabularMLPRegressor
 
 
 def _operator(op_type, **attributes):
@@ -107,19 +118,33 @@ _ONNX_ACTIVATIONS = {
 #: The aliases under which the converters are registered with skl2onnx.
 CLASSIFIER_ALIAS = "SknumpynetNumpyMLPClassifier"
 REGRESSOR_ALIAS = "SknumpynetNumpyMLPRegressor"
+TABULAR_CLASSIFIER_ALIAS = "SknumpynetTabularMLPClassifier"
+TABULAR_REGRESSOR_ALIAS = "SknumpynetTabularMLPRegressor"
 
 
 def register_onnx_converters():
-    """Teach skl2onnx to convert NumpyMLPClassifier and NumpyMLPRegressor.
+    """Teach skl2onnx to convert the NumpyMLP and TabularMLP estimators.
 
-    Registers a shape calculator and a converter for each estimator with
+    Registers a shape calculator and a converter for NumpyMLPClassifier,
+    NumpyMLPRegressor, TabularMLPClassifier and TabularMLPRegressor with
     ``skl2onnx.update_registered_converter``, so that ``skl2onnx.to_onnx``
-    converts them alone or inside pipelines. Calling it again is harmless.
+    converts them (the NumpyMLP estimators alone or inside pipelines).
+    Calling it again is harmless.
+
+    A tabular model converts with its preprocessing:
+    ``to_onnx(model, X=frame)`` gives a graph with one input per column of
+    the DataFrame (float, integer, boolean or string tensors of shape
+    (n_samples, 1)), or one (n_samples, n_features) input for a model fitted
+    on an array. NaN is a missing number; a missing string is passed as the
+    empty string "" (string tensors cannot hold None); unseen categories
+    encode as in ``transform``. A column the graph cannot read (a numeric
+    column given strings, say) raises a ``ValueError`` naming it.
 
     Returns
     -------
     aliases : dict
-        The skl2onnx alias registered for each estimator class name.
+        The skl2onnx alias registered for each estimator class name: the
+        four classes above.
 
     Raises
     ------
@@ -135,7 +160,9 @@ def register_onnx_converters():
     -----
     Probabilities are computed in the precision of the ONNX input (float32
     for ``FloatTensorType``), so they agree with ``predict_proba`` to about
-    1e-6; with a ``DoubleTensorType`` input, to about 1e-15.
+    1e-6; with a ``DoubleTensorType`` input, to about 1e-15. The tabular
+    graphs compute the preprocessing in float64, as ``transform`` does,
+    and the network in the estimator's ``dtype``, whatever the inputs.
 
     Examples
     --------
@@ -183,9 +210,28 @@ def register_onnx_converters():
     update_registered_converter(
         NumpyMLPRegressor, REGRESSOR_ALIAS, _regressor_shapes, _convert_regressor
     )
+    update_registered_converter(
+        TabularMLPClassifier,
+        TABULAR_CLASSIFIER_ALIAS,
+        _tabular_classifier_shapes,
+        _convert_tabular_classifier,
+        options={
+            "zipmap": [True, False, "columns"],
+            "output_class_labels": [False, True],
+            "nocl": [True, False],
+        },
+    )
+    update_registered_converter(
+        TabularMLPRegressor,
+        TABULAR_REGRESSOR_ALIAS,
+        _tabular_regressor_shapes,
+        _convert_tabular_regressor,
+    )
     return {
         "NumpyMLPClassifier": CLASSIFIER_ALIAS,
         "NumpyMLPRegressor": REGRESSOR_ALIAS,
+        "TabularMLPClassifier": TABULAR_CLASSIFIER_ALIAS,
+        "TabularMLPRegressor": TABULAR_REGRESSOR_ALIAS,
     }
 
 
@@ -231,7 +277,8 @@ def _check_types(operator, n_outputs):
 
 def _label_kind(estimator, classes):
     """'multilabel', 'int64' or 'string': how the labels are output."""
-    if estimator._label_binarizer.y_type_.startswith("multilabel"):
+    binarizer = getattr(estimator, "_label_binarizer", None)  # tabular: none
+    if binarizer is not None and binarizer.y_type_.startswith("multilabel"):
         return "multilabel"
     if classes.dtype.kind in "biu":
         return "int64"
@@ -276,6 +323,38 @@ def _regressor_shapes(operator):
     operator.outputs[0].type = _float_tensor_type(operator)([n_samples, n_outputs])
 
 
+def _tabular_float_type(estimator):
+    """The tensor type of a tabular model's outputs: its ``dtype``."""
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+
+    if np.dtype(estimator.dtype) == np.float64:
+        return DoubleTensorType
+    return FloatTensorType
+
+
+def _tabular_classifier_shapes(operator):
+    from skl2onnx.common.data_types import Int64TensorType, StringTensorType
+    from skl2onnx.common.utils_classifier import get_label_classes
+
+    _onnx_tabular.check_inputs(operator)
+    estimator = operator.raw_operator
+    n_samples = operator.inputs[0].get_first_dimension()
+    classes = np.asarray(get_label_classes(operator.scope_inst, estimator))
+    if _label_kind(estimator, classes) == "int64":
+        operator.outputs[0].type = Int64TensorType([n_samples])
+    else:
+        operator.outputs[0].type = StringTensorType([n_samples])
+    operator.outputs[1].type = _tabular_float_type(estimator)([n_samples, len(classes)])
+
+
+def _tabular_regressor_shapes(operator):
+    _onnx_tabular.check_inputs(operator)
+    estimator = operator.raw_operator
+    n_samples = operator.inputs[0].get_first_dimension()
+    float_type = _tabular_float_type(estimator)
+    operator.outputs[0].type = float_type([n_samples, estimator.n_outputs_])
+
+
 # ---------------------------------------------------------------------------
 # Converters
 # ---------------------------------------------------------------------------
@@ -291,14 +370,21 @@ class _Graph:
     operator
         skl2onnx's operator: a float64 input makes a float64 graph, any other
         input a float32 graph.
+    dtype : {np.float32, np.float64}, default=None
+        The graph's precision, whatever the input (the tabular converters
+        compute in the estimator's ``dtype``); None: from the input.
     """
 
-    def __init__(self, scope, container, operator):
+    def __init__(self, scope, container, operator, dtype=None):
         from onnx import TensorProto
         from skl2onnx.common.data_types import DoubleTensorType
 
         self.scope, self.container = scope, container
-        if isinstance(operator.inputs[0].type, DoubleTensorType):
+        if dtype is not None:
+            double = np.dtype(dtype) == np.float64
+        else:
+            double = isinstance(operator.inputs[0].type, DoubleTensorType)
+        if double:
             self.proto_dtype, self.dtype = TensorProto.DOUBLE, np.float64
         else:
             self.proto_dtype, self.dtype = TensorProto.FLOAT, np.float32
@@ -329,14 +415,16 @@ class _Graph:
         return unique_name
 
 
-def _network(graph, estimator, input_name):
-    """Add the network's layers to the graph; return the output's name."""
+def _network(graph, estimator, input_name, activations=None):
+    """Add the network's layers to the graph; return the output's name.
+
+    ``activations``: one canonical name per layer, output last; by default
+    :func:`~sknumpynet._model.layer_activations` (the NumpyMLP estimators').
+    """
     output = graph.node("Cast", input_name, to=graph.proto_dtype)
-    layers = zip(
-        effective_weights(estimator),
-        estimator.intercepts_,
-        layer_activations(estimator),
-    )
+    if activations is None:
+        activations = layer_activations(estimator)
+    layers = zip(effective_weights(estimator), estimator.intercepts_, activations)
     for i, (coef, intercept, activation) in enumerate(layers):
         product = graph.node(
             "MatMul", [output, graph.constant(coef, f"coefficient{i}")]
@@ -385,7 +473,13 @@ def _convert_classifier(scope, operator, container):
         graph.node("Cast", on, label_name, to=TensorProto.INT64)
         return
 
-    # The label of the most probable class: ArgMax, then a table lookup.
+    _add_labels(graph, proba_name, label_name, classes, kind)
+
+
+def _add_labels(graph, proba_name, label_name, classes, kind):
+    """The label of the most probable class: ArgMax, then a table lookup."""
+    from onnx import TensorProto
+
     if kind == "int64":
         labels = graph.constant(classes.astype(np.int64), "classes", TensorProto.INT64)
     else:
@@ -397,3 +491,39 @@ def _convert_classifier(scope, operator, container):
     )
     shape = graph.constant([-1], "shape", TensorProto.INT64)
     graph.node("Reshape", [looked_up, shape], label_name)
+
+
+def _tabular_network(scope, operator, container, output_activation):
+    """A tabular model's graph: the preprocessing
+    (:func:`sknumpynet._onnx_tabular.preprocess`), then the network, in the
+    estimator's ``dtype`` whatever the inputs; return the graph and the
+    network's output."""
+    estimator = operator.raw_operator
+    graph = _Graph(scope, container, operator, dtype=np.dtype(estimator.dtype))
+    preprocessed = _onnx_tabular.preprocess(graph, estimator, operator.inputs)
+    activations = [*_onnx_tabular.hidden_activations(estimator), output_activation]
+    return graph, _network(graph, estimator, preprocessed, activations)
+
+
+def _convert_tabular_regressor(scope, operator, container):
+    """Tabular regressor: the network's output on the targets' scale,
+    (n_samples, n_outputs)."""
+    estimator = operator.raw_operator
+    graph, output = _tabular_network(scope, operator, container, "identity")
+    scale = graph.constant(estimator.target_scale_[None], "target_scale")
+    scaled = graph.node("Mul", [output, scale])
+    mean = graph.constant(estimator.target_mean_[None], "target_mean")
+    graph.node("Add", [scaled, mean], operator.outputs[0].full_name)
+
+
+def _convert_tabular_classifier(scope, operator, container):
+    """Tabular classifier: labels and probabilities (the softmax output)."""
+    from skl2onnx.common.utils_classifier import get_label_classes
+
+    estimator = operator.raw_operator
+    classes = np.asarray(get_label_classes(scope, estimator))
+    kind = _label_kind(estimator, classes)
+    graph, output = _tabular_network(scope, operator, container, "softmax")
+    label_name, proba_name = (variable.full_name for variable in operator.outputs)
+    graph.node("Identity", output, proba_name)
+    _add_labels(graph, proba_name, label_name, classes, kind)

@@ -31,7 +31,7 @@ LAYERS = [
     ["_base"],
     ["_estimators", "_tabular"],
     # around the estimators
-    ["_codec"],
+    ["_codec", "_onnx_tabular"],
     ["_persistence", "_onnx", "_features", "_display", "_gradcheck"],
     ["__init__"],
     ["__main__"],
