@@ -415,15 +415,10 @@ class _Graph:
         return unique_name
 
 
-def _network(graph, estimator, input_name, activations=None):
-    """Add the network's layers to the graph; return the output's name.
-
-    ``activations``: one canonical name per layer, output last; by default
-    :func:`~sknumpynet._model.layer_activations` (the NumpyMLP estimators').
-    """
+def _network(graph, estimator, input_name):
+    """Add the network's layers to the graph; return the output's name."""
     output = graph.node("Cast", input_name, to=graph.proto_dtype)
-    if activations is None:
-        activations = layer_activations(estimator)
+    activations = layer_activations(estimator)
     layers = zip(effective_weights(estimator), estimator.intercepts_, activations)
     for i, (coef, intercept, activation) in enumerate(layers):
         product = graph.node(
@@ -493,7 +488,7 @@ def _add_labels(graph, proba_name, label_name, classes, kind):
     graph.node("Reshape", [looked_up, shape], label_name)
 
 
-def _tabular_network(scope, operator, container, output_activation):
+def _tabular_network(scope, operator, container):
     """A tabular model's graph: the preprocessing
     (:func:`sknumpynet._onnx_tabular.preprocess`), then the network, in the
     estimator's ``dtype`` whatever the inputs; return the graph and the
@@ -501,15 +496,14 @@ def _tabular_network(scope, operator, container, output_activation):
     estimator = operator.raw_operator
     graph = _Graph(scope, container, operator, dtype=np.dtype(estimator.dtype))
     preprocessed = _onnx_tabular.preprocess(graph, estimator, operator.inputs)
-    activations = [*_onnx_tabular.hidden_activations(estimator), output_activation]
-    return graph, _network(graph, estimator, preprocessed, activations)
+    return graph, _network(graph, estimator, preprocessed)
 
 
 def _convert_tabular_regressor(scope, operator, container):
     """Tabular regressor: the network's output on the targets' scale,
     (n_samples, n_outputs)."""
     estimator = operator.raw_operator
-    graph, output = _tabular_network(scope, operator, container, "identity")
+    graph, output = _tabular_network(scope, operator, container)
     scale = graph.constant(estimator.target_scale_[None], "target_scale")
     scaled = graph.node("Mul", [output, scale])
     mean = graph.constant(estimator.target_mean_[None], "target_mean")
@@ -523,7 +517,7 @@ def _convert_tabular_classifier(scope, operator, container):
     estimator = operator.raw_operator
     classes = np.asarray(get_label_classes(scope, estimator))
     kind = _label_kind(estimator, classes)
-    graph, output = _tabular_network(scope, operator, container, "softmax")
+    graph, output = _tabular_network(scope, operator, container)
     label_name, proba_name = (variable.full_name for variable in operator.outputs)
     graph.node("Identity", output, proba_name)
     _add_labels(graph, proba_name, label_name, classes, kind)

@@ -1,64 +1,18 @@
 """ONNX export of the tabular estimators: their preprocessing, as a graph.
 
-:func:`sknumpynet.register_onnx_converters` registers converters for
-TabularMLPClassifier and TabularMLPRegressor (in :mod:`sknumpynet._onnx`,
-beside those of the NumpyMLP estimators), so that
-``skl2onnx.to_onnx(model, X=frame)`` converts a fitted tabular model into
-one graph that takes the raw columns. This module writes the first part of
-that graph, the :class:`~sknumpynet.TabularPreprocessor` of the model
-(:func:`preprocess`), with the ``_Graph`` helper of :mod:`sknumpynet._onnx`;
-the converters there add the network and the outputs. It imports neither
-skl2onnx nor onnx, but in its functions.
-
-**Inputs.** Either one input per column, as skl2onnx makes them from a pandas DataFrame
-(``to_onnx(model, X=frame)``: a float64 column is a ``DoubleTensorType``, an
-integer column ``Int64TensorType``, a boolean column ``BooleanTensorType``, a
-string, object or ``category`` column ``StringTensorType``, each of shape
-(n_samples, 1)), matched to the fitted columns by name (by position when
-the names differ); or a single input of shape (n_samples, n_features_in_),
-numeric or string, for a model fitted on an array.
-
-Each column is encoded as :meth:`TabularPreprocessor.transform` encodes it:
-
-* a numeric column is cast to float64; NaN is a missing value (``IsNaN``:
-  the median's place after scaling, and 1 in the missing indicator);
-* a categorical or boolean column is matched against the fitted categories,
-  which transform compares by their string form (``str(value)``): a string
-  input is looked up as it is (``LabelEncoder``), a numeric or boolean input
-  by the value of its type whose ``str`` is the category (``1`` matches
-  "1", ``1.0`` matches "1.0", ``True`` matches "True"). A value that matches
-  no category -- unseen in fit, or missing -- encodes as zeros, exactly as
-  transform encodes unseen and missing values.
-
-String tensors cannot hold None or NaN, so **a missing value of a string
-column is passed as the empty string** "" (any string that is not a
-category gives the same encoding; a column whose categories include "" is
-warned about at conversion, as its "" is then that category). NaN in a float
-input of a categorical column is missing too.
-
-Then, in float64 as transform computes them, the robust scaling
-``factor * (z - center)``, NaN to 0, and the smooth clip
-``bound * t / sqrt(1 + t^2)`` with ``t = z / bound`` limited to +-1e150,
-operation by operation as :func:`~sknumpynet._tabular_preprocessing.
-smooth_clip` does; a cast to the preprocessor's ``dtype``. The converters
-then add the network (the effective weights) in the estimator's ``dtype``,
-the precision of the outputs. A graph cannot raise: an infinite number,
-which transform refuses, is clipped to +-bound.
-
-What cannot be converted raises a ``ValueError`` naming the column: a
-numeric column given a string input, a categorical column given a numeric
-input none of whose values can match its categories, a ``preprocessor``
-that is not a :class:`~sknumpynet.TabularPreprocessor`. skl2onnx itself
-cannot guess a type for pandas' nullable ``boolean`` columns: pass such a
-column as a string input (``initial_types``, values "True", "False" and ""
-for missing).
+:func:`preprocess` writes a fitted :class:`~sknumpynet.TabularPreprocessor`
+with the ``_Graph`` helper of :mod:`sknumpynet._onnx`, one input per raw
+column (or one matrix), operation by operation as ``transform`` computes it;
+the converters of :mod:`sknumpynet._onnx` add the network and the outputs.
+The user guide's persistence page says which inputs a graph takes and how
+missing strings are passed. It imports skl2onnx and onnx only in its
+functions.
 """
 
 import warnings
 
 import numpy as np
 
-from ._activations import hidden_activation_names
 from ._tabular_preprocessing import (
     _T_MAX,
     NUMERIC,
@@ -107,25 +61,6 @@ def check_inputs(operator):
                 f"{type(variable.type).__name__}; the ONNX export reads float, "
                 "double, integer, boolean and string tensors."
             )
-
-
-def hidden_activations(estimator):
-    """The canonical activation of every hidden layer, as the forward pass
-    applies them: ``activation``, or the recipe's default.
-
-    Parameters
-    ----------
-    estimator : TabularMLPClassifier or TabularMLPRegressor
-        A fitted estimator.
-
-    Returns
-    -------
-    names : list of str
-        One name of :data:`sknumpynet._activations.HIDDEN_ACTIVATIONS` per
-        hidden layer.
-    """
-    activation = estimator.activation or estimator._default_activation
-    return hidden_activation_names(activation, len(estimator.coefs_) - 1)
 
 
 # ---------------------------------------------------------------------------
