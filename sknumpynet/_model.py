@@ -1,25 +1,11 @@
 """What a network estimator is made of: the facts every module reads from it.
 
-The estimators, the training loop, persistence, export to scikit-learn and
-ONNX, the gradient check and the hidden-layer features all need the same few
-facts about an estimator. Each is answered here, once, from the estimator's
-parameters and fitted attributes:
-
-* which attributes are fitted state (:func:`is_fitted_state_name`);
-* the hidden layer sizes and the per-layer settings, given once or one per
-  hidden layer (:func:`hidden_layer_sizes`, :func:`hidden_activations`,
-  :func:`dropout_rates`), and the learning-rate factor of each parameter
-  group (:func:`learning_rate_factors`);
-* the output activation its loss and targets call for
-  (:func:`output_activation`);
-* the layers of a fitted network (:func:`layer_units`,
-  :func:`layer_activations`);
-* the weights its forward pass applies (:func:`effective_weights`): the
-  stored ``coefs_`` with the parametrization's factors and the feature
-  scale multiplied in;
-* the engine network that computes it (:func:`build_network`).
-
-Like the NumPy core below it, this module never imports scikit-learn.
+The estimators, the training loops, persistence, the exports, the gradient
+check and the hidden-layer features all need the same few facts about an
+estimator -- fitted state, per-layer settings, output activation, the layers
+of a fitted network, the weights its forward pass applies and the engine
+network that computes it. Each is answered here, once. Like the NumPy core
+below it, this module never imports scikit-learn.
 """
 
 from numbers import Integral, Real

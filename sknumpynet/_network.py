@@ -1,73 +1,14 @@
 r"""The engine: a multilayer perceptron in plain NumPy.
 
-This is the seed article's network grown up. Layer ``i`` computes
-
-.. math:: z^{(i+1)} = a^{(i)} W^{(i)} + b^{(i)}, \qquad a^{(i+1)} = f(z^{(i+1)})
-
-with ``a^{(0)} = X``, a hidden activation ``f`` and, on the last layer, an
-output activation chosen with the loss. Backpropagation is the chain rule
-written out, layer by layer from the output down:
-
-.. math::
-    \delta^{(L)} = \frac{\partial \ell}{\partial z^{(L)}}, \qquad
-    \frac{\partial \ell}{\partial W^{(i)}} = a^{(i)\top} \delta^{(i+1)}, \qquad
-    \frac{\partial \ell}{\partial b^{(i)}} = \textstyle\sum_n \delta^{(i+1)}_n,
-    \qquad
-    \delta^{(i)} = \left(\delta^{(i+1)} W^{(i)\top}\right) \odot f'(z^{(i)})
-
-All weights and intercepts live in one flat buffer (:attr:`MLP.params`), the
-coefficients first, then the intercepts, as scikit-learn packs them for
-L-BFGS; ``coefs`` and ``intercepts`` are per-layer views into it. The
-gradient has the same layout, so an optimizer step is one vectorized update.
-Work arrays are allocated once per batch size and reused.
-
-Options beyond scikit-learn's network, all off by default (and then the
-network, its layout and its numbers are exactly those above):
-
-* the NTK parametrization, where every layer -- the first and the output
-  layer included -- multiplies its product by :math:`1/\sqrt{\text{fan\_in}}`,
-  :math:`z^{(i+1)} = a^{(i)} W^{(i)} / \sqrt{n_i} + b^{(i)}`, with weights
-  drawn from :math:`\mathcal{N}(0, 1)` (``initialize(method="normal")``);
-* a learnable per-feature scale :math:`s` in front, :math:`a^{(0)} = X \odot
-  s`, initialised to 1 and stored *after* the intercepts, so that everything
-  before it is today's layout (:func:`~sknumpynet._parameters.layer_views`);
-* a zero-initialised output layer (``initialize(zero_output=True)``);
-* label smoothing of the classification targets (see
-  :func:`sknumpynet._losses.smooth_labels`).
-
-The forward pass applies the scale and the :math:`1/\sqrt{n_i}` factors by
-multiplying them into the weights once per batch (:func:`effective_coefs`,
-a pass over the parameters, not over the data), and the backward pass
-carries the gradient from those effective weights back to the stored ones:
-
-.. math::
-    \widetilde W^{(i)} = c_i \,\operatorname{diag}(s)^{[i = 0]}\, W^{(i)},
-    \qquad
-    \frac{\partial \ell}{\partial W^{(i)}} = c_i\,
-    \operatorname{diag}(s)^{[i = 0]}\, G^{(i)}, \qquad
-    \frac{\partial \ell}{\partial s_j} = c_0 \textstyle\sum_k W^{(0)}_{jk}
-    G^{(0)}_{jk}
-
-with :math:`G^{(i)} = a^{(i)\top} \delta^{(i+1)}` the gradient with respect
-to :math:`\widetilde W^{(i)}` and :math:`c_i = 1/\sqrt{n_i}` (NTK) or 1.
-
-What is carried over from pytabkit (the reference implementation of [1]_),
-as facts, in this package's own code: the NTK parametrization of
-``WeightFitter`` with ``weight_param="ntk"`` (the factor on every weight
-layer, weights :math:`\mathcal{N}(0, 1)` for ``weight_init_mode="normal"``,
-``pytabkit/models/nn_models/nn.py``); the intercepts
-:math:`\mathcal{N}(0, 1)` of ``bias_init_mode="normal"`` (same file); the
-front scale of ``ScaleFitter``, a vector of ones multiplying the input (same
-file; put in front of the first layer only, ``add_front_scale``, in
-``pytabkit/models/nn_models/models.py``); the zero output layer of
-RealMLP-TD-S's ``last_layer_config`` (``weight_init_mode="zeros"``,
-``bias_init_mode="zeros"``, ``pytabkit/models/sklearn/default_params.py``);
-and its learning-rate factors per group, :data:`REALMLP_TD_S_LR_FACTORS`.
-
-References
-----------
-.. [1] "Better by default: Strong pre-tuned MLPs and boosted trees on tabular
-   data". NeurIPS 37 (2024), arXiv:2407.04491.
+The seed article's network grown up: layer ``i`` computes
+:math:`a^{(i+1)} = f(a^{(i)} W^{(i)} + b^{(i)})`, and backpropagation is
+the chain rule written out from the output down (the user guide's "The
+network" page derives both). All weights and intercepts live in one flat
+buffer (:attr:`MLP.params`) with per-layer views, laid out as scikit-learn
+packs them; the gradient has the same layout, so an optimizer step is one
+vectorized update. The options beyond scikit-learn's network (the NTK
+parametrization, a feature scale, a zero output layer, label smoothing) are
+off by default, and the user guide's "Raw tables" page derives them.
 """
 
 import numpy as np

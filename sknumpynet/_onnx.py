@@ -1,42 +1,11 @@
-"""ONNX export: skl2onnx converters for NumpyMLPClassifier and NumpyMLPRegressor.
+"""ONNX export: skl2onnx converters for every sknumpynet estimator.
 
-After :func:`register_onnx_converters`, ``skl2onnx.to_onnx`` converts
-sknumpynet estimators, alone or inside pipelines, like scikit-learn's own
-MLPs. The graph is the network written out: for each layer a ``MatMul`` and
-an ``Add``, then the layer's activation. Every hidden activation sknumpynet
-has converts, each hidden layer with its own when ``activation`` is given per
-layer: identity (``Identity``), logistic or its alias sigmoid (``Sigmoid``),
-tanh (``Tanh``), relu (``Relu``), and, written with elementary operators
-because onnxruntime runs ONNX's ``LeakyRelu``, ``Elu`` and ``Softplus`` in
-float32 only, leaky_relu (``max(z, 0.01 z)``), elu (alpha 1:
-``relu(z) + exp(min(z, 0)) - 1``), softplus
-(``relu(z) + log(1 + exp(-|z|))``), selu (``lambda (relu(z) + alpha
-(exp(min(z, 0)) - 1))``) and mish (``z tanh(softplus(z))``). The output
-layer is ``Identity``, ``Sigmoid``, ``Softmax`` or ``Exp``. So every network
-sknumpynet fits converts, including those scikit-learn cannot represent
-(activations it lacks, different activations per layer, a logistic output
-layer, several outputs).
-
-Classifiers have the outputs of skl2onnx's classifiers: ``label`` (int64
-or string labels; an (n_samples, n_classes) int64 indicator matrix for
-multilabel targets) and ``probabilities``, which skl2onnx turns into a list
-of dictionaries (ZipMap) unless ``options={"zipmap": False}`` is given; the
-options ``zipmap="columns"``, ``nocl`` and ``output_class_labels`` work as
-for scikit-learn's classifiers. Regressors have one output, ``variable``, of
-shape (n_samples, n_outputs).
-
-TabularMLPClassifier and TabularMLPRegressor convert too, preprocessing
-included (:mod:`sknumpynet._onnx_tabular`): the graph takes the raw columns
-of a DataFrame, one input per column as ``to_onnx(model, X=frame)`` makes
-them (or one matrix for a model fitted on an array), and writes out their
-TabularPreprocessor -- NaN in numeric columns, one-hot categories, unseen
-categories, robust scaling and smooth clip -- before the network, in the
-estimator's ``dtype``. A missing value of a string column is passed as the
-empty string. The regressor's ``variable`` is on the targets' scale.
-
-skl2onnx, onnx and onnxruntime are optional: ``pip install sknumpynet[onnx]``.
-This module imports skl2onnx and onnx only in :func:`register_onnx_converters`
-and in the converters it registers.
+After :func:`register_onnx_converters`, ``skl2onnx.to_onnx`` converts the
+NumpyMLP estimators, alone or in pipelines, and the tabular ones with their
+preprocessing (:mod:`sknumpynet._onnx_tabular`). The graph is the network
+written out, a ``MatMul`` and an ``Add`` per layer, then the layer's
+activation; the outputs are those of skl2onnx's own classifiers and
+regressors. The user guide's persistence page lists what converts and how.
 """
 
 import numpy as np
