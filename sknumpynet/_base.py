@@ -9,10 +9,12 @@ through the hooks below.
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._callbacks import CallbackSupportMixin
@@ -67,6 +69,16 @@ class _NetworkEstimator(VersionStampMixin, CallbackSupportMixin, BaseEstimator, 
 
     Do not use directly; use one of the public estimators.
     """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
 
     #: The fewest rows a validation split may hold.
     _min_validation_rows = 1

@@ -68,7 +68,11 @@ class _Plan:
         "dtype",
     )
 
-    def __init__(self, estimator, coefs, hidden, output):
+    def __init__(self, estimator):
+        # The weights the forward pass applies: the arrays of ``coefs_``
+        # themselves (no copies) but for NTK factors or a feature scale,
+        # multiplied in once here.
+        coefs = effective_weights(estimator)
         self.seen = tuple(getattr(estimator, name, None) for name in self.watched)
         # Each stored matrix too: effective weights (NTK factors, a feature
         # scale) are copies, so a matrix replaced in ``coefs_`` must retire
@@ -77,8 +81,10 @@ class _Plan:
         self.coefs = coefs
         # The list itself: prediction reads its arrays.
         self.intercepts = estimator.intercepts_
-        self.hidden = hidden
-        self.output = output
+        self.hidden = [
+            HIDDEN_ACTIVATIONS[name][0] for name in hidden_activations(estimator)
+        ]
+        self.output = OUTPUT_ACTIVATIONS[estimator.out_activation_]
         self.n_features = coefs[0].shape[0]
         self.dtype = coefs[0].dtype
 
@@ -167,15 +173,7 @@ class ServingPlan(_Plan):
     __slots__ = ("classes", "label_type", "threshold")
 
     def __init__(self, estimator):
-        # The weight list's arrays themselves, not copies (but for the NTK
-        # factors or a feature scale, multiplied in once here): prediction
-        # reads them, and a new list (refit, warm start) retires the plan.
-        super().__init__(
-            estimator,
-            effective_weights(estimator),
-            [HIDDEN_ACTIVATIONS[name][0] for name in hidden_activations(estimator)],
-            OUTPUT_ACTIVATIONS[estimator.out_activation_],
-        )
+        super().__init__(estimator)
         self.names = getattr(estimator, "feature_names_in_", None)
         self.name_list = None if self.names is None else self.names.tolist()
         self.n_features = estimator.n_features_in_
@@ -236,12 +234,7 @@ class TabularPlan(_Plan):
     __slots__ = ()
 
     def __init__(self, estimator):
-        super().__init__(
-            estimator,
-            effective_weights(estimator),
-            [HIDDEN_ACTIVATIONS[name][0] for name in hidden_activations(estimator)],
-            OUTPUT_ACTIVATIONS[estimator.out_activation_],
-        )
+        super().__init__(estimator)
         self.names = self.name_list = None
         # The precision the input is cast to (the weights may differ).
         self.dtype = np.dtype(estimator.dtype)

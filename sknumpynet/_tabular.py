@@ -49,20 +49,14 @@ class _BaseTabularMLP(_NetworkEstimator):
     """
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": [
-            "array-like",
-            Interval(Integral, 1, None, closed="left"),
-        ],
+        **_NetworkEstimator._parameter_constraints,
         "activation": [StrOptions(set(HIDDEN_ACTIVATIONS)), None],
         "n_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "preprocessor": [HasMethods(["fit", "transform"]), None],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
         "dtype": [StrOptions({"float32", "float64"})],
     }
 
