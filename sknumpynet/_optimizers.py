@@ -27,8 +27,7 @@ def coslog_schedule(progress, n_cycles=4):
     with :math:`t \in [0, 1]` the training progress and :math:`n` the number
     of cycles. Each cycle rises from 0 to 1 and falls back to 0, and each
     lasts twice as long as the one before: with :math:`n = 4` they end at
-    :math:`t = 1/15, 3/15, 7/15` and 1. pytabkit's "coslog4" (``CoslogFunc``
-    in ``pytabkit/models/training/scheduling.py``).
+    :math:`t = 1/15, 3/15, 7/15` and 1: RealMLP's "coslog4".
 
     Parameters
     ----------
@@ -64,9 +63,8 @@ def flat_cos_schedule(progress):
               \rho(t) = \frac{1}{2}\left(1 + \cos\left(\pi (2t - 1)\right)
               \right) \text{ for } t \ge 1/2
 
-    pytabkit's "flat_cos" (``get_schedule`` in
-    ``pytabkit/models/training/scheduling.py``), with which RealMLP-TD
-    schedules its dropout rate and weight decay.
+    RealMLP-TD's "flat_cos", with which it schedules its dropout rate and
+    weight decay.
 
     Parameters
     ----------

@@ -25,21 +25,14 @@ INIT_METHODS = (*WEIGHT_INITS, "normal")
 PARAMETRIZATIONS = ("standard", "ntk")
 
 #: Learning-rate factors of the parameter groups in the RealMLP-TD-S recipe,
-#: for :meth:`ParameterSetup.lr_multipliers`: pytabkit's
-#: ``scale_lr_factor=6.0`` and ``bias_lr_factor=0.1``, the weights at the
-#: default ``weight_lr_factor=1.0``
-#: (``pytabkit/models/sklearn/default_params.py``, ``RealMLP_TD_S_CLASS``
-#: and ``RealMLP_TD_S_REG``; ``pytabkit/models/nn_models/nn.py`` for the
-#: default).
+#: for :meth:`ParameterSetup.lr_multipliers` (the user guide's "Raw tables"
+#: page says where each was read).
 REALMLP_TD_S_LR_FACTORS = {"coefs": 1.0, "intercepts": 0.1, "feature_scale": 6.0}
 
 #: Weight-decay multipliers of the parameter groups in RealMLP-TD, for
-#: :class:`~sknumpynet._optimizers.Adam`'s ``wd_multipliers``: pytabkit
-#: decays a parameter by ``wd * lr * (its wd factor * its lr factor)``
-#: with ``wd`` and ``lr`` already holding the factors, so they enter squared
-#: (kept so in pytabkit for backward compatibility, its issue 40):
-#: ``bias_wd_factor=0.0``, the scale's wd factor 1 and lr factor 6, the
-#: weights' 1 and 1.
+#: :class:`~sknumpynet._optimizers.Adam`'s ``wd_multipliers``: the decay of a
+#: parameter is ``wd * lr`` times its wd factor times its lr factor, so the
+#: scale's 6 enters squared.
 REALMLP_TD_WD_FACTORS = {"coefs": 1.0, "intercepts": 0.0, "feature_scale": 36.0}
 
 
