@@ -212,13 +212,17 @@ class _NetworkEstimator(VersionStampMixin, CallbackSupportMixin, BaseEstimator, 
         if plan is None:
             check_is_fitted(self)
             values = self._network_input(X, None)  # the full validation
-            plan = self._new_plan()
+            new_plan = plan = self._new_plan()
         else:
             values = self._network_input(X, plan)
+            new_plan = None
         # Extreme logits may overflow on the way to a finite, correct output
         # (softmax subtracts the row maximum); a non-finite one is caught.
         with np.errstate(over="ignore", invalid="ignore"):
             output = plan.forward(values, n_layers)
-        check_finite_output(output, self._overflow_remedy)
-        remember_plan(self, plan)
+            finite = np.isfinite(np.add.reduce(output, axis=None))
+        if not finite:  # or a sum that overflowed: count the rows
+            check_finite_output(output, self._overflow_remedy)
+        if new_plan is not None:
+            remember_plan(self, new_plan)
         return output
