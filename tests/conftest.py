@@ -10,9 +10,11 @@ file keeps its own numbers.
 import hashlib
 import io
 import json
+import os
 
 import numpy as np
 import pytest
+from hypothesis import settings
 from numpy.testing import assert_array_equal
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.datasets import load_digits, make_classification, make_regression
@@ -23,6 +25,33 @@ from sklearn.utils.estimator_checks import (
 
 from sknumpynet import NumpyMLPClassifier, NumpyMLPRegressor
 from sknumpynet._losses import LOSSES
+
+# ---------------------------------------------------------------------------
+# Hypothesis profiles
+# ---------------------------------------------------------------------------
+
+#: Examples per property test; SKNUMPYNET_HYPOTHESIS_EXAMPLES overrides it.
+HYPOTHESIS_EXAMPLES = int(os.environ.get("SKNUMPYNET_HYPOTHESIS_EXAMPLES", "0"))
+_HYPOTHESIS_COMMON = dict(
+    deadline=None,
+    database=None,  # nothing written into the repository
+    print_blob=True,
+)
+# The default (and CI's): the same examples on every run.
+settings.register_profile(
+    "derandomized",
+    derandomize=True,
+    max_examples=HYPOTHESIS_EXAMPLES or 500,
+    **_HYPOTHESIS_COMMON,
+)
+# HYPOTHESIS_PROFILE=random: a wider search, new examples on every run.
+settings.register_profile(
+    "random",
+    derandomize=False,
+    max_examples=HYPOTHESIS_EXAMPLES or 5000,
+    **_HYPOTHESIS_COMMON,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "derandomized"))
 
 # ---------------------------------------------------------------------------
 # Case lists
