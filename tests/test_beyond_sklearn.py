@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
-from conftest import (
+from _helpers import (
     ESTIMATORS,
     SOLVERS,
     CountingCallback,

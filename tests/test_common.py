@@ -6,7 +6,7 @@ enough to reach what they require).
 """
 
 import pytest
-from conftest import parametrize_with_checks
+from _helpers import parametrize_with_checks
 
 from sknumpynet import NumpyMLPClassifier, NumpyMLPRegressor
 

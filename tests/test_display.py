@@ -6,7 +6,7 @@ without it).
 
 import numpy as np
 import pytest
-from conftest import regression, split_digits
+from _helpers import regression, split_digits
 from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import classification
+from _helpers import classification
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import (
     make_blobs,

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import OUTPUT_LOSS_PAIRS, SKLEARN_ACTIVATIONS, pair_id, targets
+from _helpers import OUTPUT_LOSS_PAIRS, SKLEARN_ACTIVATIONS, pair_id, targets
 from sklearn.neural_network import MLPRegressor
 
 import sknumpynet._network as network_module

@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import classification
+from _helpers import classification
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import (
     make_multilabel_classification,

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import SKLEARN_ACTIVATIONS, STOCHASTIC_SOLVERS, digits, regression
+from _helpers import SKLEARN_ACTIVATIONS, STOCHASTIC_SOLVERS, digits, regression
 from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor

@@ -27,7 +27,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import sklearn
-from conftest import (
+from _helpers import (
     METADATA,
     assert_same_value,
     classification,

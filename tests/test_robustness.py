@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from conftest import ESTIMATORS, SKLEARN_ACTIVATIONS
+from _helpers import ESTIMATORS, SKLEARN_ACTIVATIONS
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
