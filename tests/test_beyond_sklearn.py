@@ -20,6 +20,7 @@ from _helpers import (
     CountingCallback,
     assert_same_weights,
     digits,
+    early_stopping_network,
     needs_callbacks,
     regression,
     split_digits,
@@ -97,13 +98,7 @@ def test_class_weight_refusals_are_explained():
 
 def test_user_validation_set_replaces_the_internal_split():
     X, y, X_val, y_val = split_digits()
-    est = NumpyMLPClassifier(
-        hidden_layer_sizes=(16,),
-        learning_rate_init=0.01,
-        early_stopping=True,
-        max_iter=60,
-        random_state=0,
-    ).fit(X, y, X_val=X_val, y_val=y_val)
+    est = early_stopping_network(max_iter=60).fit(X, y, X_val=X_val, y_val=y_val)
     # Every training row was trained on: no validation_fraction held out.
     assert est.t_ == est.n_iter_ * len(X)
     assert len(est.validation_scores_) == est.n_iter_
@@ -131,14 +126,8 @@ def test_scoring_loss_watches_the_validation_loss(Estimator):
     else:
         X, y = _regression(400)
         X, y, X_val, y_val = X[:300], y[:300], X[300:], y[300:]
-    est = Estimator(
-        hidden_layer_sizes=(16,),
-        learning_rate_init=0.01,
-        early_stopping=True,
-        scoring="loss",
-        max_iter=40,
-        random_state=0,
-    ).fit(X, y, X_val=X_val, y_val=y_val)
+    est = early_stopping_network(Estimator, scoring="loss", max_iter=40)
+    est.fit(X, y, X_val=X_val, y_val=y_val)
     val_losses = [entry["val_loss"] for entry in est.history_]
     assert_allclose(est.validation_scores_, -np.array(val_losses))
     # The restored weights are those of the lowest validation loss.
@@ -147,14 +136,8 @@ def test_scoring_loss_watches_the_validation_loss(Estimator):
 
 def test_any_scorer_can_judge_the_validation_set():
     X, y, X_val, y_val = split_digits()
-    est = NumpyMLPClassifier(
-        hidden_layer_sizes=(16,),
-        learning_rate_init=0.01,
-        early_stopping=True,
-        scoring="f1_macro",
-        max_iter=40,
-        random_state=0,
-    ).fit(X, y, X_val=X_val, y_val=y_val)
+    est = early_stopping_network(scoring="f1_macro", max_iter=40)
+    est.fit(X, y, X_val=X_val, y_val=y_val)
     assert est.best_validation_score_ == pytest.approx(
         f1_score(y_val, est.predict(X_val), average="macro")
     )
@@ -230,13 +213,7 @@ def test_validation_set_is_routed_and_transformed_in_a_pipeline():
 
 def test_partial_fit_with_validation_tells_when_to_stop():
     X, y, X_val, y_val = split_digits()
-    est = NumpyMLPClassifier(
-        hidden_layer_sizes=(16,),
-        learning_rate_init=0.05,
-        early_stopping=True,
-        n_iter_no_change=3,
-        random_state=0,
-    )
+    est = early_stopping_network(learning_rate_init=0.05, n_iter_no_change=3)
     classes = np.unique(y)
     for calls in range(1, 200):
         chunk = slice((calls * 150) % 750, (calls * 150) % 750 + 150)
