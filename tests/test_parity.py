@@ -48,11 +48,20 @@ def _dataset(target):
 
 
 def _fit_pair(target, sample_weight=None, **params):
+    """Ours and scikit-learn's, fitted alike on ``target``'s data set; asserted
+    to be the same network (_assert_same_network)."""
     X, y, Ours, Theirs = _dataset(target)
     params = {"hidden_layer_sizes": (15,), "random_state": 0, **params}
     ours = Ours(**params).fit(X, y, sample_weight=sample_weight)
     theirs = Theirs(**params).fit(X, y, sample_weight=sample_weight)
+    _assert_same_network(ours, theirs)
     return ours, theirs
+
+
+def each_solver_and_target(test):
+    """``test`` parametrized over each stochastic solver and every target."""
+    test = pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)(test)
+    return pytest.mark.parametrize("target", TARGETS)(test)
 
 
 def _assert_same_network(ours, theirs):
@@ -83,8 +92,7 @@ def _assert_same_network(ours, theirs):
 
 
 @pytest.mark.parametrize("shuffle", [True, False])
-@pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
+@each_solver_and_target
 def test_stochastic_parity(solver, target, shuffle):
     ours, theirs = _fit_pair(
         target,
@@ -94,12 +102,10 @@ def test_stochastic_parity(solver, target, shuffle):
         learning_rate_init=0.05,
         max_iter=15,
     )
-    _assert_same_network(ours, theirs)
 
 
 @pytest.mark.parametrize("shuffle", [True, False])
-@pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
+@each_solver_and_target
 def test_early_stopping_parity(solver, target, shuffle):
     # n_iter_no_change=3 makes both stop (and restore their best epoch) early.
     ours, theirs = _fit_pair(
@@ -113,7 +119,6 @@ def test_early_stopping_parity(solver, target, shuffle):
         learning_rate_init=0.1,
         max_iter=40,
     )
-    _assert_same_network(ours, theirs)
     assert theirs.n_iter_ < 40  # stopped early, restored the best epoch
 
 
@@ -137,7 +142,6 @@ def test_sgd_variants_parity(learning_rate, momentum, nesterovs_momentum):
         n_iter_no_change=2,
         max_iter=30,
     )
-    _assert_same_network(ours, theirs)
     if learning_rate == "adaptive":
         assert theirs._optimizer.learning_rate < 0.1  # the step was divided
     else:
@@ -156,7 +160,6 @@ def test_activation_parity(activation, solver, target):
         alpha=1e-2,
         max_iter=10,
     )
-    _assert_same_network(ours, theirs)
 
 
 @pytest.mark.parametrize(
@@ -172,11 +175,9 @@ def test_hidden_layer_sizes_forms_parity(hidden_layer_sizes):
         learning_rate_init=0.01,
         max_iter=10,
     )
-    _assert_same_network(ours, theirs)
 
 
-@pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
+@each_solver_and_target
 def test_two_hidden_layers_short_last_batch_parity(solver, target):
     # 150 samples in batches of 37: four full batches and one of 2.
     ours, theirs = _fit_pair(
@@ -188,12 +189,10 @@ def test_two_hidden_layers_short_last_batch_parity(solver, target):
         learning_rate_init=0.01,
         max_iter=10,
     )
-    _assert_same_network(ours, theirs)
 
 
 @pytest.mark.parametrize("shuffle", [True, False])
-@pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
+@each_solver_and_target
 def test_partial_fit_parity(solver, target, shuffle):
     X, y, Ours, Theirs = _dataset(target)
     params = {
@@ -254,8 +253,7 @@ def test_warm_start_parity(solver, target):
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])
-@pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
+@each_solver_and_target
 def test_sample_weight_parity(solver, target, early_stopping):
     weight = np.random.default_rng(0).uniform(0, 3, 150)
     weight[::7] = 0.0
@@ -270,7 +268,6 @@ def test_sample_weight_parity(solver, target, early_stopping):
         learning_rate_init=0.05,
         max_iter=15,
     )
-    _assert_same_network(ours, theirs)
 
 
 def _poisson_data(n_targets=1):
