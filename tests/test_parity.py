@@ -9,13 +9,10 @@ scikit-learn 1.7 and later (pyproject.toml's floor): sample_weight,
 loss="poisson" and the weighted loss arithmetic arrived in its MLP in 1.7.
 """
 
-import warnings
-
 import numpy as np
 import pytest
 from _helpers import SKLEARN_ACTIVATIONS, STOCHASTIC_SOLVERS, digits, regression
 from numpy.testing import assert_allclose
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from sknumpynet import NumpyMLPClassifier, NumpyMLPRegressor
@@ -91,35 +88,29 @@ def _assert_same_network(ours, theirs):
         assert ours.best_loss_ is None
 
 
-@pytest.mark.parametrize("shuffle", [True, False])
-@each_solver_and_target
-def test_stochastic_parity(solver, target, shuffle):
-    ours, theirs = _fit_pair(
-        target,
-        solver=solver,
-        activation="logistic",
-        shuffle=shuffle,
-        learning_rate_init=0.05,
-        max_iter=15,
-    )
+# How the stochastic solvers' fits end: after max_iter epochs, or by early
+# stopping (n_iter_no_change=3 makes both stop and restore their best epoch).
+STOCHASTIC_RUNS = {
+    "max_iter": {"activation": "logistic", "learning_rate_init": 0.05, "max_iter": 15},
+    "early_stopping": {
+        "activation": "tanh",
+        "learning_rate_init": 0.1,
+        "max_iter": 40,
+        "early_stopping": True,
+        "validation_fraction": 0.3,
+        "n_iter_no_change": 3,
+    },
+}
 
 
+@pytest.mark.parametrize("run", list(STOCHASTIC_RUNS))
 @pytest.mark.parametrize("shuffle", [True, False])
 @each_solver_and_target
-def test_early_stopping_parity(solver, target, shuffle):
-    # n_iter_no_change=3 makes both stop (and restore their best epoch) early.
-    ours, theirs = _fit_pair(
-        target,
-        solver=solver,
-        activation="tanh",
-        shuffle=shuffle,
-        early_stopping=True,
-        validation_fraction=0.3,
-        n_iter_no_change=3,
-        learning_rate_init=0.1,
-        max_iter=40,
-    )
-    assert theirs.n_iter_ < 40  # stopped early, restored the best epoch
+def test_stochastic_parity(solver, target, shuffle, run):
+    params = STOCHASTIC_RUNS[run]
+    ours, theirs = _fit_pair(target, solver=solver, shuffle=shuffle, **params)
+    if run == "early_stopping":
+        assert theirs.n_iter_ < 40  # stopped early, restored the best epoch
 
 
 @pytest.mark.parametrize("learning_rate", ["constant", "invscaling", "adaptive"])
@@ -341,10 +332,8 @@ def test_lbfgs_multioutput_minimises_its_own_objective():
         "tol": 1e-8,  # the losses are ~1e-4: the default tol would stop early
         "random_state": 0,
     }
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        ours = NumpyMLPRegressor(**params).fit(X, y)
-        theirs = MLPRegressor(**params).fit(X, y)
+    ours = NumpyMLPRegressor(**params).fit(X, y)
+    theirs = MLPRegressor(**params).fit(X, y)
 
     def summed_objective(estimator):
         network = MLP(
@@ -378,12 +367,10 @@ def test_adam_schedules_differ_from_scikit_learn_on_purpose():
         "max_iter": 3,
         "random_state": 0,
     }
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        ours = NumpyMLPClassifier(**params).fit(X, y)
-        theirs = MLPClassifier(**params).fit(X, y)
-        constant = NumpyMLPClassifier(**{**params, "learning_rate": "constant"})
-        constant.fit(X, y)
+    ours = NumpyMLPClassifier(**params).fit(X, y)
+    theirs = MLPClassifier(**params).fit(X, y)
+    constant = NumpyMLPClassifier(**{**params, "learning_rate": "constant"})
+    constant.fit(X, y)
     assert_allclose(constant.loss_curve_, theirs.loss_curve_, rtol=0, atol=ATOL)
     assert ours.loss_curve_[0] == pytest.approx(theirs.loss_curve_[0], abs=ATOL)
     assert abs(ours.loss_curve_[-1] - theirs.loss_curve_[-1]) > 1e-6
