@@ -17,7 +17,12 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 from sklearn.base import BaseEstimator, is_classifier
-from sklearn.datasets import load_digits, make_classification, make_regression
+from sklearn.datasets import (
+    load_digits,
+    make_classification,
+    make_multilabel_classification,
+    make_regression,
+)
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import (
     parametrize_with_checks as sklearn_parametrize_with_checks,
@@ -166,6 +171,13 @@ def regression(
     return X, (y - y.mean(axis=0)) / y.std(axis=0)
 
 
+def multilabel(n_samples=80):
+    """make_multilabel_classification data: 5 count features, 3 labels."""
+    return make_multilabel_classification(
+        n_samples=n_samples, n_features=5, n_classes=3, random_state=0
+    )
+
+
 def data(Estimator, n_samples=60, *, n_features=5, noise=0.1, seed=0):
     """classification() for the classifier, regression() for the regressor."""
     if Estimator is NumpyMLPClassifier:
@@ -197,6 +209,21 @@ def early_stopping_network(Estimator=NumpyMLPClassifier, **params):
         "random_state": 0,
     }
     return Estimator(**{**defaults, **params})
+
+
+def seed_article_network(**params):
+    """The seed article's network (examples/plot_seed_article.py): 4 logistic
+    hidden units and a logistic output, no intercepts, uniform initial
+    weights, SGD; ``params`` add or override."""
+    defaults = {
+        "hidden_layer_sizes": (4,),
+        "activation": "logistic",
+        "out_activation": "logistic",
+        "fit_intercept": False,
+        "weight_init": "uniform",
+        "solver": "sgd",
+    }
+    return NumpyMLPRegressor(**{**defaults, **params})
 
 
 # ---------------------------------------------------------------------------

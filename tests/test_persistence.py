@@ -36,6 +36,7 @@ from _helpers import (
     npy_bytes,
     predictions,
     regression,
+    seed_article_network,
 )
 from numpy.testing import assert_array_equal
 from sklearn.base import clone
@@ -160,13 +161,8 @@ def _seed_network():
     # output; and a RandomState instance as random_state.
     X, y = regression(80)
     y = (y - y.min()) / (y.max() - y.min())
-    est = NumpyMLPRegressor(
-        hidden_layer_sizes=(4,),
-        activation="sigmoid",
-        out_activation="logistic",
-        fit_intercept=False,
-        weight_init="uniform",
-        solver="sgd",
+    est = seed_article_network(
+        activation="sigmoid",  # the alias, as written
         n_iter_no_change=np.inf,
         max_iter=5,
         random_state=np.random.RandomState(0),
