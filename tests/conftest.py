@@ -19,6 +19,20 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
 
 
+# The longest work first, so that pytest-xdist's processes finish together:
+# the demo (a subprocess of some 20 s) and the Dask module (one process runs
+# all its tests, see its xdist_group mark). The rest keeps its order.
+LONGEST_FIRST = ("tests/test_examples.py::test_main_quick", "tests/test_dask.py::")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        starts = [item.nodeid.startswith(prefix) for prefix in LONGEST_FIRST]
+        return starts.index(True) if any(starts) else len(starts)
+
+    items.sort(key=rank)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _one_thread_per_library():
     with threadpool_limits(limits=1):
