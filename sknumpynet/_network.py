@@ -243,11 +243,6 @@ class MLP(ParameterSetup, MiniBatchTraining):
     # Forward pass
     # -----------------------------------------------------------------------
 
-    @property
-    def hidden_forward(self):
-        """The hidden layers' in-place activations, one per hidden layer."""
-        return self.hidden_forwards
-
     def effective_coefs(self):
         """The weights as the forward pass applies them, see
         :func:`effective_coefs` (:attr:`coefs` themselves in the standard
@@ -310,13 +305,6 @@ class MLP(ParameterSetup, MiniBatchTraining):
             )
             for kind, value in buffers.items()
         }
-
-    def _work_arrays(self, batch_size, n_samples):
-        """Activation and delta buffers for ``n_samples`` rows (see
-        :meth:`_buffers`); ``activations[0]`` is left for the input."""
-        buffers = self._buffers(batch_size, n_samples)
-        # activations[0] is the input batch itself, set by forward().
-        return [None, *buffers["activations"]], buffers["deltas"]
 
     def forward(self, X, activations, masks=None, pre_activations=None, coefs=None):
         """Forward pass that keeps every layer's activation for backprop.

@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import HIDDEN_ACTIVATION_NAMES
+from _helpers import HIDDEN_ACTIVATION_NAMES
 from scipy.special import expit
 
 from sknumpynet import _activations as act
@@ -140,7 +140,7 @@ def test_sigmoid_is_an_alias_of_logistic():
 
 
 def test_the_case_list_covers_every_activation_of_the_registry():
-    # The finite-difference and formula tests run over conftest's list: a new
+    # The finite-difference and formula tests run over _helpers' list: a new
     # activation in the registry must be in it.
     assert set(HIDDEN_ACTIVATION_NAMES) == set(CANONICAL_NAMES.values())
 

@@ -9,23 +9,21 @@ clipping; and every new parameter's default keeps scikit-learn's behaviour.
 TrainingCurveDisplay in test_display.py.)
 """
 
-import warnings
-
 import numpy as np
 import pytest
 import sklearn
-from conftest import (
+from _helpers import (
     ESTIMATORS,
     SOLVERS,
     CountingCallback,
     assert_same_weights,
     digits,
+    early_stopping_network,
     needs_callbacks,
     regression,
     split_digits,
 )
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import f1_score, get_scorer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -97,13 +95,7 @@ def test_class_weight_refusals_are_explained():
 
 def test_user_validation_set_replaces_the_internal_split():
     X, y, X_val, y_val = split_digits()
-    est = NumpyMLPClassifier(
-        hidden_layer_sizes=(16,),
-        learning_rate_init=0.01,
-        early_stopping=True,
-        max_iter=60,
-        random_state=0,
-    ).fit(X, y, X_val=X_val, y_val=y_val)
+    est = early_stopping_network(max_iter=60).fit(X, y, X_val=X_val, y_val=y_val)
     # Every training row was trained on: no validation_fraction held out.
     assert est.t_ == est.n_iter_ * len(X)
     assert len(est.validation_scores_) == est.n_iter_
@@ -131,14 +123,8 @@ def test_scoring_loss_watches_the_validation_loss(Estimator):
     else:
         X, y = _regression(400)
         X, y, X_val, y_val = X[:300], y[:300], X[300:], y[300:]
-    est = Estimator(
-        hidden_layer_sizes=(16,),
-        learning_rate_init=0.01,
-        early_stopping=True,
-        scoring="loss",
-        max_iter=40,
-        random_state=0,
-    ).fit(X, y, X_val=X_val, y_val=y_val)
+    est = early_stopping_network(Estimator, scoring="loss", max_iter=40)
+    est.fit(X, y, X_val=X_val, y_val=y_val)
     val_losses = [entry["val_loss"] for entry in est.history_]
     assert_allclose(est.validation_scores_, -np.array(val_losses))
     # The restored weights are those of the lowest validation loss.
@@ -147,14 +133,8 @@ def test_scoring_loss_watches_the_validation_loss(Estimator):
 
 def test_any_scorer_can_judge_the_validation_set():
     X, y, X_val, y_val = split_digits()
-    est = NumpyMLPClassifier(
-        hidden_layer_sizes=(16,),
-        learning_rate_init=0.01,
-        early_stopping=True,
-        scoring="f1_macro",
-        max_iter=40,
-        random_state=0,
-    ).fit(X, y, X_val=X_val, y_val=y_val)
+    est = early_stopping_network(scoring="f1_macro", max_iter=40)
+    est.fit(X, y, X_val=X_val, y_val=y_val)
     assert est.best_validation_score_ == pytest.approx(
         f1_score(y_val, est.predict(X_val), average="macro")
     )
@@ -230,13 +210,7 @@ def test_validation_set_is_routed_and_transformed_in_a_pipeline():
 
 def test_partial_fit_with_validation_tells_when_to_stop():
     X, y, X_val, y_val = split_digits()
-    est = NumpyMLPClassifier(
-        hidden_layer_sizes=(16,),
-        learning_rate_init=0.05,
-        early_stopping=True,
-        n_iter_no_change=3,
-        random_state=0,
-    )
+    est = early_stopping_network(learning_rate_init=0.05, n_iter_no_change=3)
     classes = np.unique(y)
     for calls in range(1, 200):
         chunk = slice((calls * 150) % 750, (calls * 150) % 750 + 150)
@@ -596,10 +570,8 @@ def test_features_leave_defaults_unchanged():
         "max_iter": 5,
         "random_state": 0,
     }
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        ours = NumpyMLPClassifier(**params).fit(X, y)
-        theirs = MLPClassifier(**params).fit(X, y)
+    ours = NumpyMLPClassifier(**params).fit(X, y)
+    theirs = MLPClassifier(**params).fit(X, y)
     assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=0, atol=1e-12)
     for mine, reference in zip(ours.coefs_, theirs.coefs_):
         assert_allclose(mine, reference, rtol=0, atol=1e-12)

@@ -6,7 +6,7 @@ enough to reach what they require).
 """
 
 import pytest
-from conftest import parametrize_with_checks
+from _helpers import parametrize_with_checks
 
 from sknumpynet import NumpyMLPClassifier, NumpyMLPRegressor
 
@@ -30,7 +30,8 @@ CONFIGURATIONS = [
         "learning_rate_init": 0.01,
         "scoring": "loss",
     },
-    {"hidden_layer_sizes": (10, 5), "learning_rate_init": 0.01},
+    # Two hidden layers: the configuration above (a plain (10, 5) network of
+    # the default activation is no other path, and doubled the checks' time).
 ]
 
 ESTIMATORS = [

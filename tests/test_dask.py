@@ -38,8 +38,12 @@ da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 dask_ml_wrappers = pytest.importorskip("dask_ml.wrappers")
 
-# A few epochs are enough to compare runs; they do not converge.
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+pytestmark = [
+    # A few epochs are enough to compare runs; they do not converge.
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+    # Under pytest-xdist, in one test process: one cluster for the module.
+    pytest.mark.xdist_group("dask"),
+]
 
 # Dask's nanny sets these in every worker process before it starts (the
 # default of ``distributed.nanny.pre-spawn-environ``); set explicitly here, as
@@ -69,6 +73,10 @@ def dask_client():
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
+            # The scheduler's HTTP server (on without the dashboard) on a
+            # free port: 8787 may be taken by another cluster (another test
+            # run, say), and the warning about it would fail the setup.
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
         )
     client = distributed.Client(cluster)
     try:

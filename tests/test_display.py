@@ -6,7 +6,7 @@ without it).
 
 import numpy as np
 import pytest
-from conftest import regression, split_digits
+from _helpers import early_stopping_network, regression, split_digits
 from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
@@ -24,13 +24,7 @@ def test_training_curve_display_from_estimator():
     import matplotlib.pyplot as plt
 
     X, y, X_val, y_val = split_digits()
-    est = NumpyMLPClassifier(
-        hidden_layer_sizes=(16,),
-        learning_rate_init=0.01,
-        early_stopping=True,
-        max_iter=30,
-        random_state=0,
-    ).fit(X, y, X_val=X_val, y_val=y_val)
+    est = early_stopping_network(max_iter=30).fit(X, y, X_val=X_val, y_val=y_val)
     display = TrainingCurveDisplay.from_estimator(est)
     assert_allclose(display.lines_["loss"].get_ydata(), est.loss_curve_)
     assert_allclose(display.lines_["val_score"].get_ydata(), est.validation_scores_)

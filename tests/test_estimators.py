@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import sklearn
-from conftest import (
+from _helpers import (
     ESTIMATORS,
     SOLVERS,
     STOCHASTIC_SOLVERS,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _helpers import seed_article_network
 from sklearn.exceptions import ConvergenceWarning
 
-from sknumpynet import NumpyMLPRegressor
 from sknumpynet.__main__ import main
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
@@ -33,13 +33,7 @@ SEEDS = range(5)
 def _article_network(random_state, max_iter=1500):
     """The seed article's 3-4-1 sigmoid network, as in plot_seed_article.py."""
     n_samples = X_SEED.shape[0]
-    return NumpyMLPRegressor(
-        hidden_layer_sizes=(4,),
-        activation="logistic",
-        out_activation="logistic",
-        fit_intercept=False,
-        weight_init="uniform",
-        solver="sgd",
+    return seed_article_network(
         momentum=0.0,
         nesterovs_momentum=False,
         alpha=0.0,

@@ -10,11 +10,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import classification
+from _helpers import classification, multilabel
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import (
     make_blobs,
-    make_multilabel_classification,
     make_regression,
 )
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -40,9 +39,7 @@ def _classification(n_classes=3, labels=None):
 
 
 def _multilabel():
-    X, y = make_multilabel_classification(
-        n_samples=80, n_features=5, n_classes=3, random_state=0
-    )
+    X, y = multilabel()
     return X / 5, y
 
 

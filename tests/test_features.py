@@ -8,7 +8,7 @@ passes scikit-learn's estimator checks.
 
 import numpy as np
 import pytest
-from conftest import digits, parametrize_with_checks
+from _helpers import digits, parametrize_with_checks
 from numpy.testing import assert_allclose
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier

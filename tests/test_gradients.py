@@ -24,7 +24,7 @@ output layer, and mish's kept pre-activation under dropout.
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import (
+from _helpers import (
     HIDDEN_ACTIVATION_NAMES,
     OUTPUT_LOSS_PAIRS,
     output_cases,

@@ -70,7 +70,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import METADATA, documented_checksum, npy_bytes
+from _helpers import METADATA, documented_checksum, npy_bytes
 
 import sknumpynet
 from sknumpynet import (

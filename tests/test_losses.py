@@ -10,7 +10,7 @@ log-losses' delta on them against finite differences too.
 
 import numpy as np
 import pytest
-from conftest import OUTPUT_LOSS_PAIRS, output_cases, pair_id, targets
+from _helpers import OUTPUT_LOSS_PAIRS, output_cases, pair_id, targets
 from sklearn.neural_network import _base as sk_base
 
 from sknumpynet._activations import OUTPUT_ACTIVATIONS

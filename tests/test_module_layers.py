@@ -8,6 +8,7 @@ third-party packages (skl2onnx, matplotlib) may still be imported lazily.
 """
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,7 @@ def _package_imports(tree):
     return found
 
 
+@functools.cache  # parsed once per test process; the tests only read it
 def _graph():
     graph = {}
     for path in sorted(PACKAGE.glob("*.py")):

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import OUTPUT_LOSS_PAIRS, SKLEARN_ACTIVATIONS, pair_id, targets
+from _helpers import OUTPUT_LOSS_PAIRS, SKLEARN_ACTIVATIONS, pair_id, targets
 from sklearn.neural_network import MLPRegressor
 
 import sknumpynet._network as network_module
@@ -46,6 +46,13 @@ def _network(
     network = MLP(layer_units, hidden, *pair, dtype, fit_intercept=fit_intercept)
     network.initialize(np.random.RandomState(seed))
     return network
+
+
+def _work_arrays(network, n_samples):
+    """The activation and delta buffers of a training pass over ``n_samples``
+    rows, as loss_and_gradient takes them (``activations[0]`` is the input)."""
+    buffers = network._buffers(n_samples, n_samples)
+    return [None, *buffers["activations"]], buffers["deltas"]
 
 
 # ---------------------------------------------------------------------------
@@ -275,7 +282,7 @@ def test_predict_equals_a_forward_pass_by_hand(hidden, pair):
     np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-15)
     np.testing.assert_array_equal(X, X_before)
     # The training forward pass computes the same output.
-    activations, _ = network._work_arrays(9, 9)
+    activations, _ = _work_arrays(network, 9)
     network.forward(X, activations)
     np.testing.assert_allclose(activations[-1], got, rtol=1e-14, atol=1e-16)
     # Sparse input: the same output.
@@ -292,7 +299,7 @@ def test_predict_stops_at_a_hidden_layer(n_layers):
         X,
         network.coefs,
         network.intercepts,
-        network.hidden_forward,
+        network.hidden_forwards,
         network.output_forward,
         n_layers=n_layers,
     )
@@ -425,7 +432,7 @@ def test_float32_stays_float32(pair, optimizer_kind):
     loss = network.loss_and_gradient(X, y, sample_weight, 0.1)
     assert np.isfinite(loss)
     assert network.grad.dtype == np.float32
-    activations, deltas = network._work_arrays(X.shape[0], X.shape[0])
+    activations, deltas = _work_arrays(network, X.shape[0])
     for buffer in activations[1:] + deltas:
         assert buffer.dtype == np.float32
     assert network.predict(X).dtype == np.float32
@@ -712,7 +719,7 @@ def test_predict_with_options_equals_a_forward_pass_by_hand(sparse):
     got = network.predict(sp.csr_matrix(X) if sparse else X)
     np.testing.assert_allclose(got, a, rtol=1e-13, atol=1e-16)
     # The training forward pass computes the same output.
-    activations, _ = network._work_arrays(9, 9)
+    activations, _ = _work_arrays(network, 9)
     network.forward(X, activations)
     np.testing.assert_allclose(activations[-1], a, rtol=1e-13, atol=1e-16)
 

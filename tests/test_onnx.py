@@ -9,10 +9,9 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import classification
+from _helpers import classification, multilabel
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import (
-    make_multilabel_classification,
     make_regression,
 )
 from sklearn.pipeline import make_pipeline
@@ -34,10 +33,7 @@ def _classification(n_classes=3, labels=None):
 
 
 def _multilabel():
-    X, y = make_multilabel_classification(
-        n_samples=80, n_features=5, n_classes=3, random_state=0
-    )
-    return X, y
+    return multilabel()
 
 
 def _regression(n_targets=1):

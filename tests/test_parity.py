@@ -9,13 +9,10 @@ scikit-learn 1.7 and later (pyproject.toml's floor): sample_weight,
 loss="poisson" and the weighted loss arithmetic arrived in its MLP in 1.7.
 """
 
-import warnings
-
 import numpy as np
 import pytest
-from conftest import SKLEARN_ACTIVATIONS, STOCHASTIC_SOLVERS, digits, regression
+from _helpers import SKLEARN_ACTIVATIONS, STOCHASTIC_SOLVERS, digits, regression
 from numpy.testing import assert_allclose
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from sknumpynet import NumpyMLPClassifier, NumpyMLPRegressor
@@ -48,11 +45,20 @@ def _dataset(target):
 
 
 def _fit_pair(target, sample_weight=None, **params):
+    """Ours and scikit-learn's, fitted alike on ``target``'s data set; asserted
+    to be the same network (_assert_same_network)."""
     X, y, Ours, Theirs = _dataset(target)
     params = {"hidden_layer_sizes": (15,), "random_state": 0, **params}
     ours = Ours(**params).fit(X, y, sample_weight=sample_weight)
     theirs = Theirs(**params).fit(X, y, sample_weight=sample_weight)
+    _assert_same_network(ours, theirs)
     return ours, theirs
+
+
+def each_solver_and_target(test):
+    """``test`` parametrized over each stochastic solver and every target."""
+    test = pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)(test)
+    return pytest.mark.parametrize("target", TARGETS)(test)
 
 
 def _assert_same_network(ours, theirs):
@@ -82,39 +88,29 @@ def _assert_same_network(ours, theirs):
         assert ours.best_loss_ is None
 
 
-@pytest.mark.parametrize("shuffle", [True, False])
-@pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
-def test_stochastic_parity(solver, target, shuffle):
-    ours, theirs = _fit_pair(
-        target,
-        solver=solver,
-        activation="logistic",
-        shuffle=shuffle,
-        learning_rate_init=0.05,
-        max_iter=15,
-    )
-    _assert_same_network(ours, theirs)
+# How the stochastic solvers' fits end: after max_iter epochs, or by early
+# stopping (n_iter_no_change=3 makes both stop and restore their best epoch).
+STOCHASTIC_RUNS = {
+    "max_iter": {"activation": "logistic", "learning_rate_init": 0.05, "max_iter": 15},
+    "early_stopping": {
+        "activation": "tanh",
+        "learning_rate_init": 0.1,
+        "max_iter": 40,
+        "early_stopping": True,
+        "validation_fraction": 0.3,
+        "n_iter_no_change": 3,
+    },
+}
 
 
+@pytest.mark.parametrize("run", list(STOCHASTIC_RUNS))
 @pytest.mark.parametrize("shuffle", [True, False])
-@pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
-def test_early_stopping_parity(solver, target, shuffle):
-    # n_iter_no_change=3 makes both stop (and restore their best epoch) early.
-    ours, theirs = _fit_pair(
-        target,
-        solver=solver,
-        activation="tanh",
-        shuffle=shuffle,
-        early_stopping=True,
-        validation_fraction=0.3,
-        n_iter_no_change=3,
-        learning_rate_init=0.1,
-        max_iter=40,
-    )
-    _assert_same_network(ours, theirs)
-    assert theirs.n_iter_ < 40  # stopped early, restored the best epoch
+@each_solver_and_target
+def test_stochastic_parity(solver, target, shuffle, run):
+    params = STOCHASTIC_RUNS[run]
+    ours, theirs = _fit_pair(target, solver=solver, shuffle=shuffle, **params)
+    if run == "early_stopping":
+        assert theirs.n_iter_ < 40  # stopped early, restored the best epoch
 
 
 @pytest.mark.parametrize("learning_rate", ["constant", "invscaling", "adaptive"])
@@ -137,7 +133,6 @@ def test_sgd_variants_parity(learning_rate, momentum, nesterovs_momentum):
         n_iter_no_change=2,
         max_iter=30,
     )
-    _assert_same_network(ours, theirs)
     if learning_rate == "adaptive":
         assert theirs._optimizer.learning_rate < 0.1  # the step was divided
     else:
@@ -156,7 +151,6 @@ def test_activation_parity(activation, solver, target):
         alpha=1e-2,
         max_iter=10,
     )
-    _assert_same_network(ours, theirs)
 
 
 @pytest.mark.parametrize(
@@ -172,11 +166,9 @@ def test_hidden_layer_sizes_forms_parity(hidden_layer_sizes):
         learning_rate_init=0.01,
         max_iter=10,
     )
-    _assert_same_network(ours, theirs)
 
 
-@pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
+@each_solver_and_target
 def test_two_hidden_layers_short_last_batch_parity(solver, target):
     # 150 samples in batches of 37: four full batches and one of 2.
     ours, theirs = _fit_pair(
@@ -188,12 +180,10 @@ def test_two_hidden_layers_short_last_batch_parity(solver, target):
         learning_rate_init=0.01,
         max_iter=10,
     )
-    _assert_same_network(ours, theirs)
 
 
 @pytest.mark.parametrize("shuffle", [True, False])
-@pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
+@each_solver_and_target
 def test_partial_fit_parity(solver, target, shuffle):
     X, y, Ours, Theirs = _dataset(target)
     params = {
@@ -254,8 +244,7 @@ def test_warm_start_parity(solver, target):
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])
-@pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
+@each_solver_and_target
 def test_sample_weight_parity(solver, target, early_stopping):
     weight = np.random.default_rng(0).uniform(0, 3, 150)
     weight[::7] = 0.0
@@ -270,7 +259,6 @@ def test_sample_weight_parity(solver, target, early_stopping):
         learning_rate_init=0.05,
         max_iter=15,
     )
-    _assert_same_network(ours, theirs)
 
 
 def _poisson_data(n_targets=1):
@@ -344,10 +332,8 @@ def test_lbfgs_multioutput_minimises_its_own_objective():
         "tol": 1e-8,  # the losses are ~1e-4: the default tol would stop early
         "random_state": 0,
     }
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        ours = NumpyMLPRegressor(**params).fit(X, y)
-        theirs = MLPRegressor(**params).fit(X, y)
+    ours = NumpyMLPRegressor(**params).fit(X, y)
+    theirs = MLPRegressor(**params).fit(X, y)
 
     def summed_objective(estimator):
         network = MLP(
@@ -381,12 +367,10 @@ def test_adam_schedules_differ_from_scikit_learn_on_purpose():
         "max_iter": 3,
         "random_state": 0,
     }
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        ours = NumpyMLPClassifier(**params).fit(X, y)
-        theirs = MLPClassifier(**params).fit(X, y)
-        constant = NumpyMLPClassifier(**{**params, "learning_rate": "constant"})
-        constant.fit(X, y)
+    ours = NumpyMLPClassifier(**params).fit(X, y)
+    theirs = MLPClassifier(**params).fit(X, y)
+    constant = NumpyMLPClassifier(**{**params, "learning_rate": "constant"})
+    constant.fit(X, y)
     assert_allclose(constant.loss_curve_, theirs.loss_curve_, rtol=0, atol=ATOL)
     assert ours.loss_curve_[0] == pytest.approx(theirs.loss_curve_[0], abs=ATOL)
     assert abs(ours.loss_curve_[-1] - theirs.loss_curve_[-1]) > 1e-6

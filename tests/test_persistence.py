@@ -27,7 +27,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import sklearn
-from conftest import (
+from _helpers import (
     METADATA,
     assert_same_value,
     classification,
@@ -36,6 +36,7 @@ from conftest import (
     npy_bytes,
     predictions,
     regression,
+    seed_article_network,
 )
 from numpy.testing import assert_array_equal
 from sklearn.base import clone
@@ -160,13 +161,8 @@ def _seed_network():
     # output; and a RandomState instance as random_state.
     X, y = regression(80)
     y = (y - y.min()) / (y.max() - y.min())
-    est = NumpyMLPRegressor(
-        hidden_layer_sizes=(4,),
-        activation="sigmoid",
-        out_activation="logistic",
-        fit_intercept=False,
-        weight_init="uniform",
-        solver="sgd",
+    est = seed_article_network(
+        activation="sigmoid",  # the alias, as written
         n_iter_no_change=np.inf,
         max_iter=5,
         random_state=np.random.RandomState(0),
@@ -573,6 +569,17 @@ def _read(path):
     return header, members
 
 
+def _read_with_a_weight_changed(path, layer, change):
+    """_read(path), with the first weight of coefs_[layer] set to
+    change(that weight)."""
+    header, members = _read(path)
+    ref = header["content"]["state"]["coefs_"][layer]["ref"]
+    array = np.lib.format.read_array(io.BytesIO(members[f"{ref}.npy"]))
+    array[0, 0] = change(array[0, 0])
+    members[f"{ref}.npy"] = npy_bytes(array)
+    return header, members
+
+
 def _write(path, header, members, metadata=None):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
         archive.writestr(METADATA, metadata or json.dumps(header).encode())
@@ -737,11 +744,8 @@ def test_checksum_mismatch_in_metadata(model_file, tmp_path):
 
 def test_checksum_mismatch_in_an_array(model_file, tmp_path):
     path, _, _ = model_file
-    header, members = _read(path)
-    ref = header["content"]["state"]["coefs_"][0]["ref"]
-    array = np.lib.format.read_array(io.BytesIO(members[f"{ref}.npy"]))
-    array[0, 0] += 1.0
-    members[f"{ref}.npy"] = npy_bytes(array)  # a valid ZIP with valid CRCs
+    # A valid ZIP with valid CRCs.
+    header, members = _read_with_a_weight_changed(path, 0, lambda w: w + 1.0)
     _assert_refused(_write(tmp_path / "crafted.npz", header, members), "checksum")
 
 
@@ -903,11 +907,7 @@ def test_crafted_weight_dtype(model_file, dtype, tmp_path):
 
 def test_crafted_non_finite_weights(model_file, tmp_path):
     path, _, _ = model_file
-    header, members = _read(path)
-    ref = header["content"]["state"]["coefs_"][1]["ref"]
-    array = np.lib.format.read_array(io.BytesIO(members[f"{ref}.npy"]))
-    array[0, 0] = np.nan
-    members[f"{ref}.npy"] = npy_bytes(array)
+    header, members = _read_with_a_weight_changed(path, 1, lambda w: np.nan)
     crafted = _craft(_write(tmp_path / "a.npz", header, members), tmp_path / "b.npz")
     _assert_refused(crafted, "layer 1 has non-finite weights")
 

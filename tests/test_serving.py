@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from conftest import classification, regression
+from _helpers import classification, regression
 from sklearn import config_context
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError

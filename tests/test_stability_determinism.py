@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import (
+from _helpers import (
     ESTIMATORS,
     SOLVERS,
     assert_same_weights,
@@ -46,7 +46,7 @@ pytestmark = [
 
 
 def _data(Estimator, n_samples=80, n_features=5, seed=0):
-    """conftest.data with noisier regression targets."""
+    """_helpers.data with noisier regression targets."""
     return data(Estimator, n_samples, n_features=n_features, noise=0.5, seed=seed)
 
 

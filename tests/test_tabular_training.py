@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import HAS_CALLBACKS, CountingCallback, needs_callbacks
+from _helpers import HAS_CALLBACKS, CountingCallback, needs_callbacks
 from numpy.testing import assert_array_equal
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning

@@ -7,7 +7,7 @@ behaviour, not the recipe's accuracy at its defaults.
 import joblib
 import numpy as np
 import pytest
-from conftest import parametrize_with_checks
+from _helpers import parametrize_with_checks
 from numpy.testing import assert_array_equal
 from scipy import sparse
 from sklearn.base import clone

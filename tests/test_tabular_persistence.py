@@ -17,7 +17,7 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import METADATA, assert_same_value, documented_checksum
+from _helpers import METADATA, assert_same_value, documented_checksum
 from numpy.testing import assert_array_equal
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelBinarizer, StandardScaler
