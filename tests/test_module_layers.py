@@ -24,11 +24,12 @@ LAYERS = [
     ["_network", "_optimizers"],
     # the facts read from an estimator, then the training loop
     ["_model"],
+    # the input checks every entry point shares
     ["_validation"],
     ["_training", "_callbacks", "_export", "_docs", "_serving", "_sample_weight"],
-    # raw tabular data into network inputs (imports no package module)
+    # raw tabular data into network inputs
     ["_tabular_preprocessing"],
-    # the estimators
+    # the estimators: one shared base, two families
     ["_base"],
     ["_estimators", "_tabular"],
     # around the estimators
