@@ -15,8 +15,9 @@ one thread, on two synthetic tables of 2000 rows and 20 features
    ``reg-standard-glorot``. The ``+flush`` variants are a monkeypatched
    experiment of a possible fix (the package is unchanged): Adam's moments
    and the gradient flushed to zero below ``tiny``, the output activations
-   too, and the pre-activations of Mish layers clamped at -80 so that Mish
-   never computes on subnormals. Several repeats interleaved, medians, and
+   too, the softmax logits clamped at 80 below their row's largest and the
+   pre-activations of Mish layers clamped at -80, so that neither softmax's
+   exp nor Mish computes on subnormals. Several repeats interleaved, medians, and
    the ratio of each to the recipe (same estimator) in float32.
 2. **Where subnormals arise**: one instrumented float32 fit per variant
    (monkeypatched ``sknumpynet._training.make_optimizer`` to capture Adam and
@@ -123,14 +124,22 @@ Z_CLAMP = -80.0
 
 
 def flush_network(network):
-    """The flush experiment on one network: output activations below tiny
-    set to 0 after the output activation, and the pre-activations of Mish
+    """The flush experiment on one network: softmax logits clamped at 80
+    below their row's largest, output activations below tiny set to 0 after
+    the output activation, and the pre-activations of Mish
     layers clamped at :data:`Z_CLAMP` (forward and backward) so that its
     exp, tanh and products never see nor make a subnormal. Wraps the
     network's activation functions on the instance."""
     forward = network.output_forward
 
     def flushed_output(z):
+        if getattr(forward, "__name__", "") == "softmax":
+            # Logits more than 80 below the row's largest: exp(-80) = 1.8e-35
+            # keeps every probability a normal number (an absolute change
+            # below 2e-35).
+            floor = np.maximum.reduce(z, axis=1, keepdims=True)
+            floor -= z.dtype.type(-Z_CLAMP)
+            np.maximum(z, floor, out=z)
         out = forward(z)
         flush(z)
         return out
