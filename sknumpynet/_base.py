@@ -160,12 +160,11 @@ class _NetworkEstimator(VersionStampMixin, CallbackSupportMixin, BaseEstimator, 
         scikit-learn's error, as its MLP gives).
         """
         rows = np.arange(n_samples)
-        check_validation_split(
+        n_val = check_validation_split(
             n_samples, self.validation_fraction, self._min_validation_rows
         )
         if stratify is not None and not strict:
             counts = np.unique(stratify, return_counts=True)[1]
-            n_val = int(np.ceil(self.validation_fraction * n_samples))
             if counts.min() < 2 or min(n_val, n_samples - n_val) < len(counts):
                 stratify = None
         return train_test_split(

@@ -194,7 +194,7 @@ class _BaseNumpyMLP(_SklearnExportMixin, _NetworkEstimator):
         sizes = hidden_layer_sizes(self)
         activations = hidden_activations(self, len(sizes))
         dropout_rates(self, len(sizes))  # invalid rates fail before any work
-        learning_rate_factors(self)
+        config = self._training_config()  # checks learning_rate_factors too
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental and not from_fitted
         )
@@ -224,7 +224,7 @@ class _BaseNumpyMLP(_SklearnExportMixin, _NetworkEstimator):
             self.n_outputs_ = y.shape[1]
             self.n_layers_ = len(units)
             self.out_activation_ = output_activation(self)
-            vars(self).update(vars(Progress.fresh(self._training_config())))
+            vars(self).update(vars(Progress.fresh(config)))
         elif bool(self.feature_scale) != hasattr(self, "feature_scale_"):
             raise ValueError(
                 f"feature_scale={self.feature_scale!r} but the model was fitted "
@@ -258,9 +258,7 @@ class _BaseNumpyMLP(_SklearnExportMixin, _NetworkEstimator):
         # coefs_, intercepts_ (and feature_scale_) are live views of the engine's
         # flat buffer.
         self._set_weight_views([network.coefs, network.intercepts, network.scale])
-        return TrainingData(
-            network, X, y, sample_weight, random_state, self._training_config()
-        )
+        return TrainingData(network, X, y, sample_weight, random_state, config)
 
     def _fit_unguarded(
         self,
