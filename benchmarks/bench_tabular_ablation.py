@@ -220,7 +220,7 @@ def make_estimator(variant, task):
         params["preprocessor"] = TabularPreprocessor(**variant.preprocessor)
     if variant.learning_rate_factor is not None:
         params["learning_rate"] = (
-            cls._default_learning_rate * variant.learning_rate_factor
+            cls(**params)._default_learning_rate * variant.learning_rate_factor
         )
     return cls(**params)
 

@@ -325,13 +325,14 @@ def predict_doc(summary, returns):
 
 #: The summary and the recipe's parameters; ``$activation`` and
 #: ``$learning_rate`` are the recipe's defaults.
-TABULAR_RECIPE_PARAMETERS = """Multilayer perceptron $kind with the RealMLP-TD-S recipe.
+TABULAR_RECIPE_PARAMETERS = """Multilayer perceptron $kind with the RealMLP recipes.
 
     Takes raw tables -- a pandas or polars DataFrame or an array with
     numeric, string, categorical and boolean columns and missing values --
     and works well with its defaults: the preprocessing, architecture,
     initialisation, optimizer, schedule and number of epochs of RealMLP-TD-S
-    (the user guide's "Raw tables" page derives each of them).
+    or of the full RealMLP-TD (the user guide's "Raw tables" page derives
+    each of them).
 
     Parameters
     ----------
@@ -341,6 +342,12 @@ TABULAR_RECIPE_PARAMETERS = """Multilayer perceptron $kind with the RealMLP-TD-S
     activation : str, default=None
         The hidden units' activation, a name such as "selu", "mish" or
         "relu"; None means the recipe's "$activation".
+    recipe : {"td-s", "td"}, default="td-s"
+        "td-s": RealMLP-TD-S, a plain network on the preprocessed table.
+        "td": the full RealMLP-TD: a periodic embedding of every numeric
+        column, a learned table for each categorical column of more than 8
+        categories, a learned mixing weight per hidden unit, the
+        data-dependent initialisation, dropout 0.15 and weight decay 0.02.
     n_epochs : int, default=256
         Number of passes over the training rows. The learning-rate schedule
         spans them all.
@@ -349,19 +356,27 @@ TABULAR_RECIPE_PARAMETERS = """Multilayer perceptron $kind with the RealMLP-TD-S
         Every batch is whole: each epoch leaves out the remainder of fewer
         rows, a different one each epoch.
     learning_rate : float, default=None
-        The base step size of Adam; None means the recipe's $learning_rate.
-    dropout : float, default=0.0
-        Dropout rate of the hidden units, as the full RealMLP-TD schedules
-        it (which sets 0.15): constant for the first half of the fit, then
-        down to 0 along a half cosine ("flat_cos", set at the start of each
-        epoch). Off by default: it did not pay for its time in the
-        benchmark (``benchmarks/``).
-    weight_decay : float, default=0.0
-        Decoupled weight decay of the weights and the feature scale, not of
-        the intercepts, as the full RealMLP-TD applies it (which sets 0.02):
-        it follows the learning rate and the "flat_cos" schedule, and the
-        feature scale decays 36 times as fast as the weights. Off by
-        default (see ``dropout``).
+        The base step size of Adam; None means the recipe's ($learning_rate).
+    dropout : float, default=None
+        Dropout rate of the hidden units, scheduled as RealMLP-TD does:
+        constant for the first half of the fit, then down to 0 along a half
+        cosine ("flat_cos", set at the start of each epoch). None means the
+        recipe's: 0 for "td-s", 0.15 for "td".
+    weight_decay : float, default=None
+        Decoupled weight decay of every parameter but the intercepts, as
+        RealMLP-TD applies it: it follows the learning rate and the
+        "flat_cos" schedule, each parameter group at its own rate (the
+        feature scale 36 times as fast as the weights). None means the
+        recipe's: 0 for "td-s", 0.02 for "td".
+    numeric_embedding : {"pbld", "none"}, default=None
+        With ``recipe="td"``: "pbld" embeds every numeric column by
+        :math:`\\cos(2\\pi w x + b)\\, V + c` beside its value, "none" feeds
+        the value alone. None means the recipe's ("pbld").
+    n_members : int, default=None
+        With ``recipe="td"``: members of a shared-weight ensemble (TabM-mini:
+        each member scales the input by its own learned factors and has its
+        own output layer; the hidden layers are shared; the prediction is the
+        members' mean). None means the recipe's (1).
 """
 
 #: The parameters of the fit itself, then the first fitted attribute;
@@ -401,8 +416,23 @@ TABULAR_NETWORK_ATTRIBUTES = """    n_features_in_ : int
         ``feature_scale_``).
     intercepts_ : list of ndarray
         ``intercepts_[i]`` is the intercept vector of layer ``i``.
-    feature_scale_ : ndarray of shape (n_preprocessed_features,)
-        The learned scale of each preprocessed feature.
+    feature_scale_ : ndarray of shape (n_network_inputs,)
+        The learned scale of each input of the first layer (the preprocessed
+        features; with ``recipe="td"``, after the embeddings).
+    activation_mix_ : list of ndarray
+        With ``recipe="td"``: the learned mixing weight :math:`\\alpha` of
+        each hidden unit, :math:`a = z + \\alpha (f(z) - z)`.
+    numeric_embedding_ : dict of str to ndarray
+        With ``recipe="td"`` and a numeric embedding: its "frequencies",
+        "phases" (one row per numeric column), "embedding_coefs" and
+        "embedding_intercepts".
+    category_embedding_ : ndarray of shape (n_codes, 8)
+        With ``recipe="td"`` and categorical columns of many categories: the
+        learned row of each of their categories, stacked column by column.
+    member_scale_ : ndarray of shape (n_members, n_network_inputs)
+        With ``n_members`` > 1: each member's scaling of the first layer's
+        input; ``coefs_[-1]`` and ``intercepts_[-1]`` then hold one output
+        layer per member along their first axis.
     n_outputs_ : int
         Number of output units ($outputs).
     loss_curve_ : list of float

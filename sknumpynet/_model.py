@@ -15,6 +15,7 @@ import numpy as np
 from ._activations import hidden_activation_names, per_layer
 from ._network import MLP
 from ._parameters import effective_coefs, weight_factors
+from ._tabular_network import TabularNetwork
 
 
 def is_fitted_state_name(name):
@@ -110,9 +111,10 @@ def dropout_rates(estimator, n_hidden=None):
                 f"one per hidden layer; got {rate!r}."
             )
 
-    rates = per_layer(
-        estimator.dropout, _n_hidden(estimator, n_hidden), "dropout", check
-    )
+    dropout = estimator.dropout
+    if dropout is None:  # a tabular estimator's recipe default
+        dropout = estimator._default_dropout
+    rates = per_layer(dropout, _n_hidden(estimator, n_hidden), "dropout", check)
     return [float(rate) for rate in rates]
 
 
@@ -260,4 +262,37 @@ def build_network(estimator, units, dtype):
         label_smoothing=getattr(estimator, "label_smoothing", 0.0),
         parametrization=estimator.parametrization,
         feature_scale=estimator.feature_scale,
+    )
+
+
+def build_tabular_network(estimator, n_inputs, n_outputs, dtype):
+    """The engine network of a tabular estimator's full RealMLP-TD recipe.
+
+    Parameters
+    ----------
+    estimator : TabularMLPClassifier or TabularMLPRegressor
+        Gives the hidden layers, activation, output activation and loss, and
+        the options of :class:`~sknumpynet._tabular_network.TabularNetwork`
+        (its ``_tabular_network_options()``: embeddings, members, dropout,
+        label smoothing).
+    n_inputs, n_outputs : int
+        Columns of the preprocessed input; output units.
+    dtype : numpy dtype
+        float32 or float64.
+
+    Returns
+    -------
+    network : sknumpynet._tabular_network.TabularNetwork
+        With zero parameters: initialise them or copy them in.
+    """
+    sizes = hidden_layer_sizes(estimator)
+    return TabularNetwork(
+        n_inputs,
+        sizes,
+        n_outputs,
+        hidden_activations(estimator, len(sizes))[0] if sizes else "identity",
+        estimator.out_activation_,
+        estimator.loss,
+        dtype,
+        **estimator._tabular_network_options(),
     )

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn import get_config
 
 from ._activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
-from ._model import effective_weights, hidden_activations
+from ._model import build_tabular_network, effective_weights, hidden_activations
 from ._network import predict
 from ._validation import is_pandas_frame
 
@@ -256,3 +256,54 @@ class TabularPlan(_Plan):
         output += self.intercepts[-1]
         self.output(output)
         return output
+
+
+class TabularNetworkPlan(TabularPlan):
+    """A fitted model of the full RealMLP-TD recipe, its engine network built
+    once: embeddings, members and all.
+
+    Parameters
+    ----------
+    estimator : TabularMLPClassifier or TabularMLPRegressor
+        A fitted estimator whose ``recipe`` builds a
+        :class:`~sknumpynet._tabular_network.TabularNetwork`.
+    """
+
+    watched = (
+        "_parameter_buffer",
+        "activation",
+        "dtype",
+        "preprocessor_",
+        "feature_names_in_",
+    )
+
+    __slots__ = ("network",)
+
+    def __init__(self, estimator):
+        buffer = estimator._parameter_buffer
+        self.seen = tuple(getattr(estimator, name, None) for name in self.watched)
+        self.weight_matrices = ()
+        self.names = self.name_list = None
+        self.dtype = np.dtype(estimator.dtype)
+        # Computed in float64 from the stored weights: float32 products of
+        # matrices round differently with the rows beside a row (the BLAS
+        # kernels' blocking), beyond scikit-learn's invariance checks.
+        self.network = build_tabular_network(
+            estimator, estimator._n_network_inputs, estimator.n_outputs_, np.float64
+        )
+        self.network.params[...] = buffer
+        self.n_features = self.network.n_inputs
+
+    def describes(self, estimator):
+        return all(
+            getattr(estimator, name, None) is value
+            for name, value in zip(self.watched, self.seen)
+        )
+
+    def forward(self, values, n_layers=None):
+        """The mean of the members' outputs for accepted input."""
+        if n_layers is not None:
+            raise NotImplementedError(
+                "The hidden layers of a recipe='td' model are not served yet."
+            )
+        return self.network.predict(values.astype(np.float64, copy=False))

@@ -29,11 +29,17 @@ from ._docs import (
     TABULAR_RECIPE_PARAMETERS,
     fill,
 )
-from ._model import hidden_layer_sizes
+from ._model import build_tabular_network, dropout_rates, hidden_layer_sizes
 from ._optimizers import flat_cos_schedule
 from ._parameters import REALMLP_TD_S_LR_FACTORS, REALMLP_TD_WD_FACTORS, layer_views
-from ._serving import TabularPlan
-from ._tabular_preprocessing import TabularPreprocessor, validate_frame
+from ._serving import TabularNetworkPlan, TabularPlan
+from ._tabular_network import REALMLP_TD_LR_FACTORS
+from ._tabular_network import REALMLP_TD_WD_FACTORS as TD_WD_FACTORS
+from ._tabular_preprocessing import (
+    NUMERIC,
+    TabularPreprocessor,
+    validate_frame,
+)
 from ._training import Progress, TrainingConfig, Validation, fit_scheduled
 from ._validation import check_2d
 
@@ -54,16 +60,21 @@ class _BaseTabularMLP(_NetworkEstimator):
         "n_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), None],
+        "weight_decay": [Interval(Real, 0, None, closed="left"), None],
+        "recipe": [StrOptions({"td", "td-s"})],
+        "numeric_embedding": [StrOptions({"pbld", "none"}), None],
+        "n_members": [Interval(Integral, 1, None, closed="left"), None],
         "preprocessor": [HasMethods(["fit", "transform"]), None],
         "dtype": [StrOptions({"float32", "float64"})],
     }
 
-    #: The recipe's choices that are not parameters: the network's
+    #: The choices of RealMLP-TD-S (``recipe="td-s"``) that are not
+    #: parameters, and the defaults of those left at None: the network's
     #: parametrization, initialisation and feature scale, and Adam's betas,
-    #: schedule and per-group learning-rate factors. Held in one place so that
-    #: an ablation (``benchmarks/``) can change one of them in a subclass.
+    #: schedule and per-group learning-rate factors. Held in one place so
+    #: that an ablation (``benchmarks/``) can change one of them in a
+    #: subclass.
     _recipe = {
         "parametrization": "ntk",
         "feature_scale": True,
@@ -75,11 +86,40 @@ class _BaseTabularMLP(_NetworkEstimator):
         "dropout_schedule": flat_cos_schedule,
         "wd_schedule": "flat_cos",
         "wd_factors": REALMLP_TD_WD_FACTORS,
+        "dropout": 0.0,
+        "weight_decay": 0.0,
+    }
+
+    #: The full RealMLP-TD (``recipe="td"``): the engine's
+    #: :class:`~sknumpynet._tabular_network.TabularNetwork` with periodic
+    #: numeric embeddings, learned category tables, a parametric activation,
+    #: the data-dependent initialisation, dropout 0.15 and weight decay 0.02.
+    _td_recipe = {
+        "parametrization": "ntk",
+        "feature_scale": True,
+        "init": "data",
+        "betas": (0.9, 0.95),
+        "lr_schedule": "coslog4",
+        "lr_factors": REALMLP_TD_LR_FACTORS,
+        "dropout_schedule": flat_cos_schedule,
+        "wd_schedule": "flat_cos",
+        "wd_factors": TD_WD_FACTORS,
+        "dropout": 0.15,
+        "weight_decay": 0.02,
+        "numeric_embedding": "pbld",
+        "n_frequencies": 16,
+        "embedding_dim": 3,
+        "frequency_scale": 0.1,
+        "parametric_activation": True,
+        "max_one_hot": 8,
+        "category_dim": 8,
+        "n_members": 1,
     }
 
     #: The recipe's defaults of the parameters left at None.
     _default_activation = None
-    _default_learning_rate = None
+    #: The recipes' base step sizes.
+    _learning_rates = {"td": None, "td-s": None}
     #: The engine's output activation and loss.
     _output = None
     #: Every layer has intercepts.
@@ -91,15 +131,31 @@ class _BaseTabularMLP(_NetworkEstimator):
 
     # -- the facts sknumpynet._model reads: the recipe's ----------------------
 
+    def _settings(self):
+        """The recipe's choices: ``_recipe`` or ``_td_recipe``."""
+        return self._td_recipe if self._is_td() else self._recipe
+
+    def _is_td(self):
+        """Whether the model is the full RealMLP-TD's network."""
+        return getattr(self, "recipe", "td-s") == "td"
+
     @property
     def parametrization(self):
         """How the forward pass scales the stored weights (the recipe's)."""
-        return self._recipe["parametrization"]
+        return self._settings()["parametrization"]
 
     @property
     def feature_scale(self):
         """Whether a learnable scale multiplies the input (the recipe's)."""
-        return self._recipe["feature_scale"]
+        return self._settings()["feature_scale"]
+
+    @property
+    def _default_dropout(self):
+        return self._settings()["dropout"]
+
+    @property
+    def _default_learning_rate(self):
+        return self._learning_rates[getattr(self, "recipe", "td-s")]
 
     @property
     def loss(self):
@@ -123,7 +179,10 @@ class _BaseTabularMLP(_NetworkEstimator):
 
     def _training_config(self):
         """What the training loop reads: the recipe and the parameters."""
-        recipe = self._recipe
+        recipe = self._settings()
+        weight_decay = self.weight_decay
+        if weight_decay is None:
+            weight_decay = recipe["weight_decay"]
         return TrainingConfig(
             solver="adam",
             learning_rate=self.learning_rate or self._default_learning_rate,
@@ -132,7 +191,7 @@ class _BaseTabularMLP(_NetworkEstimator):
             beta_1=recipe["betas"][0],
             beta_2=recipe["betas"][1],
             lr_factors=recipe["lr_factors"],
-            weight_decay=self.weight_decay,
+            weight_decay=weight_decay,
             wd_factors=recipe["wd_factors"],
             wd_schedule=recipe["wd_schedule"],
             max_epochs=self.n_epochs,
@@ -153,6 +212,11 @@ class _BaseTabularMLP(_NetworkEstimator):
             return self._as_input(self.preprocessor_.transform(X))
         if self.preprocessor is None:
             self.preprocessor_ = TabularPreprocessor(dtype=self.dtype)
+            if self._is_td() and "max_one_hot" in self.preprocessor_.get_params():
+                # Larger categorical columns get a learned table instead.
+                self.preprocessor_.set_params(
+                    max_one_hot=self._settings()["max_one_hot"]
+                )
         else:
             self.preprocessor_ = clone(self.preprocessor)
         Z = self.preprocessor_.fit_transform(X)
@@ -198,19 +262,32 @@ class _BaseTabularMLP(_NetworkEstimator):
                 Z.shape[0], stratify, random_state, strict=False
             )
             validation = Validation(Z[val_rows], targets[val_rows], None, None)
-        network = self._build_network(units, dtype)
-        if from_fitted:
-            network.set_weights(
-                self.coefs_, self.intercepts_, getattr(self, "feature_scale_", None)
-            )
+        if self._is_td():
+            network = self._build_td_network(Z.shape[1], targets.shape[1], dtype)
+            if from_fitted:
+                network.params[...] = self._parameter_buffer
+            else:
+                network.initialize(
+                    random_state, Z[train_rows], method=self._settings()["init"]
+                )
+            self._set_td_views(network)
         else:
-            recipe = self._recipe
-            network.initialize(
-                random_state, method=recipe["init"], zero_output=recipe["zero_output"]
-            )
+            network = self._build_network(units, dtype)
+            if from_fitted:
+                network.set_weights(
+                    self.coefs_, self.intercepts_, getattr(self, "feature_scale_", None)
+                )
+            else:
+                recipe = self._recipe
+                network.initialize(
+                    random_state,
+                    method=recipe["init"],
+                    zero_output=recipe["zero_output"],
+                )
+            # Live views of the weights being trained, so callbacks see them.
+            self._set_weight_views([network.coefs, network.intercepts, network.scale])
+        if not from_fitted:
             self.n_outputs_ = targets.shape[1]
-        # Live views of the weights being trained, so that callbacks see them.
-        self._set_weight_views([network.coefs, network.intercepts, network.scale])
         return TrainingData(
             network,
             Z,
@@ -221,6 +298,71 @@ class _BaseTabularMLP(_NetworkEstimator):
             train_rows,
             validation,
         )
+
+    # -- the full RealMLP-TD's network ---------------------------------------
+
+    def _build_td_network(self, n_inputs, n_outputs, dtype):
+        self._n_network_inputs = n_inputs
+        return build_tabular_network(self, n_inputs, n_outputs, dtype)
+
+    def _tabular_network_options(self):
+        """The :class:`~sknumpynet._tabular_network.TabularNetwork` options
+        of this estimator and its fitted preprocessor."""
+        recipe = self._settings()
+        embedding = self.numeric_embedding or recipe["numeric_embedding"]
+        n_members = self.n_members or recipe["n_members"]
+        numeric, codes, n_codes = _column_roles(
+            self.preprocessor_, self._n_network_inputs
+        )
+        return {
+            "numeric_columns": numeric,
+            "code_columns": codes,
+            "n_codes": n_codes,
+            "category_dim": recipe["category_dim"],
+            "n_frequencies": recipe["n_frequencies"] if embedding == "pbld" else 0,
+            "embedding_dim": recipe["embedding_dim"],
+            "frequency_scale": recipe["frequency_scale"],
+            "parametric_activation": recipe["parametric_activation"],
+            "feature_scale": recipe["feature_scale"],
+            "n_members": n_members,
+            "dropout": dropout_rates(self, 1)[0],
+            "label_smoothing": getattr(self, "label_smoothing", 0.0),
+        }
+
+    def _set_td_views(self, network, buffer=None):
+        """The fitted attributes of a TD network: views of ``buffer`` (by
+        default the network's own, live while it trains)."""
+        buffer = network.params if buffer is None else buffer
+        views = network.parameter_views(buffer)
+        self._parameter_buffer = buffer
+        n_layers = len(network.layer_units) - 1
+        self.coefs_ = [views[f"coef_{i}"] for i in range(n_layers)]
+        self.intercepts_ = [views[f"intercept_{i}"] for i in range(n_layers)]
+        optional = {
+            "feature_scale_": views.get("scale"),
+            "activation_mix_": [
+                views[f"mix_{i}"] for i in range(n_layers - 1) if f"mix_{i}" in views
+            ]
+            or None,
+            "numeric_embedding_": {
+                name: views[name]
+                for name in (
+                    "frequencies",
+                    "phases",
+                    "embedding_coefs",
+                    "embedding_intercepts",
+                )
+                if name in views
+            }
+            or None,
+            "category_embedding_": views.get("table"),
+            "member_scale_": views.get("member_scale"),
+        }
+        for name, value in optional.items():
+            if value is None:
+                vars(self).pop(name, None)
+            else:
+                setattr(self, name, value)
 
     def _fit_unguarded(self, X, y):
         data = self._prepare_training(X, y, None)
@@ -242,18 +384,23 @@ class _BaseTabularMLP(_NetworkEstimator):
             setattr(self, name, getattr(progress, name))
         # The kept weights, in a buffer of their own.
         network = data.network
-        self._set_weight_views(
-            layer_views(
-                network.params.copy(), network.layer_units, network.scale is not None
+        if self._is_td():
+            self._set_td_views(network, network.params.copy())
+        else:
+            self._set_weight_views(
+                layer_views(
+                    network.params.copy(),
+                    network.layer_units,
+                    network.scale is not None,
+                )
             )
-        )
         callbacks.end_fit()
         return self
 
     # -- predict -------------------------------------------------------------
 
     def _new_plan(self):
-        return TabularPlan(self)
+        return TabularNetworkPlan(self) if self._is_td() else TabularPlan(self)
 
     def _network_input(self, X, plan):
         """The preprocessed X; the plan takes the matrix straight to the
@@ -283,7 +430,7 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
             TABULAR_RECIPE_PARAMETERS,
             kind="classifier",
             activation="selu",
-            learning_rate="0.04",
+            learning_rate="0.04 for both",
         )
         + """    label_smoothing : float, default=0.1
         :math:`\\varepsilon` in [0, 1): train on the targets
@@ -337,7 +484,7 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
     _default_activation = "selu"
-    _default_learning_rate = 0.04
+    _learning_rates = {"td": 0.04, "td-s": 0.04}
     _output = ("softmax", "log_loss")
 
     def __init__(
@@ -345,11 +492,14 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
         hidden_layer_sizes=(256, 256, 256),
         activation=None,
         *,
+        recipe="td-s",
         n_epochs=256,
         batch_size=256,
         learning_rate=None,
-        dropout=0.0,
-        weight_decay=0.0,
+        dropout=None,
+        weight_decay=None,
+        numeric_embedding=None,
+        n_members=None,
         label_smoothing=0.1,
         validation_fraction=0.2,
         preprocessor=None,
@@ -359,11 +509,14 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.recipe = recipe
         self.n_epochs = n_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.dropout = dropout
         self.weight_decay = weight_decay
+        self.numeric_embedding = numeric_embedding
+        self.n_members = n_members
         self.label_smoothing = label_smoothing
         self.validation_fraction = validation_fraction
         self.preprocessor = preprocessor
@@ -455,7 +608,7 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
             TABULAR_RECIPE_PARAMETERS,
             kind="regressor",
             activation="mish",
-            learning_rate="0.07",
+            learning_rate='0.07 for "td-s", 0.2 for "td"',
         )
         + fill(TABULAR_FIT_PARAMETERS, stratified="")
         + """    target_mean_, target_scale_ : ndarray of shape (`n_outputs_`,)
@@ -497,7 +650,7 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
     )
 
     _default_activation = "mish"
-    _default_learning_rate = 0.07
+    _learning_rates = {"td": 0.2, "td-s": 0.07}
     _output = ("identity", "squared_error")
 
     def __init__(
@@ -505,11 +658,14 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
         hidden_layer_sizes=(256, 256, 256),
         activation=None,
         *,
+        recipe="td-s",
         n_epochs=256,
         batch_size=256,
         learning_rate=None,
-        dropout=0.0,
-        weight_decay=0.0,
+        dropout=None,
+        weight_decay=None,
+        numeric_embedding=None,
+        n_members=None,
         validation_fraction=0.2,
         preprocessor=None,
         random_state=None,
@@ -518,11 +674,14 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.recipe = recipe
         self.n_epochs = n_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.dropout = dropout
         self.weight_decay = weight_decay
+        self.numeric_embedding = numeric_embedding
+        self.n_members = n_members
         self.validation_fraction = validation_fraction
         self.preprocessor = preprocessor
         self.random_state = random_state
@@ -594,3 +753,33 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+def _column_roles(preprocessor, n_inputs):
+    """Which preprocessed columns are numeric values (embedded) and which
+    hold category codes (looked up), with each code column's table size.
+
+    :class:`~sknumpynet.TabularPreprocessor` says so in its fitted
+    attributes; any other preprocessor's columns are all taken as numeric.
+    """
+    numeric = getattr(preprocessor, "numeric_columns_", None)
+    if numeric is None and isinstance(preprocessor, TabularPreprocessor):
+        roles = []
+        for kind, cats, indicator in zip(
+            preprocessor.feature_kinds_,
+            preprocessor.categories_,
+            preprocessor.missing_indicator_mask_,
+        ):
+            if kind == NUMERIC:
+                roles += [True, False] if indicator else [True]
+            else:
+                roles += [False] * (1 if len(cats) == 2 else len(cats))
+        numeric = np.asarray(roles, dtype=bool)
+    if numeric is None:
+        return np.arange(n_inputs), [], []
+    numeric = np.asarray(numeric)
+    if numeric.dtype == bool:
+        numeric = np.flatnonzero(numeric)
+    codes = getattr(preprocessor, "code_columns_", [])
+    n_codes = getattr(preprocessor, "n_codes_", [])
+    return numeric, codes, n_codes

@@ -167,7 +167,14 @@ PARAMETERS_ADDED_SINCE = {
         "feature_scale": False,
         "learning_rate_factors": None,
     },
-    "tabular_classifier": {"dropout": 0.0, "weight_decay": 0.0},
+    # None: the recipe's, which is 0 for the default "td-s".
+    "tabular_classifier": {
+        "dropout": None,
+        "weight_decay": None,
+        "recipe": "td-s",
+        "numeric_embedding": None,
+        "n_members": None,
+    },
 }
 
 

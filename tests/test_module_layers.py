@@ -21,7 +21,7 @@ LAYERS = [
     ["_version", "_activations"],
     ["_losses"],
     ["_parameters", "_minibatch"],
-    ["_network", "_optimizers"],
+    ["_network", "_optimizers", "_tabular_network"],
     # the facts read from an estimator, then the training loop
     ["_model"],
     # the input checks every entry point shares

@@ -402,9 +402,10 @@ def _tabular_inputs(X):
     }
 
 
+@pytest.mark.parametrize("recipe", [{}, {"recipe": "td", "n_members": 2}])
 @pytest.mark.parametrize("Estimator", TABULAR)
-def test_tabular_fast_path_equals_full_path(Estimator, monkeypatch):
-    est, X = _tabular_fitted(Estimator)
+def test_tabular_fast_path_equals_full_path(Estimator, recipe, monkeypatch):
+    est, X = _tabular_fitted(Estimator, **recipe)
     est.predict(X.iloc[:2])  # the first prediction makes the plan
     assert current_plan(est) is not None
     calls = _count_tabular_slow_steps(monkeypatch)

@@ -28,6 +28,10 @@ SMALL = {"hidden_layer_sizes": (16,), "n_epochs": 20, "batch_size": 32}
     [
         TabularMLPClassifier(**SMALL, random_state=0),
         TabularMLPRegressor(**SMALL, random_state=0),
+        # The full RealMLP-TD's network, one member and a shared-weight
+        # ensemble of three.
+        TabularMLPClassifier(**SMALL, recipe="td", random_state=0),
+        TabularMLPRegressor(**SMALL, recipe="td", n_members=3, random_state=0),
     ]
 )
 def test_sklearn_compatible_estimator(estimator, check):

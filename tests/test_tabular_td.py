@@ -1,0 +1,155 @@
+"""The full RealMLP-TD recipe (``recipe="td"``) of the tabular estimators:
+its ingredients reach the engine, its fitted attributes, its switches, its
+errors and its guard."""
+
+import io
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sknumpynet import TabularMLPClassifier, TabularMLPRegressor
+from sknumpynet._tabular_network import TabularNetwork
+
+pd = pytest.importorskip("pandas")
+
+SMALL = {"hidden_layer_sizes": (8, 8), "n_epochs": 6, "batch_size": 16}
+
+
+def _table(n=90, seed=0):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(
+        {
+            "age": rng.normal(40, 10, n),
+            "income": np.where(rng.random(n) < 0.1, np.nan, rng.lognormal(10, 1, n)),
+            "color": rng.choice(["red", "green", "blue"], n).astype(object),
+            "member": rng.random(n) < 0.5,
+        }
+    )
+    y_class = np.where(X["age"] > 40, "old", "young")
+    y_reg = X["age"].to_numpy() * 2.0 + rng.normal(0, 1, n)
+    return X, y_class, y_reg
+
+
+@pytest.mark.parametrize("Estimator", [TabularMLPClassifier, TabularMLPRegressor])
+def test_td_fits_raw_tables_with_every_ingredient(Estimator):
+    X, y_class, y_reg = _table()
+    y = y_class if Estimator is TabularMLPClassifier else y_reg
+    model = Estimator(**SMALL, recipe="td", random_state=0).fit(X, y)
+    # The two numeric columns (not the indicator, the one-hot or the +-1
+    # columns) are embedded: 16 frequencies, 3 outputs each.
+    embedding = model.numeric_embedding_
+    assert embedding["frequencies"].shape == (2, 16)
+    assert embedding["embedding_coefs"].shape == (2, 16, 3)
+    n_inputs = model.preprocessor_.transform(X).shape[1] + 2 * 3
+    assert model.coefs_[0].shape == (n_inputs, 8)
+    assert model.feature_scale_.shape == (n_inputs,)
+    assert [mix.shape for mix in model.activation_mix_] == [(8,), (8,)]
+    assert not hasattr(model, "member_scale_")
+    # The recipe's dropout and weight decay were on: the mixing weights and
+    # the scale have moved from their initial ones.
+    assert not np.all(model.activation_mix_[0] == 1.0)
+    assert len(model.history_) == SMALL["n_epochs"]
+    prediction = model.predict(X)
+    assert prediction.shape == (len(X),)
+
+
+def test_switches_reach_the_network(monkeypatch):
+    X, y, _ = _table()
+    built = []
+    original = TabularNetwork.__init__
+
+    def spy(self, *args, **kwargs):
+        built.append(kwargs)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(TabularNetwork, "__init__", spy)
+    model = TabularMLPClassifier(
+        **SMALL, recipe="td", numeric_embedding="none", n_members=3, dropout=0.0,
+        random_state=0,
+    ).fit(X, y)  # fmt: skip
+    options = built[0]
+    assert options["n_frequencies"] == 0 and options["n_members"] == 3
+    assert options["dropout"] == 0.0 and options["label_smoothing"] == 0.1
+    assert options["parametric_activation"] is True
+    assert not hasattr(model, "numeric_embedding_")
+    assert model.member_scale_.shape == (3, model.coefs_[0].shape[0])
+    assert model.coefs_[-1].shape == (3, 8, 2)
+    assert model.intercepts_[-1].shape == (3, 2)
+
+
+def test_members_average_their_probabilities():
+    X, y, _ = _table()
+    model = TabularMLPClassifier(**SMALL, recipe="td", n_members=4, random_state=0)
+    model.fit(X, y)
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    network = model._new_plan().network
+    members = network.member_outputs(model.preprocessor_.transform(X).astype(float))
+    np.testing.assert_allclose(proba, members.mean(axis=0), rtol=1e-12)
+    # The members disagree: an ensemble, not four copies.
+    assert np.abs(members[0] - members[1]).max() > 1e-3
+
+
+def test_td_s_stays_the_default_and_unchanged():
+    X, y, _ = _table()
+    default = TabularMLPClassifier(**SMALL, random_state=0).fit(X, y)
+    explicit = TabularMLPClassifier(
+        **SMALL, recipe="td-s", dropout=0.0, weight_decay=0.0, random_state=0
+    ).fit(X, y)
+    assert default.recipe == "td-s"
+    np.testing.assert_array_equal(default.coefs_[0], explicit.coefs_[0])
+    assert not hasattr(default, "activation_mix_")
+
+
+def test_the_regressor_takes_the_td_learning_rate():
+    assert TabularMLPRegressor(recipe="td")._default_learning_rate == 0.2
+    assert TabularMLPRegressor()._default_learning_rate == 0.07
+    assert TabularMLPClassifier(recipe="td")._default_learning_rate == 0.04
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"recipe": "td-x"}, "recipe"),
+        ({"n_members": 0}, "n_members"),
+        ({"numeric_embedding": "periodic"}, "numeric_embedding"),
+        ({"dropout": 1.0}, "dropout"),
+    ],
+)
+def test_bad_parameters_are_named(params, match):
+    X, y, _ = _table()
+    with pytest.raises(InvalidParameterError, match=match):
+        TabularMLPClassifier(**SMALL, **params).fit(X, y)
+
+
+def test_a_failed_refit_keeps_the_fitted_model():
+    X, y, _ = _table()
+    model = TabularMLPClassifier(**SMALL, recipe="td", random_state=0).fit(X, y)
+    before = model.predict_proba(X)
+    buffer = model._parameter_buffer
+    with pytest.raises(ValueError, match="classes"):
+        model.fit(X, np.full(len(X), "one"))
+    assert model._parameter_buffer is buffer
+    np.testing.assert_array_equal(model.predict_proba(X), before)
+
+
+def test_pickled_td_models_predict_the_same():
+    X, _, y = _table()
+    model = TabularMLPRegressor(**SMALL, recipe="td", n_members=2, random_state=0)
+    model.fit(X, y)
+    stream = io.BytesIO()
+    joblib.dump(model, stream)
+    stream.seek(0)
+    copy = joblib.load(stream)
+    np.testing.assert_array_equal(copy.predict(X), model.predict(X))
+
+
+def test_float32_predictions_do_not_depend_on_the_rows_beside_them():
+    X, y, _ = _table(200)
+    model = TabularMLPClassifier(**SMALL, recipe="td", random_state=0).fit(X, y)
+    order = np.random.default_rng(1).permutation(len(X))
+    np.testing.assert_array_equal(
+        model.predict_proba(X)[order], model.predict_proba(X.iloc[order])
+    )
