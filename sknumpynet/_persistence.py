@@ -604,7 +604,11 @@ def _validate_tabular(fail, estimator, state):
     if _is_unfitted(fail, state):
         return
     is_classifier = isinstance(estimator, TabularMLPClassifier)
+    recipe = getattr(estimator, "recipe", "td-s")
+    if recipe not in ("td", "td-s"):
+        fail(f"its recipe is {recipe!r}, not 'td' or 'td-s'.")
     required = ["coefs_", "intercepts_", "feature_scale_", "n_outputs_"]
+    required += ["_parameter_buffer", "_n_network_inputs"] if recipe == "td" else []
     required += ["n_features_in_", "preprocessor_"]
     required += ["classes_"] if is_classifier else ["target_mean_", "target_scale_"]
     required += [] if is_classifier else ["_y_ndim"]
@@ -628,6 +632,16 @@ def _validate_tabular(fail, estimator, state):
         names is not None and names.tolist() != prep_names.tolist()
     ):
         fail("feature_names_in_ are not the columns of its preprocessor.")
+
+    if recipe == "td":
+        _validate_td_network(fail, estimator, prep)
+        n_outputs = estimator.n_outputs_
+        if is_classifier:
+            _validate_tabular_classes(fail, estimator.classes_, n_outputs)
+        else:
+            _validate_targets(fail, estimator, n_outputs)
+        _validate_bookkeeping(fail, estimator)
+        return
 
     coefs, intercepts = estimator.coefs_, estimator.intercepts_
     _validate_weights(fail, coefs, intercepts)
@@ -658,6 +672,92 @@ def _validate_tabular(fail, estimator, state):
     else:
         _validate_targets(fail, estimator, n_outputs)
     _validate_bookkeeping(fail, estimator)
+
+
+#: The fitted attributes of a recipe="td" network, as names of its
+#: parameter views (one name: an array; a tuple: a list or a dict of them).
+_TD_VIEWS = {
+    "feature_scale_": "scale",
+    "category_embedding_": "table",
+    "member_scale_": "member_scale",
+}
+
+
+def _validate_td_network(fail, estimator, prep):
+    """A recipe="td" network: one finite buffer of the size its parameters
+    and preprocessor call for, whose views every fitted weight attribute is;
+    they become views of it again."""
+    dtype = np.dtype(estimator.dtype)
+    buffer = estimator._parameter_buffer
+    if not (isinstance(buffer, np.ndarray) and buffer.ndim == 1):
+        fail("_parameter_buffer is not a 1-D array.")
+    if buffer.dtype != dtype:
+        fail(f"the weights have dtype {buffer.dtype}, but dtype is {dtype}.")
+    if not np.isfinite(buffer).all():
+        fail("_parameter_buffer holds non-finite weights.")
+    n_inputs, n_outputs = estimator._n_network_inputs, estimator.n_outputs_
+    if not is_int(n_inputs) or n_inputs != prep.center_.shape[0]:
+        fail(
+            f"the network takes {n_inputs!r} inputs, but the preprocessor gives "
+            f"{prep.center_.shape[0]} columns."
+        )
+    if not is_int(n_outputs) or n_outputs < 1:
+        fail(f"n_outputs_ is {n_outputs!r}, not a positive integer.")
+    try:
+        network = _model.build_tabular_network(estimator, n_inputs, n_outputs, dtype)
+    except (ValueError, TypeError, KeyError, IndexError) as error:
+        fail(f"its parameters do not describe a network ({error}).")
+    if network.params.size != buffer.size:
+        fail(
+            f"_parameter_buffer holds {buffer.size} weights; its parameters "
+            f"describe a network of {network.params.size}."
+        )
+    views = network.parameter_views(buffer)
+    n_layers = len(network.layer_units) - 1
+    expected = {
+        "coefs_": [views[f"coef_{i}"] for i in range(n_layers)],
+        "intercepts_": [views[f"intercept_{i}"] for i in range(n_layers)],
+    }
+    mixes = [views[name] for name in views if name.startswith("mix_")]
+    if mixes:
+        expected["activation_mix_"] = mixes
+    embedding = {
+        name: views[name]
+        for name in ("frequencies", "phases", "embedding_coefs", "embedding_intercepts")
+        if name in views
+    }
+    if embedding:
+        expected["numeric_embedding_"] = embedding
+    for name, view in _TD_VIEWS.items():
+        if view in views:
+            expected[name] = views[view]
+    for name in ("activation_mix_", "numeric_embedding_", *_TD_VIEWS):
+        if hasattr(estimator, name) and name not in expected:
+            fail(f"its fitted state holds {name}, which its network has not.")
+    for name, value in expected.items():
+        if not _same_arrays(getattr(estimator, name, None), value):
+            fail(f"{name} is not the weights _parameter_buffer holds for it.")
+    estimator._set_td_views(network, buffer)
+
+
+def _same_arrays(saved, expected):
+    """Whether ``saved`` has the structure of ``expected`` (an array, a list
+    or a dict of arrays) with bitwise the same arrays."""
+    if isinstance(expected, dict):
+        return (
+            isinstance(saved, dict)
+            and sorted(saved) == sorted(expected)
+            and all(_same_arrays(saved[key], expected[key]) for key in expected)
+        )
+    if isinstance(expected, list):
+        return (
+            isinstance(saved, list)
+            and len(saved) == len(expected)
+            and all(_same_arrays(a, b) for a, b in zip(saved, expected))
+        )
+    return _is_array(saved, expected.dtype, expected.shape) and np.array_equal(
+        saved, expected
+    )
 
 
 def _validate_tabular_classes(fail, classes, n_outputs):

@@ -189,8 +189,18 @@ def _fit_models():
         preprocessor=TabularPreprocessor(max_categories=3, scale_encoded=False),
         random_state=4,
     ).fit(raw, np.column_stack([signal * 10, -signal]))
+    # The full RealMLP-TD network: embeddings, mixing weights, two members.
+    tab_td = TabularMLPRegressor(
+        hidden_layer_sizes=(3,),
+        recipe="td",
+        n_members=2,
+        n_epochs=2,
+        batch_size=16,
+        random_state=5,
+    ).fit(raw, signal)
     prep = TabularPreprocessor(missing_indicators="all").fit(raw)
     return {
+        "tab_td": tab_td,
         "clf_sgd": clf_sgd,
         "reg_adam": reg_adam,
         "clf_lbfgs": clf_lbfgs,

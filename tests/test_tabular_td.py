@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sknumpynet import TabularMLPClassifier, TabularMLPRegressor
+from sknumpynet import (
+    ModelFileError,
+    TabularMLPClassifier,
+    TabularMLPRegressor,
+    load,
+    save,
+)
 from sknumpynet._tabular_network import TabularNetwork
 
 pd = pytest.importorskip("pandas")
@@ -153,3 +159,56 @@ def test_float32_predictions_do_not_depend_on_the_rows_beside_them():
     np.testing.assert_array_equal(
         model.predict_proba(X)[order], model.predict_proba(X.iloc[order])
     )
+
+
+@pytest.mark.parametrize("n_members", [1, 3])
+@pytest.mark.parametrize("Estimator", [TabularMLPClassifier, TabularMLPRegressor])
+def test_save_and_load_without_pickle(Estimator, n_members, tmp_path):
+    X, y_class, y_reg = _table()
+    y = y_class if Estimator is TabularMLPClassifier else y_reg
+    model = Estimator(**SMALL, recipe="td", n_members=n_members, random_state=0)
+    model.fit(X, y)
+    loaded = load(save(model, tmp_path / "model.npz"))
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    np.testing.assert_array_equal(loaded._parameter_buffer, model._parameter_buffer)
+    # The weight attributes are views of the one buffer again.
+    assert np.shares_memory(loaded.coefs_[-1], loaded._parameter_buffer)
+    assert np.shares_memory(
+        loaded.numeric_embedding_["phases"], loaded._parameter_buffer
+    )
+
+
+def _tampered(tmp_path, change):
+    X, _, y = _table()
+    model = TabularMLPRegressor(**SMALL, recipe="td", random_state=0).fit(X, y)
+    change(model)
+    return save(model, tmp_path / "tampered.npz")
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (
+            lambda m: setattr(m, "_parameter_buffer", m._parameter_buffer[:-1]),
+            "holds .* weights; its parameters describe a network of",
+        ),
+        (
+            lambda m: setattr(m, "coefs_", [c + 1 for c in m.coefs_]),
+            "coefs_ is not the weights",
+        ),
+        (
+            lambda m: m._parameter_buffer.__setitem__(0, np.nan),
+            "non-finite",
+        ),
+        (lambda m: setattr(m, "_n_network_inputs", 3), "the network takes 3 inputs"),
+        (lambda m: setattr(m, "recipe", "td-z"), "recipe"),
+        (
+            lambda m: setattr(m, "member_scale_", np.ones((2, 3), np.float32)),
+            "member_scale_, which its network has not",
+        ),
+    ],
+)
+def test_a_tampered_file_is_refused_clearly(change, match, tmp_path):
+    path = _tampered(tmp_path, change)
+    with pytest.raises(ModelFileError, match=match):
+        load(path)
