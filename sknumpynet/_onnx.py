@@ -13,7 +13,7 @@ import numpy as np
 from . import _onnx_tabular
 from ._activations import LEAKY_RELU_SLOPE, SELU_ALPHA, SELU_SCALE
 from ._estimators import NumpyMLPClassifier, NumpyMLPRegressor
-from ._model import effective_weights, layer_activations
+from ._model import build_tabular_network, effective_weights, layer_activations
 from ._tabular import TabularMLPClassifier, TabularMLPRegressor
 
 
@@ -465,7 +465,119 @@ def _tabular_network(scope, operator, container):
     estimator = operator.raw_operator
     graph = _Graph(scope, container, operator, dtype=np.dtype(estimator.dtype))
     preprocessed = _onnx_tabular.preprocess(graph, estimator, operator.inputs)
+    if estimator._is_td():
+        return graph, _td_network(graph, estimator, preprocessed)
     return graph, _network(graph, estimator, preprocessed)
+
+
+def _td_network(graph, estimator, input_name):
+    """Add a recipe="td" network (:mod:`sknumpynet._tabular_network`) to the
+    graph: embeddings, scales, shared hidden layers, the members' heads and
+    their mean; return the output's name."""
+    from onnx import TensorProto
+
+    network = build_tabular_network(
+        estimator, estimator._n_network_inputs, estimator.n_outputs_, graph.dtype
+    )
+    network.params[...] = estimator._parameter_buffer
+    v = network.views
+
+    def indices(values, name):
+        return graph.constant(np.asarray(values, np.int64), name, TensorProto.INT64)
+
+    def columns(x, which, name):
+        return graph.node("Gather", [x, indices(which, name)], axis=1)
+
+    x = graph.node("Cast", input_name, to=graph.proto_dtype)
+    parts = [columns(x, network.passthrough, "passthrough")]
+    m, E = len(network.numeric_columns), network.embedding_dim
+    if m:
+        numeric = graph.node(
+            "Transpose", columns(x, network.numeric_columns, "numeric"), perm=[1, 0]
+        )
+        numeric = graph.node("Reshape", [numeric, indices([m, -1, 1], "shape")])
+        # As the engine: the frequencies times 2 pi, rounded to the dtype.
+        frequencies = (2.0 * np.pi * v["frequencies"][:, None, :]).astype(graph.dtype)
+        t = graph.node("Mul", [numeric, graph.constant(frequencies, "frequencies")])
+        t = graph.node("Add", [t, graph.constant(v["phases"][:, None, :], "phases")])
+        h = graph.node(
+            "MatMul",
+            [graph.node("Cos", t), graph.constant(v["embedding_coefs"], "embedding")],
+        )
+        h = graph.node(
+            "Add",
+            [h, graph.constant(v["embedding_intercepts"][:, None, :], "embedding_b")],
+        )
+        h = graph.node("Transpose", h, perm=[1, 0, 2])
+        parts.append(graph.node("Reshape", [h, indices([-1, m * E], "shape")]))
+    n_code_columns = len(network.code_columns)
+    if n_code_columns:
+        codes = graph.node(
+            "Cast", columns(x, network.code_columns, "codes"), to=TensorProto.INT64
+        )
+        # Codes out of range read row 0, as the engine does.
+        n_codes = indices(network.n_codes[None, :], "n_codes")
+        zero = indices(0, "zero")
+        outside = graph.node(
+            "Or",
+            [
+                graph.node("Less", [codes, zero]),
+                graph.node("Not", graph.node("Less", [codes, n_codes])),
+            ],
+        )
+        codes = graph.node("Where", [outside, zero, codes])
+        rows = graph.node(
+            "Add", [codes, indices(network._code_offsets[None, :], "offsets")]
+        )
+        looked_up = graph.node("Gather", [graph.constant(v["table"], "table"), rows])
+        width = n_code_columns * network.category_dim
+        parts.append(graph.node("Reshape", [looked_up, indices([-1, width], "shape")]))
+    a = graph.node("Concat", parts, axis=1) if len(parts) > 1 else parts[0]
+    if network.has_feature_scale:
+        a = graph.node("Mul", [a, graph.constant(v["scale"][None, :], "scale")])
+    k = network.n_members
+    if k > 1:
+        a = graph.node(
+            "Mul",
+            [
+                graph.node("Reshape", [a, indices([1, -1, a_width(network)], "shape")]),
+                graph.constant(v["member_scale"][:, None, :], "member_scale"),
+            ],
+        )
+    last = len(network.layer_units) - 2
+    for i in range(last + 1):
+        z = graph.node("MatMul", [a, graph.constant(v[f"coef_{i}"], f"coefficient{i}")])
+        z = graph.node("Mul", [z, graph.constant(network.weight_factors[i])])
+        intercept = v[f"intercept_{i}"]
+        intercept = intercept[:, None, :] if (i == last and k > 1) else intercept
+        z = graph.node("Add", [z, graph.constant(intercept, f"intercept{i}")])
+        if i == last:
+            a = z
+            break
+        f = _ONNX_ACTIVATIONS[network.activation](graph, z)
+        if network.parametric_activation:
+            mix = graph.constant(v[f"mix_{i}"], f"mix{i}")
+            f = graph.node(
+                "Add", [z, graph.node("Mul", [mix, graph.node("Sub", [f, z])])]
+            )
+        a = f
+    if network.output_activation == "softmax":
+        a = graph.node("Softmax", a, axis=-1)
+    elif network.output_activation != "identity":
+        a = _ONNX_ACTIVATIONS[network.output_activation](graph, a)
+    if k == 1:
+        return a
+    # The members' mean: (n, outputs, k) times a column of 1/k.
+    stacked = graph.node("Transpose", a, perm=[1, 2, 0])
+    mean = graph.node("MatMul", [stacked, graph.constant(np.full((k, 1), 1.0 / k))])
+    return graph.node(
+        "Reshape", [mean, indices([-1, network.layer_units[-1]], "shape")]
+    )
+
+
+def a_width(network):
+    """Width of the first dense layer's input."""
+    return network.layer_units[0]
 
 
 def _convert_tabular_regressor(scope, operator, container):

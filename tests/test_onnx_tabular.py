@@ -124,12 +124,18 @@ def _run(model, frame, new, **kwargs):
 # ---------------------------------------------------------------------------
 
 
+#: The recipes: RealMLP-TD-S, and the full RealMLP-TD's network with its
+#: embeddings and a shared-weight ensemble of three.
+RECIPES = {"td-s": {}, "td-k3": {"recipe": "td", "n_members": 3}}
+
+
+@pytest.mark.parametrize("recipe", sorted(RECIPES))
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("n_classes", [2, 3])
-def test_classifier_agrees_on_raw_columns(dtype, n_classes):
+def test_classifier_agrees_on_raw_columns(dtype, n_classes, recipe):
     frame = _frame()
     y = _classes(frame, n_classes)
-    clf = TabularMLPClassifier(dtype=dtype, **TINY).fit(frame, y)
+    clf = TabularMLPClassifier(dtype=dtype, **TINY, **RECIPES[recipe]).fit(frame, y)
     new = _new_rows(frame)
     labels, probabilities = _run(clf, frame, new, options={"zipmap": False})
     expected = clf.predict_proba(new)
@@ -153,14 +159,15 @@ def test_classifier_zipmap_and_integer_labels():
     )
 
 
+@pytest.mark.parametrize("recipe", sorted(RECIPES))
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("n_targets", [1, 2])
-def test_regressor_agrees_on_the_targets_scale(dtype, n_targets):
+def test_regressor_agrees_on_the_targets_scale(dtype, n_targets, recipe):
     frame = _frame()
     y = 1000 * np.log(frame["income"].to_numpy()) + 50 * frame["rooms"].to_numpy()
     if n_targets == 2:
         y = np.column_stack([y, -0.01 * y])
-    reg = TabularMLPRegressor(dtype=dtype, **TINY).fit(frame, y)
+    reg = TabularMLPRegressor(dtype=dtype, **TINY, **RECIPES[recipe]).fit(frame, y)
     new = _new_rows(frame)
     (predictions,) = _run(reg, frame, new)
     expected = reg.predict(new).reshape(len(new), n_targets)
