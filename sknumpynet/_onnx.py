@@ -510,6 +510,25 @@ def _td_network(graph, estimator, input_name):
         )
         h = graph.node("Transpose", h, perm=[1, 0, 2])
         parts.append(graph.node("Reshape", [h, indices([-1, m * E], "shape")]))
+    if len(network._ple_source):
+        encoded = graph.node(
+            "Sub",
+            [
+                columns(x, network._ple_source, "ple_source"),
+                graph.constant(network._ple_left[None, :], "ple_left"),
+            ],
+        )
+        encoded = graph.node(
+            "Div", [encoded, graph.constant(network._ple_width[None, :], "ple_width")]
+        )
+        encoded = graph.node(
+            "Max", [encoded, graph.constant(network._ple_low[None, :], "ple_low")]
+        )
+        parts.append(
+            graph.node(
+                "Min", [encoded, graph.constant(network._ple_high[None, :], "ple_high")]
+            )
+        )
     n_code_columns = len(network.code_columns)
     if n_code_columns:
         codes = graph.node(

@@ -13,8 +13,15 @@ from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context, clone
+from sklearn.base import (
+    ClassifierMixin,
+    RegressorMixin,
+    _fit_context,
+    clone,
+    is_classifier,
+)
 from sklearn.preprocessing import LabelEncoder
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
@@ -63,7 +70,7 @@ class _BaseTabularMLP(_NetworkEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left"), None],
         "weight_decay": [Interval(Real, 0, None, closed="left"), None],
         "recipe": [StrOptions({"td", "td-s"})],
-        "numeric_embedding": [StrOptions({"pbld", "none"}), None],
+        "numeric_embedding": [StrOptions({"pbld", "ple", "none"}), None],
         "n_members": [Interval(Integral, 1, None, closed="left"), None],
         "preprocessor": [HasMethods(["fit", "transform"]), None],
         "dtype": [StrOptions({"float32", "float64"})],
@@ -110,6 +117,8 @@ class _BaseTabularMLP(_NetworkEstimator):
         "n_frequencies": 16,
         "embedding_dim": 3,
         "frequency_scale": 0.1,
+        "ple_max_bins": 16,
+        "ple_min_samples_leaf": 8,
         "parametric_activation": True,
         "max_one_hot": 8,
         "category_dim": 8,
@@ -263,6 +272,12 @@ class _BaseTabularMLP(_NetworkEstimator):
             )
             validation = Validation(Z[val_rows], targets[val_rows], None, None)
         if self._is_td():
+            if not from_fitted:
+                self._n_network_inputs = Z.shape[1]
+                bins = self._tree_bins(Z[train_rows], targets[train_rows])
+                # Two lists, as the file format stores them.
+                self._ple_columns = list(bins)
+                self._ple_bins = list(bins.values())
             network = self._build_td_network(Z.shape[1], targets.shape[1], dtype)
             if from_fitted:
                 network.params[...] = self._parameter_buffer
@@ -309,12 +324,14 @@ class _BaseTabularMLP(_NetworkEstimator):
         """The :class:`~sknumpynet._tabular_network.TabularNetwork` options
         of this estimator and its fitted preprocessor."""
         recipe = self._settings()
-        embedding = self.numeric_embedding or recipe["numeric_embedding"]
+        embedding = self._numeric_embedding()
         n_members = self.n_members or recipe["n_members"]
         numeric, codes, n_codes = _column_roles(
             self.preprocessor_, self._n_network_inputs
         )
         return {
+            "ple_columns": getattr(self, "_ple_columns", []),
+            "ple_bins": getattr(self, "_ple_bins", []),
             "numeric_columns": numeric,
             "code_columns": codes,
             "n_codes": n_codes,
@@ -328,6 +345,40 @@ class _BaseTabularMLP(_NetworkEstimator):
             "dropout": dropout_rates(self, 1)[0],
             "label_smoothing": getattr(self, "label_smoothing", 0.0),
         }
+
+    def _numeric_embedding(self):
+        return self.numeric_embedding or self._settings()["numeric_embedding"]
+
+    def _tree_bins(self, Z, targets):
+        """Bin edges of the piecewise-linear encoding, by numeric column: the
+        thresholds of a small decision tree fitted on that column alone (the
+        "T" of Gorishniy et al.'s PLE-T), between the column's extremes.
+        Columns whose extremes meet get none. Returns ``{column: edges}``,
+        empty unless ``numeric_embedding="ple"``."""
+        if self._numeric_embedding() != "ple":
+            return {}
+        recipe = self._settings()
+        numeric = _column_roles(self.preprocessor_, Z.shape[1])[0]
+        if is_classifier(self):
+            tree = DecisionTreeClassifier
+            target = targets.argmax(axis=1)
+        else:
+            tree, target = DecisionTreeRegressor, targets
+        bins = {}
+        for column in numeric:
+            values = Z[:, column].astype(np.float64)
+            low, high = values.min(), values.max()
+            if not low < high:
+                continue
+            fitted = tree(
+                max_leaf_nodes=recipe["ple_max_bins"],
+                min_samples_leaf=recipe["ple_min_samples_leaf"],
+                random_state=0,
+            ).fit(values[:, None], target)
+            inner = fitted.tree_.threshold[fitted.tree_.children_left >= 0]
+            inner = inner[(inner > low) & (inner < high)]
+            bins[int(column)] = np.unique(np.concatenate([[low, high], inner]))
+        return bins
 
     def _set_td_views(self, network, buffer=None):
         """The fitted attributes of a TD network: views of ``buffer`` (by

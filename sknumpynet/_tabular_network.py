@@ -110,11 +110,18 @@ class TabularNetwork(MiniBatchTraining):
     category_dim : int, default=8
         Width of a category's learned row.
     n_frequencies : int, default=16
-        Frequencies per numeric column (0: no numeric embedding).
+        Frequencies per numeric column (0: no periodic embedding).
     embedding_dim : int, default=3
         Outputs of each numeric column's embedding.
     frequency_scale : float, default=0.1
         Standard deviation of the initial frequencies :math:`w`.
+    ple_columns : sequence of int, default=()
+        Columns that get a piecewise-linear encoding (fixed, not learned).
+    ple_bins : sequence of ndarray, default=()
+        The bin edges :math:`b_0 < \dots < b_T` of each of them: component
+        :math:`t` of :math:`x` is :math:`(x - b_{t-1}) / (b_t - b_{t-1})`
+        clipped to [0, 1], the first one not below and the last one not
+        above ("PLE", Gorishniy, Rubachev, Babenko, NeurIPS 2022).
     parametric_activation : bool, default=True
         Whether each hidden unit learns its mixing weight :math:`\alpha`.
     feature_scale : bool, default=True
@@ -168,6 +175,8 @@ class TabularNetwork(MiniBatchTraining):
         n_frequencies=16,
         embedding_dim=3,
         frequency_scale=0.1,
+        ple_columns=(),
+        ple_bins=(),
         parametric_activation=True,
         feature_scale=True,
         n_members=1,
@@ -189,6 +198,7 @@ class TabularNetwork(MiniBatchTraining):
         if np.isin(self.numeric_columns, self.code_columns).any():
             raise ValueError("a code column cannot also be a numeric column.")
         self.n_frequencies = int(n_frequencies)
+        self._set_ple(ple_columns, ple_bins)
         self.embedding_dim = int(embedding_dim)
         self.frequency_scale = float(frequency_scale)
         self.category_dim = int(category_dim)
@@ -215,6 +225,7 @@ class TabularNetwork(MiniBatchTraining):
         n_embedded = (
             len(self.passthrough)
             + len(self.numeric_columns) * self.embedding_dim
+            + len(self._ple_source)
             + len(self.code_columns) * self.category_dim
         )
         self.layer_units = [n_embedded, *(int(u) for u in hidden_units), int(n_outputs)]
@@ -232,6 +243,61 @@ class TabularNetwork(MiniBatchTraining):
         self.grad = np.zeros(size, dtype=self.dtype)
         self.views = self.parameter_views(self.params)
         self._grads = self.parameter_views(self.grad)
+
+    def _set_ple(self, columns, bins):
+        """The piecewise-linear encoding, flattened over its components:
+        each one's source column, left edge, width and clipping bounds."""
+        columns = np.asarray(columns, dtype=np.intp).reshape(-1)
+        if len(columns) != len(bins):
+            raise ValueError("ple_columns and ple_bins must have the same length.")
+        if np.isin(columns, self.code_columns).any():
+            raise ValueError("a code column cannot have a piecewise-linear encoding.")
+        if ((columns < 0) | (columns >= self.n_inputs)).any():
+            raise ValueError(
+                f"ple_columns must be columns of the {self.n_inputs} inputs."
+            )
+        source, left, width, low, high = [], [], [], [], []
+        for column, edges in zip(columns, bins):
+            edges = np.asarray(edges, dtype=np.float64)
+            if (
+                edges.ndim != 1
+                or len(edges) < 2
+                or not np.isfinite(edges).all()
+                or (np.diff(edges) <= 0).any()
+            ):
+                raise ValueError(
+                    "each entry of ple_bins must hold at least 2 finite, strictly "
+                    f"increasing bin edges; got {edges!r} for column {column}."
+                )
+            n = len(edges) - 1
+            source += [column] * n
+            left += edges[:-1].tolist()
+            width += np.diff(edges).tolist()
+            low += [-np.inf] + [0.0] * (n - 1)
+            high += [1.0] * (n - 1) + [np.inf]
+        self.ple_columns = columns
+        self.ple_bins = [np.asarray(edges, dtype=np.float64) for edges in bins]
+        self._ple_source = np.asarray(source, dtype=np.intp)
+        dtype = self.dtype
+        self._ple_left = np.asarray(left, dtype=dtype)
+        self._ple_width = np.asarray(width, dtype=dtype)
+        self._ple_low = np.asarray(low, dtype=dtype)
+        self._ple_high = np.asarray(high, dtype=dtype)
+
+    def piecewise_linear(self, X):
+        """The piecewise-linear encoding of ``X``'s ``ple_columns``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_inputs)
+
+        Returns
+        -------
+        encoded : ndarray of shape (n_samples, n_components)
+        """
+        encoded = X[:, self._ple_source] - self._ple_left
+        encoded /= self._ple_width
+        return np.clip(encoded, self._ple_low, self._ple_high, out=encoded)
 
     # -- the flat buffer -------------------------------------------------------
 
@@ -439,6 +505,8 @@ class TabularNetwork(MiniBatchTraining):
             h += v["embedding_intercepts"][:, None, :]
             parts.append(h.transpose(1, 0, 2).reshape(n, -1))
             cache.update(x=x, t=t, cosines=cosines)
+        if len(self._ple_source):
+            parts.append(self.piecewise_linear(X))
         if len(self.code_columns):
             codes = X[:, self.code_columns].astype(np.intp)
             # Codes out of range (never from the preprocessor) read row 0.
@@ -665,6 +733,7 @@ class TabularNetwork(MiniBatchTraining):
             g["frequencies"][...] = _TWO_PI * np.einsum(
                 "mnf,mn->mf", dt, cache["x"][:, :, 0]
             )
+        start += len(self._ple_source)  # a fixed encoding: nothing to learn
         if len(self.code_columns):
             D = self.category_dim
             d_rows = below[:, start : start + len(self.code_columns) * D].reshape(-1, D)

@@ -125,8 +125,13 @@ def _run(model, frame, new, **kwargs):
 
 
 #: The recipes: RealMLP-TD-S, and the full RealMLP-TD's network with its
-#: embeddings and a shared-weight ensemble of three.
-RECIPES = {"td-s": {}, "td-k3": {"recipe": "td", "n_members": 3}}
+#: periodic embeddings and a shared-weight ensemble of three, or with
+#: piecewise-linear encodings.
+RECIPES = {
+    "td-s": {},
+    "td-k3": {"recipe": "td", "n_members": 3},
+    "td-ple": {"recipe": "td", "numeric_embedding": "ple"},
+}
 
 
 @pytest.mark.parametrize("recipe", sorted(RECIPES))

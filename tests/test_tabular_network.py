@@ -18,7 +18,7 @@ CONFIGURATIONS = {
         "softmax",
         "log_loss",
         3,
-        dict(label_smoothing=0.1),
+        dict(label_smoothing=0.1, ple_columns=[2], ple_bins=[[-1.0, 0.0, 0.5, 2.0]]),
     ),
     "mish-regression-members": (
         "mish",
@@ -221,3 +221,25 @@ def test_bad_configurations_are_refused():
         TabularNetwork(
             2, [3], 1, "selu", "identity", "squared_error", np.float64, n_members=0
         )
+
+
+def test_piecewise_linear_encoding_by_hand():
+    net = TabularNetwork(
+        2, [3], 1, "selu", "identity", "squared_error", np.float64,
+        ple_columns=[1], ple_bins=[[0.0, 1.0, 3.0]],
+    )  # fmt: skip
+    X = np.array([[9.0, -1.0], [9.0, 0.5], [9.0, 2.0], [9.0, 5.0]])
+    # The first component is not clipped below, the last not above.
+    expected = [[-1.0, 0.0], [0.5, 0.0], [1.0, 0.5], [1.0, 2.0]]
+    np.testing.assert_array_equal(net.piecewise_linear(X), expected)
+    # It enters the first layer beside the columns themselves.
+    assert net.layer_units[0] == 2 + 2
+
+
+@pytest.mark.parametrize("bins", [[[1.0]], [[0.0, 0.0]], [[0.0, np.nan]], [[2.0, 1.0]]])
+def test_bad_bins_are_refused(bins):
+    with pytest.raises(ValueError, match="strictly increasing"):
+        TabularNetwork(
+            2, [3], 1, "selu", "identity", "squared_error", np.float64,
+            ple_columns=[0], ple_bins=bins,
+        )  # fmt: skip

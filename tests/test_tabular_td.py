@@ -212,3 +212,20 @@ def test_a_tampered_file_is_refused_clearly(change, match, tmp_path):
     path = _tampered(tmp_path, change)
     with pytest.raises(ModelFileError, match=match):
         load(path)
+
+
+def test_piecewise_linear_bins_come_from_trees_on_the_training_rows():
+    X, _, y = _table()
+    model = TabularMLPRegressor(
+        **SMALL, recipe="td", numeric_embedding="ple", random_state=0
+    ).fit(X, y)
+    # The two numeric columns, each with edges between its extremes.
+    assert model._ple_columns == [0, 1]  # age and income, not the indicator
+    Z = model.preprocessor_.transform(X)
+    for column, edges in zip(model._ple_columns, model._ple_bins):
+        assert 2 < len(edges) <= 17
+        assert (np.diff(edges) > 0).all()
+        assert Z[:, column].min() <= edges[0] and edges[-1] <= Z[:, column].max()
+    assert not hasattr(model, "numeric_embedding_")  # no periodic embedding
+    n_components = sum(len(edges) - 1 for edges in model._ple_bins)
+    assert model.coefs_[0].shape[0] == Z.shape[1] + n_components
