@@ -13,12 +13,15 @@ one thread, on two synthetic tables of 2000 rows and 20 features
    standard parametrization and Glorot init (``standard-glorot``);
    ``TabularMLPRegressor`` for the recipe (``reg-full``) and
    ``reg-standard-glorot``. The ``+flush`` variants are a monkeypatched
-   experiment of a possible fix (the package is unchanged): Adam's moments
+   experiment of a possible fix: Adam's moments
    and the gradient flushed to zero below ``tiny``, the output activations
    too, the softmax logits clamped at 80 below their row's largest and the
    pre-activations of Mish layers clamped at -80, so that neither softmax's
-   exp nor Mish computes on subnormals. Several repeats interleaved, medians, and
-   the ratio of each to the recipe (same estimator) in float32.
+   exp nor Mish computes on subnormals. (The package has since fixed its
+   softplus, mish and softmax itself, flushing to 0 where ``exp`` would be
+   subnormal; ``+flush`` now runs on top of that.) Several repeats
+   interleaved, medians, and the ratio of each to the recipe (same
+   estimator) in float32.
 2. **Where subnormals arise**: one instrumented float32 fit per variant
    (monkeypatched ``sknumpynet._training.make_optimizer`` to capture Adam and
    wrap its ``step``, and ``MLP.loss_and_gradient`` to inspect every batch's

@@ -9,7 +9,44 @@ the mark that :func:`takes_pre_activation` checks. SELU and mish are
 RealMLP-TD-S's hidden activations (sources in the tabular page's credits).
 """
 
+import math
+
 import numpy as np
+
+# ---------------------------------------------------------------------------
+# Subnormal numbers. Below the dtype's smallest normal number ``tiny``
+# (1.2e-38 in float32, 2.2e-308 in float64) arithmetic can be very slow
+# (a microcode assist per operation on Intel CPUs). Where an ``exp`` would
+# land there, the rules below make it exactly 0 instead (``exp(-inf)``): an
+# absolute change below a few ``tiny``, and every other value bitwise the same.
+# Not in logistic_output, whose tail accuracy down to the subnormal range is
+# its contract, nor in the exp output, a prediction of the Poisson loss.
+# ---------------------------------------------------------------------------
+
+_LOG_TINY = {
+    np.dtype(t): math.log(np.finfo(t).tiny)
+    for t in (np.float16, np.float32, np.float64)
+}
+
+
+def _exp_floor(dtype, scale=1):
+    """The exponent below which ``exp`` is flushed to 0: ``log(2 scale tiny)``.
+
+    Above it ``exp(x) / scale`` is a normal number, with a factor of 2 to
+    spare for rounding.
+    """
+    log_tiny = _LOG_TINY.get(dtype)
+    if log_tiny is None:
+        log_tiny = math.log(np.finfo(dtype).tiny)
+    return log_tiny + math.log(2 * scale)
+
+
+def _flush_exp_arguments(x, floor):
+    """Set the entries of ``x`` below ``floor`` to -inf, in place, so that
+    ``exp`` gives exactly 0 there rather than computing a subnormal."""
+    np.copyto(x, -np.inf, where=x < floor)
+    return x
+
 
 # ---------------------------------------------------------------------------
 # Forward rules a = f(z), in place; each backward rule sits beside its forward.
@@ -109,11 +146,20 @@ def elu_backward(a, delta):
 
 
 def softplus(z):
-    r"""Softplus in place, overflow-free.
+    r"""Softplus in place, overflow-free and subnormal-free.
 
     .. math:: f(z) = \log(1 + e^z) = \max(z, 0) + \log(1 + e^{-|z|})
+
+    :math:`e^{-|z|}` is taken as 0 where it would be subnormal (below
+    :math:`-|z| \approx -86.6` in float32, -707.7 in float64): for large
+    ``z`` nothing changes (``z + e^{-z}`` rounds to ``z`` there), for very
+    negative ``z`` the output is 0 instead of :math:`e^z < 2` ``tiny``.
     """
-    correction = np.log1p(np.exp(-np.abs(z)))
+    correction = np.abs(z)
+    np.negative(correction, out=correction)
+    _flush_exp_arguments(correction, _exp_floor(z.dtype))
+    np.exp(correction, out=correction)
+    np.log1p(correction, out=correction)
     np.maximum(z, 0, out=z)
     z += correction
     return z
@@ -176,8 +222,12 @@ def mish(z):
 
     The softplus is the overflow-free one of :func:`softplus`; for very
     negative ``z`` it is :math:`e^z` to full relative precision, so
-    :math:`f(z) \approx z e^z` keeps its digits until it underflows to zero
-    (and :math:`f(-\infty) = 0`).
+    :math:`f(z) \approx z e^z` keeps its digits down to the point where
+    :math:`e^z` would be subnormal (:math:`z \approx -86.6` in float32,
+    -707.7 in float64); below it ``f`` is exactly 0, an absolute change below
+    :math:`|z| e^z < 2.1e-36` (float32) or ``3.2e-305`` (float64). So neither
+    the output nor anything computed on the way is subnormal, and
+    :math:`f(-\infty) = 0`.
     """
     gate = _softplus_of(z)
     np.tanh(gate, out=gate)
@@ -194,6 +244,13 @@ def _takes_pre_activation(backward):
     return backward
 
 
+#: Where 1 - t^2 is exactly 1 (see :func:`mish_backward`).
+_TANH_FLOOR = {
+    np.dtype(t): float(np.sqrt(np.finfo(t).eps)) / 4
+    for t in (np.float16, np.float32, np.float64)
+}
+
+
 @_takes_pre_activation
 def mish_backward(z, delta):
     r"""Mish derivative, through the *pre-activation* ``z`` (not the output).
@@ -207,14 +264,18 @@ def mish_backward(z, delta):
     overflows: for large :math:`|z|` either :math:`1 - t^2` or
     :math:`\sigma(z)` is 0 and the term is exactly 0. :math:`\sigma(z)` is
     computed from :math:`s` as ``-expm1(-s)``, exact in the far negative
-    tail where the two terms nearly cancel.
+    tail where the two terms nearly cancel. Where :func:`mish` is flushed to
+    0 (its softplus is), the slope is exactly 0 too.
     """
     gate = _softplus_of(z)
     sigmoid = np.expm1(-gate)
     np.negative(sigmoid, out=sigmoid)
     np.tanh(gate, out=gate)
-    slope = np.multiply(gate, gate)
-    np.subtract(1, slope, out=slope)  # 1 - t^2
+    # 1 - t^2. Below sqrt(eps) / 4, t^2 < eps / 16 and 1 - t^2 rounds to
+    # exactly 1: t is floored there so that t * t never goes subnormal.
+    slope = np.maximum(gate, _TANH_FLOOR.get(gate.dtype, 0))
+    slope *= slope
+    np.subtract(1, slope, out=slope)
     slope *= sigmoid
     np.multiply(slope, z, out=slope, where=slope != 0)  # 0 even at z = -inf
     slope += gate
@@ -251,6 +312,9 @@ def softmax(z):
 
     .. math:: \mathrm{softmax}(z)_k = \frac{e^{z_k - \max_j z_j}}
               {\sum_l e^{z_l - \max_j z_j}}
+
+    Probabilities below about ``2 K tiny`` (``K`` classes; ``tiny`` the
+    dtype's smallest normal number) are exactly 0 rather than subnormal.
     """
     # The ufuncs' own reduce: same result as z.max / z.sum, less overhead.
     row_max = np.maximum.reduce(z, axis=1, keepdims=True)
@@ -264,6 +328,12 @@ def softmax(z):
 def _softmax_shifted(z, row_max):
     """Softmax of rows whose maxima are finite, in place."""
     z -= row_max
+    # A probability that would be subnormal is 0 instead: logits more than
+    # -log(2 K tiny) below the row's largest (86.6 + log K in float32, 707.7
+    # + log K in float64) get exp(-inf) = 0. Each was below 2 K tiny, far
+    # below one ulp of the denominator (at least 1), so every other
+    # probability stays bitwise the same.
+    _flush_exp_arguments(z, _exp_floor(z.dtype, z.shape[1]))
     np.exp(z, out=z)
     z /= np.add.reduce(z, axis=1, keepdims=True)
     return z

@@ -257,6 +257,94 @@ def test_mish_keeps_its_relative_precision_in_the_negative_tail():
     np.testing.assert_allclose(act.mish_backward(z, np.ones_like(z)), slope, rtol=1e-13)
 
 
+# ---------------------------------------------------------------------------
+# Subnormal numbers: the exp-based rules flush them to 0 (slow arithmetic on
+# some CPUs), changing nothing else.
+# ---------------------------------------------------------------------------
+
+
+def _subnormals(a):
+    """The entries of ``a`` that are subnormal in its dtype."""
+    return a[(np.abs(a) < np.finfo(a.dtype).tiny) & (a != 0)]
+
+
+def _no_underflow():
+    """Every floating-point exception raises, underflow included: a result
+    that is subnormal (or rounds to 0 from below tiny) anywhere on the way,
+    intermediates too, fails the test."""
+    return np.errstate(all="raise")
+
+
+def _tail_inputs(dtype):
+    """A dense sweep of the negative tail around where exp(z) leaves the
+    normal range, plus ordinary and extreme inputs."""
+    low = -np.log(np.finfo(dtype).smallest_subnormal) + 5
+    return np.concatenate(
+        [np.linspace(-low, 40.0, 200_001), _moderate_z(dtype).ravel()]
+    ).astype(dtype)
+
+
+# Where exp(z) stays above 2 tiny, and the output there: exp(z) < 2 tiny
+# for softplus, |z| exp(z) for mish (|z| at most 86.7 or 707.8).
+_FLUSH_BOUND = {
+    (np.float32, "softplus"): 2.4e-38,
+    (np.float32, "mish"): 2.1e-36,
+    (np.float64, "softplus"): 4.5e-308,
+    (np.float64, "mish"): 3.2e-305,
+}
+
+
+def _reference(name, z):
+    """softplus or mish in float64 (logaddexp is accurate in the tail)."""
+    z = z.astype(np.float64)
+    gate = np.logaddexp(0.0, z)
+    return gate if name == "softplus" else z * np.tanh(gate)
+
+
+@pytest.mark.parametrize("name", ["softplus", "mish"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softplus_and_mish_make_no_subnormal_numbers(name, dtype):
+    forward, backward = HIDDEN_ACTIVATIONS[name]
+    z = _tail_inputs(dtype)
+    with _no_underflow():
+        a = forward(z.copy())
+        slope = backward(_backward_input(backward, z, a), np.ones_like(a))
+    assert _subnormals(a).size == 0
+    assert _subnormals(slope).size == 0
+    # Flushed exactly where exp(z) would fall below 2 tiny, by less than the
+    # bound; the rest keeps its relative precision (float32's reference is
+    # the float64 result).
+    floor = np.log(2 * np.finfo(dtype).tiny)
+    flushed = z < floor * (1 + 1e-6)
+    kept = z > floor * (1 - 1e-6)
+    reference = _reference(name, z)
+    np.testing.assert_array_equal(a[z < floor * 1.01], 0.0)
+    np.testing.assert_array_equal(slope[z < floor * 1.01], 0.0)
+    assert np.all(np.abs(reference[flushed]) < _FLUSH_BOUND[(dtype, name)])
+    assert np.all(a[kept] != 0)
+    rtol = 1e-6 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(a[kept], reference[kept], rtol=rtol, atol=0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_mish_backward_keeps_its_digits_where_t_squared_is_tiny(dtype):
+    # Where t = tanh(softplus(z)) ~ e^z has a subnormal square (z from about
+    # -52 to -44 in float32, -372 to -354 in float64), 1 - t^2 is exactly 1:
+    # t * t must not be formed (no underflow), and the slope keeps its digits
+    # (closed form of test_mish_keeps_its_relative_precision_in_the_negative_tail).
+    info = np.finfo(dtype)
+    low, high = np.log(info.smallest_subnormal) / 2, np.log(info.tiny) / 2
+    z = np.linspace(low - 5, high + 5, 4001).astype(dtype)
+    w = np.exp(z.astype(np.float64))
+    gate = w * (w + 2) / (w**2 + 2 * w + 2)
+    expected = gate + z * (1 - gate**2) * w / (1 + w)
+    with _no_underflow():
+        got = act.mish_backward(z, np.ones_like(z))
+    rtol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=0)
+    assert _subnormals(got).size == 0
+
+
 def test_selu_keeps_standardised_inputs_standardised():
     # The property the SELU constants are chosen for: N(0, 1) in, zero mean
     # and unit variance out.
@@ -351,6 +439,34 @@ def test_softmax_opposite_extreme_logits_stay_finite(dtype):
     np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=4 * np.finfo(dtype).eps)
     np.testing.assert_array_equal(out[0], [1.0, 0.0, 0.0])
     np.testing.assert_array_equal(out[1], [0.0, 0.5, 0.5])
+
+
+@pytest.mark.parametrize("n_classes", [2, 3, 10, 1000])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_makes_no_subnormal_probabilities(dtype, n_classes):
+    # Logits spread over the whole range where exp(z - max) leaves the normal
+    # numbers: the probabilities that would be subnormal are exactly 0, and
+    # every other one is unchanged (compared with the unflushed formula).
+    rng = np.random.default_rng(n_classes)
+    spread = -np.log(np.finfo(dtype).smallest_subnormal) + 20
+    z = rng.uniform(-spread, 0.0, size=(500, n_classes))
+    z[:, 0] = 0.0
+    z += rng.normal(scale=100.0, size=(500, 1))
+    z = z.astype(dtype)
+    with np.errstate(under="ignore"):
+        shifted = z - z.max(axis=1, keepdims=True)
+        formula = np.exp(shifted)
+        formula /= formula.sum(axis=1, keepdims=True)
+    with _no_underflow():
+        out = act.softmax(z.copy())
+    assert _subnormals(out).size == 0
+    kept = out != 0
+    np.testing.assert_array_equal(out[kept], formula[kept])
+    # Flushed: what would have been below 2 K tiny, nothing larger.
+    tiny = np.finfo(dtype).tiny
+    assert np.all(formula[~kept] < 2 * n_classes * tiny)
+    assert np.all(out[formula >= 2 * n_classes * tiny] != 0)
+    assert np.count_nonzero(_subnormals(formula)) > 0  # the case is exercised
 
 
 def _accurate_sigmoid(z):
