@@ -15,7 +15,9 @@ import numpy as np
 
 from ._tabular_preprocessing import (
     _T_MAX,
+    DATETIME,
     NUMERIC,
+    TIMEDELTA,
     TabularPreprocessor,
 )
 
@@ -158,6 +160,15 @@ def preprocess(graph, estimator, inputs):
 
     preprocessor = _preprocessor(estimator)
     names = _column_names(preprocessor)
+    for name, kind in zip(names, preprocessor.feature_kinds_):
+        if kind in (DATETIME, TIMEDELTA):
+            raise ValueError(
+                f"Column {name!r} is a {kind} column in the fitted model, which "
+                "the ONNX export cannot convert: ONNX has no date or time "
+                "type. Convert the column upstream (into numbers: a year, a "
+                "month, seconds...) and fit on those."
+            )
+    coded = preprocessor._coded_columns()
     blocks = []
     for j, (column, tensor_type) in enumerate(_columns(graph, preprocessor, inputs)):
         kind = preprocessor.feature_kinds_[j]
@@ -176,7 +187,13 @@ def preprocess(graph, estimator, inputs):
             if categories:  # no category: no output column
                 blocks.append(
                     _categorical_block(
-                        graph, column, tensor_type, names[j], kind, categories
+                        graph,
+                        column,
+                        tensor_type,
+                        names[j],
+                        kind,
+                        categories,
+                        bool(coded[j]),
                     )
                 )
     if not blocks:
@@ -244,8 +261,9 @@ def _category_value(category, tensor_type):
     return value if str(value) == category and -(2**63) <= value < 2**63 else None
 
 
-def _categorical_block(graph, column, tensor_type, name, kind, categories):
-    """One-hot columns (one +1/-1 column for two categories), float64.
+def _categorical_block(graph, column, tensor_type, name, kind, categories, code):
+    """One-hot columns (one +1/-1 column for two categories), float64; or,
+    when ``code``, one column of category codes (1 to n).
 
     A value that is missing, or matches no category, encodes as zeros.
     """
@@ -308,6 +326,11 @@ def _categorical_block(graph, column, tensor_type, name, kind, categories):
             mask = graph.constant(np.array(known)[None], "known", TensorProto.BOOL)
             one_hot = graph.node("And", [equal, mask])
     one_hot = graph.node("Cast", one_hot, to=TensorProto.DOUBLE)
+    if code:
+        # At most one category matches: the sum is its code, or 0.
+        codes = np.arange(1.0, n + 1.0)[:, None]
+        weights = graph.constant(codes, "codes", TensorProto.DOUBLE)
+        return graph.node("MatMul", [one_hot, weights])
     if n != 2:
         return one_hot
     # Two categories: +1 for the first, -1 for the second, 0 for neither.

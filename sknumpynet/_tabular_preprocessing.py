@@ -83,8 +83,11 @@ def _missing_mask(values):
 
 
 def _is_number(value):
-    """A real number that is not a boolean."""
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    """A real number that is not a boolean (nor a NumPy timedelta, which is
+    an integer to NumPy)."""
+    return isinstance(value, numbers.Real) and not isinstance(
+        value, (bool, np.bool_, np.timedelta64)
+    )
 
 
 def _is_bool(value):
