@@ -455,6 +455,29 @@ def _datetime_features(t, periodic, has_hour=None):
     return features
 
 
+def datetime_feature_names(kind, periodic, has_hour):
+    """The features a datetime or timedelta column gives, in output order.
+
+    Parameters
+    ----------
+    kind : {"datetime", "timedelta"}
+        The kind of the column.
+    periodic : bool
+        With the circular features (``datetime_periodic``).
+    has_hour : bool
+        With the hour (a column with a time of day in fit).
+
+    Returns
+    -------
+    names : list of str
+        The names, as in ``datetime_features_``.
+    """
+    if kind == TIMEDELTA:
+        return ["seconds"]
+    empty = np.zeros(0, dtype="datetime64[us]")
+    return list(_datetime_features(empty, periodic, has_hour))
+
+
 def _temporal_block(values, kind, names, label):
     """The derived columns ``names`` of a datetime or timedelta column, and
     where it is missing."""
