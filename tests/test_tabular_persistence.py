@@ -627,3 +627,15 @@ def test_forged_dates_and_codes_are_refused(case, tmp_path):
     edit(prep)
     with pytest.raises(ModelFileError, match=match):
         load(_forge(prep, tmp_path / "forged.npz"))
+
+
+def test_preprocessor_without_the_attributes_of_dates_and_codes_loads(tmp_path):
+    """A file of a version before datetime and code columns loads, and
+    transforms as before."""
+    prep, X = _fitted("preprocessor")
+    expected = prep.transform(PROBE)
+    for name in ("datetime_features_", "code_columns_", "n_codes_", "numeric_columns_"):
+        delattr(prep, name)
+    loaded = load(save(prep, tmp_path / "old.npz"))
+    assert_array_equal(loaded.transform(PROBE), expected, strict=True)
+    assert_array_equal(loaded.get_feature_names_out(), prep.get_feature_names_out())
