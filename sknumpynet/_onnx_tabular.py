@@ -5,7 +5,8 @@ with the ``_Graph`` helper of :mod:`sknumpynet._onnx`, one input per raw
 column (or one matrix), operation by operation as ``transform`` computes it;
 the converters of :mod:`sknumpynet._onnx` add the network and the outputs.
 The user guide's persistence page says which inputs a graph takes and how
-missing strings are passed. It imports skl2onnx and onnx only in its
+missing strings are passed. Datetime and timedelta columns are refused (ONNX
+has no date type). It imports skl2onnx and onnx only in its
 functions.
 """
 
@@ -154,7 +155,16 @@ def preprocess(graph, estimator, inputs):
     Raises
     ------
     ValueError
-        If a column, an input or the preprocessor cannot be converted.
+        If a column, an input or the preprocessor cannot be converted;
+        among them datetime and timedelta columns, refused with their name:
+        ONNX has no date type, and the calendar arithmetic of their
+        features is not written out (convert them into numbers upstream).
+
+    Notes
+    -----
+    Code columns (``max_one_hot``) are converted: each value is looked up
+    among the column's categories, its code being its position plus one, 0
+    for a missing or unseen value.
     """
     from onnx import TensorProto
 
