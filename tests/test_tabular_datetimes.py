@@ -267,3 +267,19 @@ def test_tabular_estimators_fit_a_frame_with_dates(Estimator):
     model = Estimator(hidden_layer_sizes=(8,), n_epochs=2, random_state=0).fit(X, y)
     assert model.predict(X).shape == (n,)
     assert model.preprocessor_.feature_kinds_.tolist() == ["datetime", "numeric"]
+
+
+def test_all_nat_datetime_column_gives_zeros_and_an_indicator():
+    X = pd.DataFrame({"d": pd.Series([pd.NaT, pd.NaT], dtype="datetime64[ns]")})
+    prep = TabularPreprocessor().fit(X)
+    assert prep.datetime_features_[0].tolist() == DATE_FEATURES + PERIODIC
+    Z = prep.transform(X)
+    assert_array_equal(Z[:, :-1], 0.0)
+    assert prep.get_feature_names_out()[-1] == "d_missing"
+
+
+def test_unsupported_temporal_dtypes_name_the_column():
+    pl = pytest.importorskip("polars")
+    times = pl.DataFrame({"at": [datetime.time(10, 30), datetime.time(12, 0)]})
+    with pytest.raises(TypeError, match="Column 'at' has dtype Time"):
+        TabularPreprocessor().fit(times)

@@ -689,6 +689,9 @@ def test_categorical_features_errors():
         {"dtype": np.int32},
         {"scale_encoded": "yes"},
         {"categorical_features": "a"},
+        {"max_one_hot": -1},
+        {"max_one_hot": 2.5},
+        {"datetime_periodic": "yes"},
     ],
 )
 def test_invalid_parameters(params):
