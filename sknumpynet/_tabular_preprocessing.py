@@ -5,7 +5,9 @@ with numeric, boolean and categorical columns (missing values in any of them,
 unseen categories at transform time) into a dense float matrix: one-hot
 encoding, robust scaling and smooth clipping, the preprocessing of
 RealMLP-TD-S. The user guide's tabular page derives each step and says where
-in pytabkit each fact was read, and what goes beyond it.
+in pytabkit each fact was read, and what goes beyond it: datetime and
+timedelta columns (skrub's DatetimeEncoder features) and category codes for
+learned embeddings (``max_one_hot``).
 """
 
 import datetime
