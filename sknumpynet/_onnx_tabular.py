@@ -5,7 +5,8 @@ with the ``_Graph`` helper of :mod:`sknumpynet._onnx`, one input per raw
 column (or one matrix), operation by operation as ``transform`` computes it;
 the converters of :mod:`sknumpynet._onnx` add the network and the outputs.
 The user guide's persistence page says which inputs a graph takes and how
-missing strings are passed. It imports skl2onnx and onnx only in its
+missing strings are passed. Datetime and timedelta columns are refused (ONNX
+has no date type). It imports skl2onnx and onnx only in its
 functions.
 """
 
@@ -15,7 +16,9 @@ import numpy as np
 
 from ._tabular_preprocessing import (
     _T_MAX,
+    DATETIME,
     NUMERIC,
+    TIMEDELTA,
     TabularPreprocessor,
 )
 
@@ -152,12 +155,30 @@ def preprocess(graph, estimator, inputs):
     Raises
     ------
     ValueError
-        If a column, an input or the preprocessor cannot be converted.
+        If a column, an input or the preprocessor cannot be converted;
+        among them datetime and timedelta columns, refused with their name:
+        ONNX has no date type, and the calendar arithmetic of their
+        features is not written out (convert them into numbers upstream).
+
+    Notes
+    -----
+    Code columns (``max_one_hot``) are converted: each value is looked up
+    among the column's categories, its code being its position plus one, 0
+    for a missing or unseen value.
     """
     from onnx import TensorProto
 
     preprocessor = _preprocessor(estimator)
     names = _column_names(preprocessor)
+    for name, kind in zip(names, preprocessor.feature_kinds_):
+        if kind in (DATETIME, TIMEDELTA):
+            raise ValueError(
+                f"Column {name!r} is a {kind} column in the fitted model, which "
+                "the ONNX export cannot convert: ONNX has no date or time "
+                "type. Convert the column upstream (into numbers: a year, a "
+                "month, seconds...) and fit on those."
+            )
+    coded = preprocessor._coded_columns()
     blocks = []
     for j, (column, tensor_type) in enumerate(_columns(graph, preprocessor, inputs)):
         kind = preprocessor.feature_kinds_[j]
@@ -176,7 +197,13 @@ def preprocess(graph, estimator, inputs):
             if categories:  # no category: no output column
                 blocks.append(
                     _categorical_block(
-                        graph, column, tensor_type, names[j], kind, categories
+                        graph,
+                        column,
+                        tensor_type,
+                        names[j],
+                        kind,
+                        categories,
+                        bool(coded[j]),
                     )
                 )
     if not blocks:
@@ -244,8 +271,9 @@ def _category_value(category, tensor_type):
     return value if str(value) == category and -(2**63) <= value < 2**63 else None
 
 
-def _categorical_block(graph, column, tensor_type, name, kind, categories):
-    """One-hot columns (one +1/-1 column for two categories), float64.
+def _categorical_block(graph, column, tensor_type, name, kind, categories, code):
+    """One-hot columns (one +1/-1 column for two categories), float64; or,
+    when ``code``, one column of category codes (1 to n).
 
     A value that is missing, or matches no category, encodes as zeros.
     """
@@ -308,6 +336,11 @@ def _categorical_block(graph, column, tensor_type, name, kind, categories):
             mask = graph.constant(np.array(known)[None], "known", TensorProto.BOOL)
             one_hot = graph.node("And", [equal, mask])
     one_hot = graph.node("Cast", one_hot, to=TensorProto.DOUBLE)
+    if code:
+        # At most one category matches: the sum is its code, or 0.
+        codes = np.arange(1.0, n + 1.0)[:, None]
+        weights = graph.constant(codes, "codes", TensorProto.DOUBLE)
+        return graph.node("MatMul", [one_hot, weights])
     if n != 2:
         return one_hot
     # Two categories: +1 for the first, -1 for the second, 0 for neither.

@@ -20,8 +20,11 @@ from ._tabular import TabularMLPClassifier, TabularMLPRegressor
 from ._tabular_preprocessing import (
     BOOLEAN,
     CATEGORICAL,
+    DATETIME,
     NUMERIC,
+    TIMEDELTA,
     TabularPreprocessor,
+    datetime_feature_names,
 )
 from ._validation import is_int
 from ._version import warn_if_other_version
@@ -548,24 +551,56 @@ def _validate_preprocessor(fail, prep, state):
     )
     kinds, categories = prep.feature_kinds_, prep.categories_
     indicators = prep.missing_indicator_mask_
+    known_kinds = [NUMERIC, BOOLEAN, CATEGORICAL, DATETIME, TIMEDELTA]
     if not (
         _is_array(kinds, object, (n_features,))
-        and all(kind in (NUMERIC, BOOLEAN, CATEGORICAL) for kind in kinds)
+        and all(kind in known_kinds for kind in kinds)
     ):
-        fail(
-            "feature_kinds_ does not give each column one of "
-            f"{[NUMERIC, BOOLEAN, CATEGORICAL]}."
-        )
+        fail(f"feature_kinds_ does not give each column one of {known_kinds}.")
     if not isinstance(categories, list) or len(categories) != n_features:
         fail("categories_ is not a list with one entry per column.")
     if not _is_array(indicators, bool, (n_features,)):
         fail("missing_indicator_mask_ is not one boolean per column.")
+    # Absent from the files of versions without datetime columns and codes.
+    features = getattr(prep, "datetime_features_", [None] * n_features)
+    if not isinstance(features, list) or len(features) != n_features:
+        fail("datetime_features_ is not a list with one entry per column.")
+    for j, (kind, cats, names) in enumerate(zip(kinds, categories, features)):
+        if kind not in (DATETIME, TIMEDELTA):
+            if names is not None:
+                fail(f"datetime_features_[{j}] is not None, but column {j} is {kind}.")
+            continue
+        if cats is not None:
+            fail(f"categories_[{j}] is not None, but column {j} is {kind}.")
+        valid = [
+            datetime_feature_names(kind, periodic, hour)
+            for periodic in (False, True)
+            for hour in (False, True)
+        ]
+        if not (
+            isinstance(names, np.ndarray)
+            and names.dtype == object
+            and names.tolist() in valid
+        ):
+            fail(f"datetime_features_[{j}] are not the features of a {kind} column.")
+    code_columns = getattr(prep, "code_columns_", np.zeros(0, dtype=np.intp))
+    n_codes = getattr(prep, "n_codes_", np.zeros(0, dtype=np.intp))
+    if not (
+        isinstance(code_columns, np.ndarray)
+        and code_columns.dtype == np.intp
+        and code_columns.ndim == 1
+        and (np.diff(code_columns) > 0).all()
+    ):
+        fail("code_columns_ is not an array of increasing output positions.")
+    if not _is_array(n_codes, np.intp, code_columns.shape):
+        fail("n_codes_ is not one number of codes per code column.")
     width = 0
+    coded = []
     for j, (kind, cats, indicator) in enumerate(zip(kinds, categories, indicators)):
-        if kind == NUMERIC:
-            if cats is not None:
+        if kind in (NUMERIC, DATETIME, TIMEDELTA):
+            if kind == NUMERIC and cats is not None:
                 fail(f"categories_[{j}] is not None, but column {j} is numeric.")
-            width += 1 + bool(indicator)
+            width += (1 if kind == NUMERIC else len(features[j])) + bool(indicator)
             continue
         # Decoded string arrays are object arrays of str (see _codec).
         if not (
@@ -584,9 +619,23 @@ def _validate_preprocessor(fail, prep, state):
             fail(f"categories_[{j}] are not the categories of a boolean column.")
         if indicator:
             fail(f"column {j} is {kind} but has a missing-value indicator.")
-        width += 1 if len(cats) == 2 else len(cats)
+        if len(cats) and width in set(code_columns.tolist()):
+            coded.append((width, len(cats) + 1))
+            width += 1
+        else:
+            width += 1 if len(cats) == 2 else len(cats)
+    if [position for position, _ in coded] != code_columns.tolist() or [
+        n for _, n in coded
+    ] != n_codes.tolist():
+        fail(
+            "code_columns_ and n_codes_ are not the first output columns of "
+            "categorical columns and their numbers of categories plus one."
+        )
     if not _is_array(prep.scaled_mask_, bool, (width,)):
         fail(f"scaled_mask_ is not one boolean per output column ({width}).")
+    numeric = getattr(prep, "numeric_columns_", None)
+    if numeric is not None and not _is_array(numeric, bool, (width,)):
+        fail(f"numeric_columns_ is not one boolean per output column ({width}).")
     for name in ("center_", "factor_"):
         value = getattr(prep, name)
         if not _is_array(value, np.float64, (width,)) or not np.isfinite(value).all():

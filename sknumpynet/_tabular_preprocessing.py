@@ -5,9 +5,12 @@ with numeric, boolean and categorical columns (missing values in any of them,
 unseen categories at transform time) into a dense float matrix: one-hot
 encoding, robust scaling and smooth clipping, the preprocessing of
 RealMLP-TD-S. The user guide's tabular page derives each step and says where
-in pytabkit each fact was read, and what goes beyond it.
+in pytabkit each fact was read, and what goes beyond it: datetime and
+timedelta columns (skrub's DatetimeEncoder features) and category codes for
+learned embeddings (``max_one_hot``).
 """
 
+import datetime
 import numbers
 import warnings
 from numbers import Integral, Real
@@ -32,8 +35,13 @@ from ._validation import (
 NUMERIC = "numeric"
 BOOLEAN = "boolean"
 CATEGORICAL = "categorical"
+DATETIME = "datetime"
+TIMEDELTA = "timedelta"
 # A hint only, for columns of object dtype: the kind is read from the values.
 _OBJECT = "object"
+# The roles of output columns: a numeric value; an encoding (one-hot, +-1,
+# missing indicator); a category code.
+_VALUE, _ENCODED, _CODE = 0, 1, 2
 
 #: Added to the quantile range before it is inverted, as pytabkit does.
 ROBUST_SCALE_EPS = 1e-30
@@ -77,12 +85,25 @@ def _missing_mask(values):
 
 
 def _is_number(value):
-    """A real number that is not a boolean."""
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    """A real number that is not a boolean (nor a NumPy timedelta, which is
+    an integer to NumPy)."""
+    return isinstance(value, numbers.Real) and not isinstance(
+        value, (bool, np.bool_, np.timedelta64)
+    )
 
 
 def _is_bool(value):
     return isinstance(value, (bool, np.bool_))
+
+
+def _is_datetime(value):
+    # pandas' Timestamp is a datetime, and a datetime a date.
+    return isinstance(value, (datetime.date, np.datetime64))
+
+
+def _is_timedelta(value):
+    # pandas' Timedelta is a timedelta.
+    return isinstance(value, (datetime.timedelta, np.timedelta64))
 
 
 def _infer_kind(values, missing):
@@ -92,6 +113,10 @@ def _infer_kind(values, missing):
         return NUMERIC
     if all(_is_bool(v) for v in observed):
         return BOOLEAN
+    if all(_is_datetime(v) for v in observed):
+        return DATETIME
+    if all(_is_timedelta(v) for v in observed):
+        return TIMEDELTA
     return CATEGORICAL
 
 
@@ -103,19 +128,21 @@ def _infer_kind(values, missing):
 def _unsupported_dtype(name, dtype):
     return TypeError(
         f"Column {name!r} has dtype {dtype}, which TabularPreprocessor cannot "
-        "encode: numeric, boolean, string, categorical and object columns are "
-        "supported. Convert the column first (a datetime into numbers, for "
-        "instance) or drop it."
+        "encode: numeric, boolean, string, categorical, datetime, timedelta "
+        "and object columns are supported. Convert the column first or drop it."
     )
 
 
 class _Table:
     """The columns of X, each a 1-D NumPy array, and a hint of their kind.
 
-    ``column(j, numeric)`` gives column ``j`` as float64 (missing as NaN) when
-    ``numeric`` and the column has a numeric dtype; otherwise as an array of
-    its own values (object, boolean, string or number dtype), from which
-    the caller reads numbers or categories.
+    ``column(j, kind)`` gives column ``j`` for a column of that kind: as
+    float64 (missing as NaN) when ``kind`` is numeric and the column has a
+    numeric dtype; as ``datetime64[us]`` (UTC, missing as NaT) or
+    ``timedelta64[us]`` when ``kind`` is datetime or timedelta and the
+    column has that dtype; otherwise as an array of its own values (object,
+    boolean, string or number dtype), from which the caller reads numbers,
+    dates or categories.
     """
 
     def __init__(self, n_samples, hints, column):
@@ -125,7 +152,17 @@ class _Table:
 
 
 #: The kind of a column of each NumPy dtype kind that needs no more thought.
-_NUMPY_HINTS = {"f": NUMERIC, "i": NUMERIC, "u": NUMERIC, "b": BOOLEAN, "O": _OBJECT}
+_NUMPY_HINTS = {
+    "f": NUMERIC,
+    "i": NUMERIC,
+    "u": NUMERIC,
+    "b": BOOLEAN,
+    "O": _OBJECT,
+    "M": DATETIME,
+    "m": TIMEDELTA,
+}
+#: The NumPy dtype each temporal kind is read as.
+_TEMPORAL_DTYPES = {DATETIME: "datetime64[us]", TIMEDELTA: "timedelta64[us]"}
 
 
 def _pandas_hint(series):
@@ -146,6 +183,10 @@ def _pandas_hint(series):
         )
     if types.is_numeric_dtype(dtype):
         return NUMERIC
+    if types.is_datetime64_any_dtype(dtype):  # time zones included
+        return DATETIME
+    if types.is_timedelta64_dtype(dtype):
+        return TIMEDELTA
     if types.is_object_dtype(dtype):
         return _OBJECT
     if types.is_string_dtype(dtype):
@@ -157,10 +198,14 @@ def _pandas_table(X):
     columns = [series for _, series in X.items()]  # iloc[:, j]'s, faster
     hints = [_pandas_hint(series) for series in columns]
 
-    def column(j, numeric):
+    def column(j, kind):
         series = columns[j]
-        if numeric and hints[j] == NUMERIC:
+        if kind == hints[j] == NUMERIC:
             return series.to_numpy(dtype=np.float64, na_value=np.nan)
+        if kind == hints[j] and kind in _TEMPORAL_DTYPES:
+            if getattr(series.dtype, "tz", None) is not None:
+                series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+            return series.to_numpy().astype(_TEMPORAL_DTYPES[kind])
         return series.to_numpy(dtype=object)
 
     return _Table(X.shape[0], hints, column)
@@ -229,6 +274,10 @@ def _polars_hint(series):
         return NUMERIC
     if dtype in (pl.String, pl.Categorical, pl.Enum):
         return CATEGORICAL
+    if dtype in (pl.Datetime, pl.Date):  # any unit and time zone
+        return DATETIME
+    if dtype == pl.Duration:
+        return TIMEDELTA
     if dtype in (pl.Null, pl.Object):
         return _OBJECT
     raise _unsupported_dtype(series.name, dtype)
@@ -240,10 +289,15 @@ def _polars_table(X):
     columns = X.get_columns()
     hints = [_polars_hint(series) for series in columns]
 
-    def column(j, numeric):
+    def column(j, kind):
         series = columns[j]
-        if numeric and hints[j] == NUMERIC:
+        if kind == hints[j] == NUMERIC:
             return series.cast(pl.Float64).to_numpy()
+        if kind == hints[j] and kind in _TEMPORAL_DTYPES:
+            if getattr(series.dtype, "time_zone", None) is not None:
+                series = series.dt.convert_time_zone("UTC")
+                series = series.dt.replace_time_zone(None)
+            return series.to_numpy().astype(_TEMPORAL_DTYPES[kind])
         values = np.empty(len(series), dtype=object)
         values[:] = series.to_list()
         return values
@@ -272,13 +326,17 @@ def _array_table(X, estimator):
         hint = _OBJECT
     elif kind in "US":
         hint = CATEGORICAL
+    elif kind in "Mm":
+        hint = _NUMPY_HINTS[kind]
     else:
         raise _unsupported_dtype("(every column)", array.dtype)
 
-    def column(j, numeric):
-        if numeric and hint == NUMERIC:
+    def column(j, wanted):
+        if wanted == hint == NUMERIC:
             return array[:, j].astype(np.float64)
-        return array[:, j].astype(object) if kind in "fiu" else array[:, j]
+        if wanted == hint and hint in _TEMPORAL_DTYPES:
+            return array[:, j].astype(_TEMPORAL_DTYPES[hint])
+        return array[:, j].astype(object) if kind in "fiuMm" else array[:, j]
 
     return array, _Table(array.shape[0], [hint] * array.shape[1], column)
 
@@ -318,6 +376,123 @@ def _numeric_values(values, label):
             "infinities: replace them first (with NaN, or a large finite value)."
         )
     return x
+
+
+def _to_datetime64(value):
+    """A date, datetime or ``np.datetime64`` as ``datetime64[us]``, in UTC."""
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return np.datetime64(value, "us")
+
+
+def _temporal_values(values, kind, label):
+    """A datetime (UTC) or timedelta column as ``datetime64[us]`` or
+    ``timedelta64[us]``, missing values as NaT."""
+    dtype = np.dtype(_TEMPORAL_DTYPES[kind])
+    if values.dtype.kind == dtype.kind:
+        return values.astype(dtype, copy=False)
+    is_value, convert = (
+        (_is_datetime, _to_datetime64)
+        if kind == DATETIME
+        else (_is_timedelta, lambda v: np.timedelta64(v, "us"))
+    )
+    if values.dtype.kind == "O":
+        missing = _missing_mask(values)
+        out = np.full(values.shape, np.datetime64("NaT"), dtype=dtype)
+        for i in np.flatnonzero(~missing):
+            if not is_value(values[i]):
+                break
+            out[i] = convert(values[i])
+        else:
+            return out
+        value = values[i]
+        raise ValueError(
+            f"Column {label} was {kind} in fit but holds the value {value!r} "
+            f"of type {type(value).__name__}."
+        )
+    raise ValueError(
+        f"Column {label} was {kind} in fit but holds {values.dtype} values, "
+        f"such as {values[0]!r}: give it {kind} values again."
+    )
+
+
+#: The periods of the circular features of a datetime column.
+_PERIODS = {"month": 12, "weekday": 7, "hour": 24}
+
+
+def _datetime_features(t, periodic, has_hour=None):
+    """The features of a ``datetime64[us]`` column, NaN where it is NaT.
+
+    Returns ``{name: float64 column}`` in output order. ``has_hour`` None:
+    the hour (and its circular features) when a value is not at midnight.
+    """
+    missing = np.isnat(t)
+    safe = np.where(missing, np.datetime64(0, "us"), t)
+    days = safe.astype("datetime64[D]")
+    months = safe.astype("datetime64[M]")
+    years = safe.astype("datetime64[Y]")
+    if has_hour is None:
+        has_hour = bool((safe != days)[~missing].any())
+    parts = {
+        "year": years.astype(np.int64) + 1970,
+        "month": (months - years).astype(np.int64) + 1,
+        "day": (days - months.astype("datetime64[D]")).astype(np.int64) + 1,
+    }
+    if has_hour:
+        parts["hour"] = (safe.astype("datetime64[h]") - days).astype(np.int64)
+    # 1970-01-01 was a Thursday (3, Monday being 0).
+    parts["weekday"] = (days.astype(np.int64) + 3) % 7
+    parts["total_seconds"] = safe.astype(np.int64) / 1e6
+    if periodic:
+        for name, period in _PERIODS.items():
+            if name in parts:
+                angle = (2 * np.pi / period) * parts[name]
+                parts[f"{name}_sin"] = np.sin(angle)
+                parts[f"{name}_cos"] = np.cos(angle)
+    features = {}
+    for name, x in parts.items():
+        x = x.astype(np.float64)
+        x[missing] = np.nan
+        features[name] = x
+    return features
+
+
+def datetime_feature_names(kind, periodic, has_hour):
+    """The features a datetime or timedelta column gives, in output order.
+
+    Parameters
+    ----------
+    kind : {"datetime", "timedelta"}
+        The kind of the column.
+    periodic : bool
+        With the circular features (``datetime_periodic``).
+    has_hour : bool
+        With the hour (a column with a time of day in fit).
+
+    Returns
+    -------
+    names : list of str
+        The names, as in ``datetime_features_``.
+    """
+    if kind == TIMEDELTA:
+        return ["seconds"]
+    empty = np.zeros(0, dtype="datetime64[us]")
+    return list(_datetime_features(empty, periodic, has_hour))
+
+
+def _temporal_block(values, kind, names, label):
+    """The derived columns ``names`` of a datetime or timedelta column, and
+    where it is missing."""
+    t = _temporal_values(values, kind, label)
+    missing = np.isnat(t)
+    if kind == TIMEDELTA:
+        x = t.astype(np.int64) / 1e6
+        x[missing] = np.nan
+        return x[:, None], missing
+    features = _datetime_features(
+        t, periodic=any(n.endswith("_sin") for n in names), has_hour="hour" in names
+    )
+    return np.column_stack([features[name] for name in names]), missing
 
 
 def _category_keys(values, label):
@@ -445,11 +620,27 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     **Column kinds.** Numeric: integer and float dtypes, pandas' nullable
     ``Int64``/``Float64`` included. Boolean: ``bool`` and pandas'
     ``boolean``. Categorical: string, ``category`` (polars: ``String``,
-    ``Categorical``, ``Enum``). An object column is numeric if all its values
-    are numbers, boolean if all are booleans, categorical otherwise. A
-    numeric NumPy array has numeric columns only (``categorical_features``
-    names integer-coded ones). Other dtypes (datetimes...) are refused.
-    Missing values are ``None``, ``NaN``, ``pd.NA`` and ``NaT``.
+    ``Categorical``, ``Enum``). Datetime: ``datetime64`` with or without a
+    time zone (polars: ``Datetime``, ``Date``). Timedelta: ``timedelta64``
+    (polars: ``Duration``). An object column is numeric if all its values
+    are numbers, boolean if all are booleans, datetime if all are dates,
+    datetimes or ``np.datetime64`` (timedelta for timedeltas), categorical
+    otherwise. A numeric NumPy array has numeric columns only
+    (``categorical_features`` names integer-coded ones). Other dtypes
+    (complex, periods, times of day...) are refused. Missing values are
+    ``None``, ``NaN``, ``pd.NA`` and ``NaT``.
+
+    **Dates and times.** As skrub's ``DatetimeEncoder`` does, a datetime
+    column (converted to UTC when it has a time zone) gives numeric columns:
+    its year, month (1-12), day (1-31), hour (0-23; only when a value in fit
+    is not at midnight: a column of dates has none), weekday (0: Monday)
+    and total seconds since 1970-01-01 UTC, then, with
+    ``datetime_periodic``, the sine and cosine of :math:`2\pi` month / 12,
+    weekday / 7 and hour / 24 (skrub's ``periodic_encoding="circular"``). A
+    timedelta column gives its total seconds. These columns are numeric
+    columns from then on (scaled and clipped); a missing value (``NaT``)
+    makes each of them missing, and the input column gets one indicator
+    (``missing_indicators``), not one per derived column.
 
     **Encoding.** A categorical or boolean column with two categories becomes
     one column, +1 for the first category, -1 for the second; with more (or
@@ -460,6 +651,14 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     their values, missing ones as NaN, and a numeric column with missing
     values in fit gets a 0/1 indicator column after it
     (``missing_indicators``).
+
+    **Category codes.** With ``max_one_hot``, a categorical or boolean
+    column with more categories than that is not one-hot encoded but
+    becomes one column holding its category's code, as a float: 1 to
+    :math:`K` for its :math:`K` categories in ``categories_`` order, 0 for
+    missing and unseen values. Code columns are neither scaled nor clipped,
+    and have no missing indicator: they are indices into a learned embedding
+    table (of ``n_codes_`` rows) for a network to look up.
 
     **Scaling.** Every numeric column, and with ``scale_encoded`` (the
     recipe) every encoded column too, is centred on its median :math:`q_{1/2}`
@@ -499,7 +698,19 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     max_categories : int, default=None
         The most categories a column is one-hot encoded with: the most
         frequent ones are kept, the others encode as zeros like unseen
-        ones. None (the recipe) keeps them all.
+        ones. None (the recipe) keeps them all. It applies first:
+        ``max_one_hot`` then counts the categories kept.
+    max_one_hot : int, default=None
+        The most categories a column is one-hot encoded with; a column with
+        more becomes one column of category codes (see above), for learned
+        embeddings. RealMLP-TD embeds the columns of more than 8 categories
+        (``max_one_hot_cat_size=9`` counts the missing value): 8 here. None
+        one-hot encodes every column.
+    datetime_periodic : bool, default=True
+        Add the circular features (sine and cosine) of the month, weekday
+        and hour of datetime columns. On by default, unlike in skrub: a
+        network sees a month as a number, to which December and January
+        are far apart, and the two columns per period are cheap.
     scale_encoded : bool, default=True
         Robust-scale and clip the encoded columns (one-hot, +-1 and
         indicators) too, as RealMLP-TD-S does. With False they keep their
@@ -512,13 +723,27 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     feature_kinds_ : ndarray of str of shape (n_features_in_,)
-        The kind of each input column: "numeric", "boolean" or
-        "categorical".
+        The kind of each input column: "numeric", "boolean",
+        "categorical", "datetime" or "timedelta".
     categories_ : list of (ndarray of str or None)
         For each input column, its categories in encoding order (the first
-        of two is +1); None for numeric columns.
+        of two is +1); None for numeric, datetime and timedelta columns.
+    datetime_features_ : list of (ndarray of str or None)
+        For each datetime or timedelta input column, the features it gives,
+        in output order ("year", "month", ..., "month_sin", ...; "seconds"
+        for a timedelta); None for the other columns.
     missing_indicator_mask_ : ndarray of bool of shape (n_features_in_,)
         The input columns followed by a missing-value indicator.
+    numeric_columns_ : ndarray of bool of shape (n_features_out,)
+        The output columns holding a numeric value: those of numeric
+        columns and the features of datetime and timedelta columns; not
+        indicators, one-hot, +-1 or code columns.
+    code_columns_ : ndarray of int
+        The positions of the output columns holding category codes (empty
+        unless ``max_one_hot`` is set).
+    n_codes_ : ndarray of int
+        For each code column, its number of codes: its categories plus one
+        (code 0: missing or unseen).
     center_ : ndarray of shape (n_features_out,)
         The median of each output column before scaling (0 if unscaled).
     factor_ : ndarray of shape (n_features_out,)
@@ -574,6 +799,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         "categorical_features": ["array-like", None],
         "missing_indicators": [StrOptions({"auto", "all", "none"})],
         "max_categories": [Interval(Integral, 1, None, closed="left"), None],
+        "max_one_hot": [Interval(Integral, 0, None, closed="left"), None],
+        "datetime_periodic": ["boolean"],
         "scale_encoded": ["boolean"],
         "smooth_clip": [Interval(Real, 0, None, closed="neither"), None],
         "dtype": [
@@ -588,6 +815,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         categorical_features=None,
         missing_indicators="auto",
         max_categories=None,
+        max_one_hot=None,
+        datetime_periodic=True,
         scale_encoded=True,
         smooth_clip=3.0,
         dtype=np.float32,
@@ -595,6 +824,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self.categorical_features = categorical_features
         self.missing_indicators = missing_indicators
         self.max_categories = max_categories
+        self.max_one_hot = max_one_hot
+        self.datetime_periodic = datetime_periodic
         self.scale_encoded = scale_encoded
         self.smooth_clip = smooth_clip
         self.dtype = dtype
@@ -678,49 +909,81 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         """Fit the encoding; return the encoded X before scaling."""
         table = self._table(X, reset=True)
         forced = self._forced_categorical()
-        kinds, categories, indicators, blocks, encoded = [], [], [], [], []
+        kinds, categories, features, indicators = [], [], [], []
+        # The role of each output column: _VALUE (a numeric value), _ENCODED
+        # (one-hot, +-1, indicator) or _CODE (a category code).
+        blocks, roles, n_codes = [], [], []
         for j, hint in enumerate(table.hints):
             if j in forced:
                 kind = CATEGORICAL
             elif hint == _OBJECT:
-                values = table.column(j, numeric=False)
+                values = table.column(j, _OBJECT)
                 kind = _infer_kind(values, _missing_mask(values))
             else:
                 kind = hint
-            values = table.column(j, numeric=kind == NUMERIC)
-            if kind == NUMERIC:
-                x = _numeric_values(values, self._label(j))
-                missing = np.isnan(x)
+            values = table.column(j, kind)
+            label = self._label(j)
+            names = None
+            if kind in (NUMERIC, DATETIME, TIMEDELTA):
+                if kind == NUMERIC:
+                    block = _numeric_values(values, label)[:, None]
+                    missing = np.isnan(block[:, 0])
+                elif kind == TIMEDELTA:
+                    names = ["seconds"]
+                    block, missing = _temporal_block(values, kind, names, label)
+                else:
+                    t = _temporal_values(values, kind, label)
+                    parts = _datetime_features(t, self.datetime_periodic)
+                    names = list(parts)
+                    block, missing = np.column_stack(list(parts.values())), np.isnat(t)
                 indicator = self.missing_indicators == "all" or (
                     self.missing_indicators == "auto" and bool(missing.any())
                 )
                 categories.append(None)
-                blocks.append(x[:, None])
-                encoded.append(False)
+                blocks.append(block)
+                roles.extend([_VALUE] * block.shape[1])
                 if indicator:
                     blocks.append(missing.astype(np.float64)[:, None])
-                    encoded.append(True)
+                    roles.append(_ENCODED)
             else:
                 indicator = False
-                keys, missing = _category_keys(values, self._label(j))
+                keys, missing = _category_keys(values, label)
                 cats = _fit_categories(kind, values, keys, missing, self.max_categories)
                 categories.append(cats)
-                block = _one_hot(_category_codes(keys, missing, cats), len(cats))
-                blocks.append(block)
-                encoded.extend([True] * block.shape[1])
+                codes = _category_codes(keys, missing, cats)
+                if self._codes(cats):
+                    blocks.append((codes + 1.0)[:, None])
+                    roles.append(_CODE)
+                    n_codes.append(len(cats) + 1)
+                else:
+                    block = _one_hot(codes, len(cats))
+                    blocks.append(block)
+                    roles.extend([_ENCODED] * block.shape[1])
             kinds.append(kind)
+            features.append(None if names is None else np.asarray(names, dtype=object))
             indicators.append(indicator)
         self.feature_kinds_ = np.asarray(kinds, dtype=object)
         self.categories_ = categories
+        self.datetime_features_ = features
         self.missing_indicator_mask_ = np.asarray(indicators, dtype=bool)
         Z = _stack(blocks, table.n_samples)
-        encoded = np.asarray(encoded, dtype=bool)
-        self.scaled_mask_ = ~encoded | bool(self.scale_encoded)
+        roles = np.asarray(roles, dtype=np.int8).reshape(-1)
+        self.numeric_columns_ = roles == _VALUE
+        self.code_columns_ = np.flatnonzero(roles == _CODE).astype(np.intp)
+        self.n_codes_ = np.asarray(n_codes, dtype=np.intp)
+        self.scaled_mask_ = self.numeric_columns_ | (
+            (roles == _ENCODED) & bool(self.scale_encoded)
+        )
         self.center_ = np.zeros(Z.shape[1])
         self.factor_ = np.ones(Z.shape[1])
         for k in np.flatnonzero(self.scaled_mask_):
             self.center_[k], self.factor_[k] = robust_statistics(Z[:, k])
         return Z
+
+    def _codes(self, categories):
+        """Whether a column with these categories is encoded as codes (in
+        fit: from ``max_one_hot``)."""
+        return self.max_one_hot is not None and len(categories) > self.max_one_hot
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -764,19 +1027,59 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
     def _encode(self, X):
         table = self._table(X, reset=False)
+        coded = self._coded_columns()
         blocks = []
         for j, kind in enumerate(self.feature_kinds_):
-            values = table.column(j, numeric=kind == NUMERIC)
-            if kind == NUMERIC:
-                x = _numeric_values(values, self._label(j))
-                blocks.append(x[:, None])
+            values = table.column(j, kind)
+            label = self._label(j)
+            if kind in (NUMERIC, DATETIME, TIMEDELTA):
+                if kind == NUMERIC:
+                    block = _numeric_values(values, label)[:, None]
+                    missing = np.isnan(block[:, 0])
+                else:
+                    names = self.datetime_features_[j]
+                    block, missing = _temporal_block(values, kind, names, label)
+                blocks.append(block)
                 if self.missing_indicator_mask_[j]:
-                    blocks.append(np.isnan(x).astype(np.float64)[:, None])
+                    blocks.append(missing.astype(np.float64)[:, None])
             else:
                 cats = self.categories_[j]
-                codes = _category_codes(*_category_keys(values, self._label(j)), cats)
-                blocks.append(_one_hot(codes, len(cats)))
+                codes = _category_codes(*_category_keys(values, label), cats)
+                if coded[j]:
+                    blocks.append((codes + 1.0)[:, None])
+                else:
+                    blocks.append(_one_hot(codes, len(cats)))
         return _stack(blocks, table.n_samples)
+
+    def _coded_columns(self):
+        """Whether each input column was encoded as codes, read from the
+        fitted ``code_columns_`` (absent from files of older versions)."""
+        coded = np.zeros(self.n_features_in_, dtype=bool)
+        code_columns = set(getattr(self, "code_columns_", np.zeros(0)).tolist())
+        start = 0
+        for j, width in enumerate(self._widths()):
+            # A coded column has a category at least: it starts there.
+            coded[j] = width > 0 and start in code_columns
+            start += 1 if coded[j] else width
+        return coded
+
+    def _widths(self, coded=None):
+        """The number of output columns of each input column (a categorical
+        one: as one-hot, unless ``coded``)."""
+        widths = []
+        features = getattr(self, "datetime_features_", None)
+        for j, (kind, cats, indicator) in enumerate(
+            zip(self.feature_kinds_, self.categories_, self.missing_indicator_mask_)
+        ):
+            if kind == NUMERIC:
+                widths.append(1 + bool(indicator))
+            elif kind in (DATETIME, TIMEDELTA):
+                widths.append(len(features[j]) + bool(indicator))
+            elif coded is not None and coded[j]:
+                widths.append(1)
+            else:
+                widths.append(1 if len(cats) == 2 else len(cats))
+        return widths
 
     def _scale(self, Z):
         """Robust-scale and clip the scaled columns of Z (in place); cast."""
@@ -826,7 +1129,13 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
         A numeric column keeps its name (its indicator: ``<name>_missing``);
         a two-category column keeps its name; a one-hot column is
-        ``<name>_<category>``.
+        ``<name>_<category>``; a code column is ``<name>_code``. A datetime
+        column gives ``<name>_year``, ``<name>_month``, ``<name>_day``,
+        ``<name>_hour`` (if fitted with one), ``<name>_weekday``,
+        ``<name>_total_seconds``, then ``<name>_month_sin``,
+        ``<name>_month_cos`` and so on (``datetime_periodic``); a timedelta
+        column ``<name>_seconds``. A missing indicator comes last:
+        ``<name>_missing``.
 
         Parameters
         ----------
@@ -841,18 +1150,29 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         names = _check_feature_names_in(self, input_features)
+        coded = self._coded_columns()
+        features = getattr(self, "datetime_features_", None)
         out = []
-        for name, kind, cats, indicator in zip(
-            names, self.feature_kinds_, self.categories_, self.missing_indicator_mask_
+        for j, (name, kind, cats, indicator) in enumerate(
+            zip(
+                names,
+                self.feature_kinds_,
+                self.categories_,
+                self.missing_indicator_mask_,
+            )
         ):
             if kind == NUMERIC:
                 out.append(str(name))
-                if indicator:
-                    out.append(f"{name}_missing")
+            elif kind in (DATETIME, TIMEDELTA):
+                out.extend(f"{name}_{feature}" for feature in features[j])
+            elif coded[j]:
+                out.append(f"{name}_code")
             elif len(cats) == 2:
                 out.append(str(name))
             else:
                 out.extend(f"{name}_{category}" for category in cats)
+            if indicator:
+                out.append(f"{name}_missing")
         return np.asarray(out, dtype=object)
 
 

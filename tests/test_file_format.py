@@ -176,6 +176,13 @@ PARAMETERS_ADDED_SINCE = {
         "n_members": None,
     },
 }
+#: The same for an estimator held in the fitted state (the tabular
+#: estimators' ``preprocessor_``), by the attribute that holds it.
+NESTED_PARAMETERS_ADDED_SINCE = {
+    "tabular_classifier": {
+        "preprocessor_": {"max_one_hot": None, "datetime_periodic": True},
+    },
+}
 
 
 @pytest.mark.parametrize("name", sorted(GOLDEN))
@@ -197,6 +204,9 @@ def test_save_writes_the_golden_file_again(name, tmp_path, monkeypatch):
         again_content = json.loads(members.pop("sknumpynet.json"))["content"]
         golden_members.pop("sknumpynet.json")
         assert {key: again_content["params"].pop(key) for key in added} == added
+        for owner, nested in NESTED_PARAMETERS_ADDED_SINCE.get(name, {}).items():
+            params = again_content["state"][owner]["params"]
+            assert {key: params.pop(key) for key in nested} == nested
         assert again_content == content
         for member, data in members.items():
             assert data == golden_members[member], f"member {member} differs"

@@ -189,8 +189,17 @@ def test_regressor_agrees_on_the_targets_scale(dtype, n_targets, recipe):
         TabularPreprocessor(scale_encoded=False, missing_indicators="all"),
         TabularPreprocessor(smooth_clip=None, max_categories=2),
         TabularPreprocessor(categorical_features=["rooms"], dtype=np.float64),
+        # Codes: city (4 categories, strings) and rooms (5, integers).
+        TabularPreprocessor(categorical_features=["rooms"], max_one_hot=3),
+        TabularPreprocessor(max_one_hot=0, scale_encoded=False, max_categories=3),
     ],
-    ids=["unscaled-encoding", "no-clip-capped", "integer-categories"],
+    ids=[
+        "unscaled-encoding",
+        "no-clip-capped",
+        "integer-categories",
+        "codes",
+        "every-column-codes",
+    ],
 )
 def test_preprocessor_options_convert(preprocessor):
     frame = _frame()
@@ -367,6 +376,46 @@ def test_numeric_categories_given_doubles_are_matched_by_value():
     types = _types(frame, rooms=DoubleTensorType([None, 1]))
     with pytest.raises(ValueError, match="Column 'rooms' is categorical"):
         to_onnx(clf, initial_types=types)
+
+
+def test_code_columns_agree_with_transform():
+    """The preprocessing graph's code columns are transform's: a float64
+    model fed the two code columns only predicts as its graph does, to
+    1e-12, on unseen and missing categories too."""
+    frame = _frame()[["city", "rooms"]]
+    prep = TabularPreprocessor(
+        categorical_features=["rooms"], max_one_hot=2, dtype=np.float64
+    )
+    reg = TabularMLPRegressor(preprocessor=prep, dtype="float64", **TINY)
+    reg.fit(frame, np.arange(len(frame), dtype=float))
+    new = _new_rows(_frame())[["city", "rooms"]]
+    new.loc[20:22, "rooms"] = 9  # unseen
+    codes = reg.preprocessor_.transform(new)
+    assert_array_equal(reg.preprocessor_.code_columns_, [0, 1])
+    assert set(codes[:, 0]) == {0.0, 1.0, 2.0, 3.0, 4.0}  # 0: unseen or missing
+    assert (codes[20:23, 1] == 0).all()
+    (predicted,) = _run(reg, frame, new)
+    assert_allclose(predicted[:, 0], reg.predict(new), rtol=0, atol=1e-12)
+
+
+def test_datetime_columns_are_refused_with_the_reason():
+    frame = _frame()[["age", "income"]]
+    frame["joined"] = pd.date_range("2020-01-01", periods=len(frame), freq="D")
+    frame["waited"] = pd.to_timedelta(np.arange(len(frame)), unit="h")
+    clf = TabularMLPClassifier(**TINY).fit(frame, _classes(_frame()))
+    types = [
+        ("age", DoubleTensorType([None, 1])),
+        ("income", DoubleTensorType([None, 1])),
+        ("joined", Int64TensorType([None, 1])),
+        ("waited", Int64TensorType([None, 1])),
+    ]
+    with pytest.raises(
+        ValueError, match="Column 'joined' is a datetime column.*ONNX has no date"
+    ):
+        to_onnx(clf, initial_types=types)
+    clf.fit(frame.drop(columns="joined"), _classes(_frame()))
+    with pytest.raises(ValueError, match="Column 'waited' is a timedelta column"):
+        to_onnx(clf, initial_types=types[:2] + types[3:])
 
 
 def test_other_preprocessors_are_refused():

@@ -138,6 +138,27 @@ def _preprocessor_pandas_output():
     return prep, raw_frame(), None
 
 
+def _dated(X):
+    """X with a datetime column (NaT in it) and a timedelta column."""
+    n = len(X)
+    when = pd.Series(pd.date_range("2023-01-01 06:00", periods=n, freq="37h"))
+    when[::9] = pd.NaT
+    wait = pd.Series(pd.to_timedelta(np.arange(n), unit="min"))
+    return X.assign(when=when, wait=wait)
+
+
+def _classifier_dates_and_codes():
+    X = _dated(raw_frame())
+    prep = TabularPreprocessor(max_one_hot=2)
+    est = TabularMLPClassifier(**SMALL, preprocessor=prep, random_state=5)
+    return est, X, _labels(X, "strings")
+
+
+def _preprocessor_dates_codes():
+    prep = TabularPreprocessor(max_one_hot=2, datetime_periodic=False)
+    return prep, _dated(raw_frame()), None
+
+
 CONFIGURATIONS = {
     "classifier-strings": _classifier_strings,
     "classifier-ints-float64": _classifier_ints_float64_series,
@@ -149,6 +170,8 @@ CONFIGURATIONS = {
     "preprocessor": _preprocessor_default,
     "preprocessor-array": _preprocessor_numpy_array,
     "preprocessor-pandas-output": _preprocessor_pandas_output,
+    "classifier-dates-and-codes": _classifier_dates_and_codes,
+    "preprocessor-dates-codes": _preprocessor_dates_codes,
 }
 
 
@@ -158,6 +181,11 @@ def _fitted(name):
 
 
 def _probe(X):
+    if isinstance(X, pd.DataFrame) and "when" in X.columns:
+        when = pd.to_datetime(
+            ["2031-01-01 10:00", None, "1999-02-03 00:00", "2024-01-01 23:59"]
+        )
+        return PROBE.assign(when=when, wait=pd.to_timedelta([None, "1h", "0s", "3D"]))
     if isinstance(X, pd.DataFrame):
         return PROBE
     return PROBE.drop(columns="member").to_numpy(dtype=object)
@@ -564,3 +592,50 @@ def test_forged_standalone_preprocessor_is_refused(case, tmp_path):
     edit(est)
     with pytest.raises(ModelFileError, match=match):
         load(_forge(prep, tmp_path / "forged.npz"))
+
+
+CRAFTED_DATES_CODES = {
+    "code-on-numeric": (
+        _set("code_columns_", lambda: np.array([0, 4], dtype=np.intp)),
+        "code_columns_ and n_codes_ are not the first output columns",
+    ),
+    "n-codes": (
+        _set("n_codes_", lambda: np.array([4, 9], dtype=np.intp)),
+        "code_columns_ and n_codes_ are not the first output columns",
+    ),
+    "code-unsorted": (
+        _set("code_columns_", lambda: np.array([4, 2], dtype=np.intp)),
+        "code_columns_ is not an array of increasing output positions",
+    ),
+    "datetime-features": (
+        _set(
+            "datetime_features_", lambda: [None] * 5 + [np.array(["hour"], object)] * 2
+        ),
+        r"datetime_features_\[5\] are not the features of a datetime column",
+    ),
+    "numeric-columns": (
+        _set("numeric_columns_", lambda: np.ones(2, dtype=bool)),
+        "numeric_columns_ is not one boolean per output column",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CRAFTED_DATES_CODES)
+def test_forged_dates_and_codes_are_refused(case, tmp_path):
+    prep, _ = _fitted("preprocessor-dates-codes")
+    edit, match = CRAFTED_DATES_CODES[case]
+    edit(prep)
+    with pytest.raises(ModelFileError, match=match):
+        load(_forge(prep, tmp_path / "forged.npz"))
+
+
+def test_preprocessor_without_the_attributes_of_dates_and_codes_loads(tmp_path):
+    """A file of a version before datetime and code columns loads, and
+    transforms as before."""
+    prep, X = _fitted("preprocessor")
+    expected = prep.transform(PROBE)
+    for name in ("datetime_features_", "code_columns_", "n_codes_", "numeric_columns_"):
+        delattr(prep, name)
+    loaded = load(save(prep, tmp_path / "old.npz"))
+    assert_array_equal(loaded.transform(PROBE), expected, strict=True)
+    assert_array_equal(loaded.get_feature_names_out(), prep.get_feature_names_out())

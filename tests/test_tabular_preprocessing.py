@@ -656,9 +656,10 @@ def test_strings_in_a_numeric_column_at_transform():
 
 
 def test_unsupported_dtypes():
-    dates = pd.DataFrame({"when": pd.to_datetime(["2024-01-01", "2024-02-01"])})
-    with pytest.raises(TypeError, match="Column 'when' has dtype datetime64"):
-        TabularPreprocessor().fit(dates)
+    # Datetimes are encoded (test_tabular_datetimes.py); periods are not.
+    periods = pd.DataFrame({"when": pd.period_range("2024-01", periods=2, freq="M")})
+    with pytest.raises(TypeError, match="Column 'when' has dtype period"):
+        TabularPreprocessor().fit(periods)
     with pytest.raises(ValueError, match="Complex data not supported"):
         TabularPreprocessor().fit(pd.DataFrame({"z": [1 + 1j, 2j]}))
     with pytest.raises(ValueError, match="Complex data not supported"):
@@ -688,6 +689,9 @@ def test_categorical_features_errors():
         {"dtype": np.int32},
         {"scale_encoded": "yes"},
         {"categorical_features": "a"},
+        {"max_one_hot": -1},
+        {"max_one_hot": 2.5},
+        {"datetime_periodic": "yes"},
     ],
 )
 def test_invalid_parameters(params):
