@@ -221,7 +221,7 @@ class _BaseTabularMLP(_NetworkEstimator):
             return self._as_input(self.preprocessor_.transform(X))
         if self.preprocessor is None:
             self.preprocessor_ = TabularPreprocessor(dtype=self.dtype)
-            if self._is_td() and "max_one_hot" in self.preprocessor_.get_params():
+            if self._is_td():
                 # Larger categorical columns get a learned table instead.
                 self.preprocessor_.set_params(
                     max_one_hot=self._settings()["max_one_hot"]

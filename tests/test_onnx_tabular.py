@@ -131,6 +131,8 @@ RECIPES = {
     "td-s": {},
     "td-k3": {"recipe": "td", "n_members": 3},
     "td-ple": {"recipe": "td", "numeric_embedding": "ple"},
+    # Category codes into learned tables: "city" and "plan" have more than 2.
+    "td-codes": {"recipe": "td", "preprocessor": TabularPreprocessor(max_one_hot=2)},
 }
 
 

@@ -229,3 +229,22 @@ def test_piecewise_linear_bins_come_from_trees_on_the_training_rows():
     assert not hasattr(model, "numeric_embedding_")  # no periodic embedding
     n_components = sum(len(edges) - 1 for edges in model._ple_bins)
     assert model.coefs_[0].shape[0] == Z.shape[1] + n_components
+
+
+def test_many_categories_get_a_learned_table():
+    X, y, _ = _table(120)
+    rng = np.random.default_rng(3)
+    X["city"] = rng.choice([f"city{i}" for i in range(12)], len(X)).astype(object)
+    X.loc[::9, "city"] = None
+    model = TabularMLPClassifier(**SMALL, recipe="td", random_state=0).fit(X, y)
+    prep = model.preprocessor_
+    # The recipe one-hot encodes at most 8 categories: "color" (3) stays
+    # one-hot, "city" (12, plus the missing row) gets codes and a table.
+    assert prep.max_one_hot == 8
+    assert prep.n_codes_.tolist() == [13]
+    assert model.category_embedding_.shape == (13, 8)
+    before = model.category_embedding_.copy()
+    model.set_params(n_epochs=SMALL["n_epochs"] + 2).fit(X, y)
+    assert not np.array_equal(model.category_embedding_, before)  # learned
+    unseen = X.iloc[:3].assign(city=["nowhere", None, "city1"])
+    assert model.predict_proba(unseen).shape == (3, 2)
