@@ -13,8 +13,9 @@ from sklearn.base import clone
 from sklearn.utils import Bunch, check_random_state
 
 from ._base import _NetworkEstimator
-from ._model import build_network
+from ._model import build_network, build_tabular_network
 from ._parameters import layer_views, parameter_groups
+from ._tabular_network import TabularNetwork
 
 #: Weights of the five-point central difference, for the steps -2h .. 2h.
 _STENCIL = {2: -1.0, 1: 8.0, -1: -8.0, -2: 1.0}
@@ -22,6 +23,12 @@ _STENCIL = {2: -1.0, 1: 8.0, -1: -8.0, -2: 1.0}
 
 def _float64_network(estimator, network):
     """A float64 copy of ``network``: same layers, activations, loss, weights."""
+    if isinstance(network, TabularNetwork):
+        network64 = build_tabular_network(
+            estimator, network.n_inputs, network.layer_units[-1], np.float64
+        )
+        network64.params[...] = network.params
+        return network64
     network64 = build_network(estimator, network.layer_units, np.float64)
     network64.set_weights(network.coefs, network.intercepts, network.scale)
     return network64
@@ -32,6 +39,8 @@ def _parameter_name(network, index):
     for a flat parameter index."""
     # The flat layout itself tells where each index lands.
     positions = np.arange(network.params.size)
+    if isinstance(network, TabularNetwork):
+        return _tabular_parameter_name(network.parameter_views(positions), index)
     scaled = network.scale is not None
     views = layer_views(positions, network.layer_units, scaled)
     coefs, intercepts = views[:2]
@@ -46,6 +55,34 @@ def _parameter_name(network, index):
         found = np.flatnonzero(intercept == index)
         if found.size:
             return f"intercepts_[{layer}][{found[0]}]"
+    raise IndexError(index)
+
+
+#: The attribute of each parameter view of a TabularNetwork, by the view's
+#: name (the layer's number follows the prefix).
+_TABULAR_ATTRIBUTES = {
+    "coef_": "coefs_[{}]",
+    "intercept_": "intercepts_[{}]",
+    "mix_": "activation_mix_[{}]",
+    "scale": "feature_scale_",
+    "frequencies": "numeric_embedding_['frequencies']",
+    "phases": "numeric_embedding_['phases']",
+    "embedding_coefs": "numeric_embedding_['embedding_coefs']",
+    "embedding_intercepts": "numeric_embedding_['embedding_intercepts']",
+    "table": "category_embedding_",
+    "member_scale": "member_scale_",
+}
+
+
+def _tabular_parameter_name(views, index):
+    """The fitted attribute and position of a TabularNetwork's flat index."""
+    for name, positions in views.items():
+        found = np.argwhere(positions == index)
+        if found.size:
+            prefix = name.rstrip("0123456789")
+            layer = name[len(prefix) :]
+            where = ", ".join(str(i) for i in found[0])
+            return f"{_TABULAR_ATTRIBUTES[prefix].format(layer)}[{where}]"
     raise IndexError(index)
 
 

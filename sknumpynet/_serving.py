@@ -301,9 +301,6 @@ class TabularNetworkPlan(TabularPlan):
         )
 
     def forward(self, values, n_layers=None):
-        """The mean of the members' outputs for accepted input."""
-        if n_layers is not None:
-            raise NotImplementedError(
-                "The hidden layers of a recipe='td' model are not served yet."
-            )
-        return self.network.predict(values.astype(np.float64, copy=False))
+        """The mean of the members' outputs (or hidden activations after
+        ``n_layers`` layers) for accepted input."""
+        return self.network.predict(values.astype(np.float64, copy=False), n_layers)

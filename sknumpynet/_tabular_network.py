@@ -555,40 +555,53 @@ class TabularNetwork(MiniBatchTraining):
         z += b[:, None, :]
         return z.reshape(self.n_members * n, -1)
 
-    def member_outputs(self, X):
-        """Every member's output for ``X``.
+    #: Every layer has intercepts (what :mod:`sknumpynet._gradcheck` reads).
+    fit_intercept = True
+
+    def member_outputs(self, X, n_layers=None):
+        """Every member's output for ``X`` (or its activation after
+        ``n_layers`` dense layers).
 
         Parameters
         ----------
         X : ndarray of shape (n_samples, n_inputs)
+        n_layers : int, default=None
+            Stop after this many hidden layers; by default run them all and
+            the output layer.
 
         Returns
         -------
-        outputs : ndarray of shape (n_members, n_samples, n_outputs)
+        outputs : ndarray of shape (n_members, n_samples, n_units)
         """
         n = X.shape[0]
         a = self._member_input(self._scaled_input(self._embed(X)[0])[0])
-        for i in range(len(self.layer_units) - 2):
+        n_hidden = len(self.layer_units) - 2
+        for i in range(n_hidden if n_layers is None else min(n_layers, n_hidden)):
             z = a @ self.views[f"coef_{i}"]
             z *= self.weight_factors[i]
             z += self.views[f"intercept_{i}"]
             a = self._hidden(z, i)[0]
+        if n_layers is not None and n_layers <= n_hidden:
+            return a.reshape(self.n_members, n, -1)
         z = self._output_layer(a, n)
         self.output_forward(z)
         return z.reshape(self.n_members, n, -1)
 
-    def predict(self, X):
-        """The network's output for ``X``: the mean of its members'.
+    def predict(self, X, n_layers=None):
+        """The network's output for ``X``: the mean of its members' (or of
+        their activations after ``n_layers`` hidden layers).
 
         Parameters
         ----------
         X : ndarray of shape (n_samples, n_inputs)
+        n_layers : int, default=None
+            As in :meth:`member_outputs`.
 
         Returns
         -------
-        output : ndarray of shape (n_samples, n_outputs)
+        output : ndarray of shape (n_samples, n_units)
         """
-        outputs = self.member_outputs(X)
+        outputs = self.member_outputs(X, n_layers)
         if self.n_members == 1:
             return outputs[0]
         return outputs.mean(axis=0)

@@ -1044,7 +1044,11 @@ def _s_npy_data(rng, models):
         array = array.copy()
         index = np.unravel_index(int(rng.integers(array.size)), array.shape)
         if array.dtype.kind == "f":
-            array[index] = _pick(rng, [np.nan, np.inf, -np.inf, 1e300, 5e-324, -0.0])
+            # 1e300 in a float32 array is inf: a value worth trying too.
+            with np.errstate(over="ignore"):
+                array[index] = _pick(
+                    rng, [np.nan, np.inf, -np.inf, 1e300, 5e-324, -0.0]
+                )
         elif array.dtype.kind in "US":
             array[index] = _pick(rng, ["", "zzz", "ant", "\u00e9"])
         else:

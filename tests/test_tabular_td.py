@@ -7,15 +7,19 @@ import io
 import joblib
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sknumpynet import (
+    HiddenLayerFeatures,
     ModelFileError,
     TabularMLPClassifier,
     TabularMLPRegressor,
+    check_gradients,
     load,
     save,
 )
+from sknumpynet._gradcheck import _parameter_name
 from sknumpynet._tabular_network import TabularNetwork
 
 pd = pytest.importorskip("pandas")
@@ -248,3 +252,57 @@ def test_many_categories_get_a_learned_table():
     assert not np.array_equal(model.category_embedding_, before)  # learned
     unseen = X.iloc[:3].assign(city=["nowhere", None, "city1"])
     assert model.predict_proba(unseen).shape == (3, 2)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"n_members": 2},
+        {"numeric_embedding": "ple", "preprocessor": None},
+    ],
+)
+def test_check_gradients_covers_every_new_parameter(params):
+    X, y, _ = _table(40)
+    X["city"] = [f"c{i % 11}" for i in range(len(X))]  # a learned table
+    model = TabularMLPClassifier(**SMALL, recipe="td", random_state=0, **params)
+    error, details = check_gradients(model, X, y, return_details=True)
+    assert error < 1e-6
+    network = _network(model, X, y)
+    assert details.indices.size == network.params.size  # every parameter
+    # Names are those of the fitted attributes.
+    names = {_parameter_name(network, index) for index in details.indices[::7]}
+    prefixes = {name.split("[")[0] for name in names}
+    assert {"coefs_", "intercepts_", "feature_scale_", "activation_mix_"} <= prefixes
+    assert "category_embedding_" in prefixes
+
+
+def _network(model, X, y):
+    """The engine network a fit of ``model`` trains."""
+    return clone(model)._prepare_training(X, y, None).network
+
+
+def test_a_wrong_mixing_rule_is_caught(monkeypatch):
+    X, y, _ = _table(40)
+    model = TabularMLPClassifier(**SMALL, recipe="td", random_state=0)
+    original = TabularNetwork._hidden
+
+    def skewed(self, z, i):
+        a, fz = original(self, z, i)
+        return a * 1.05, fz  # the forward no longer matches its backward
+
+    monkeypatch.setattr(TabularNetwork, "_hidden", skewed)
+    error, details = check_gradients(model, X, y, return_details=True)
+    assert error > 1e-3
+
+
+def test_hidden_layer_features_average_the_members():
+    X, y, _ = _table()
+    model = TabularMLPClassifier(**SMALL, recipe="td", n_members=3, random_state=0)
+    model.fit(X, y)
+    features = HiddenLayerFeatures(model, layer=0, prefit=True).fit(X)
+    hidden = features.transform(X)
+    assert hidden.shape == (len(X), 8)
+    network = model._new_plan().network
+    Z = model.preprocessor_.transform(X).astype(np.float64)
+    by_hand = network.member_outputs(Z, n_layers=1).mean(axis=0)
+    np.testing.assert_allclose(hidden, by_hand, rtol=1e-12)
