@@ -1,4 +1,4 @@
-"""Child process of ``bench_tabular.py``: runs pytabkit's RealMLP-TD-S.
+"""Child process of ``bench_tabular.py``: runs pytabkit's RealMLP-TD or -TD-S.
 
 pytabkit needs PyTorch (several GB), so it lives in a virtual environment of
 its own and this script runs with that environment's Python. It imports
@@ -10,8 +10,9 @@ Usage (done by ``bench_tabular.py``, not by hand)::
     python _pytabkit_child.py --probe         # print versions as JSON
     python _pytabkit_child.py WORKDIR         # run the job in WORKDIR
 
-``WORKDIR`` holds ``job.json`` (task, split seeds), ``X.parquet`` (the
-table's frame, strings as ``category``), ``y.parquet`` and ``splits.npz``
+``WORKDIR`` holds ``job.json`` (task, split seeds, variant ``"td"`` or
+``"td-s"``), ``X.parquet`` (the table's frame, strings as ``category``,
+dates as seconds), ``y.parquet`` and ``splits.npz``
 (``train_K`` / ``test_K`` row positions). The script writes
 ``result.json``: per split, the predictions for the test rows and the CPU
 seconds of this process (``time.process_time``, all its threads, plus any
@@ -108,6 +109,8 @@ def run(workdir):
     import pandas as pd
     import torch
     from pytabkit.models.sklearn.sklearn_interfaces import (
+        RealMLP_TD_Classifier,
+        RealMLP_TD_Regressor,
         RealMLP_TD_S_Classifier,
         RealMLP_TD_S_Regressor,
     )
@@ -125,7 +128,13 @@ def run(workdir):
     y = pd.read_parquet(os.path.join(workdir, "y.parquet"))["y"]
     splits = np.load(os.path.join(workdir, "splits.npz"))
     classification = job["task"] == "classification"
-    factory = RealMLP_TD_S_Classifier if classification else RealMLP_TD_S_Regressor
+    variant = job.get("variant", "td-s")
+    factory = {
+        ("td-s", True): RealMLP_TD_S_Classifier,
+        ("td-s", False): RealMLP_TD_S_Regressor,
+        ("td", True): RealMLP_TD_Classifier,
+        ("td", False): RealMLP_TD_Regressor,
+    }[variant, classification]
 
     results = []
     with threadpool_limits(limits=1):
@@ -164,7 +173,8 @@ def run(workdir):
                 }
             )
             print(
-                f"  realmlp-td-s split {k + 1}/{len(job['seeds'])}: {cpu:.1f} CPU s",
+                f"  realmlp-{variant} split {k + 1}/{len(job['seeds'])}: "
+                f"{cpu:.1f} CPU s",
                 file=sys.stderr,
                 flush=True,
             )
