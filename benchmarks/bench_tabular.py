@@ -367,6 +367,19 @@ def make_sknumpynet_tabular(task):
     return sknumpynet.TabularMLPRegressor()
 
 
+def sknumpynet_factory(**params):
+    """A factory of sknumpynet's tabular estimators with ``params``."""
+
+    def make(task):
+        import sknumpynet
+
+        if task == tabular_tables.CLASSIFICATION:
+            return sknumpynet.TabularMLPClassifier(**params)
+        return sknumpynet.TabularMLPRegressor(**params)
+
+    return make
+
+
 def sknumpynet_tabular_unavailable(options):
     try:
         import sknumpynet
@@ -564,6 +577,27 @@ MODELS = {
         in_process(make_sknumpynet_tabular),
         sknumpynet_tabular_unavailable,
     ),
+    # The recipes and ingredients of issue 19, each by name: the candidates
+    # for the default, measured side by side.
+    **{
+        name: Model(
+            name,
+            f"sknumpynet TabularMLP* with {params}, on the raw frame",
+            in_process(sknumpynet_factory(**params)),
+            sknumpynet_tabular_unavailable,
+        )
+        for name, params in {
+            "sknumpynet-td-s": {"recipe": "td-s"},
+            "sknumpynet-td": {"recipe": "td"},
+            "sknumpynet-td-ple": {"recipe": "td", "numeric_embedding": "ple"},
+            "sknumpynet-td-k4": {"recipe": "td", "n_members": 4},
+            "sknumpynet-td-ple-k4": {
+                "recipe": "td",
+                "numeric_embedding": "ple",
+                "n_members": 4,
+            },
+        }.items()
+    },
 }
 
 

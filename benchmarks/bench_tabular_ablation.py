@@ -75,6 +75,7 @@ class Variant:
     params: dict = field(default_factory=dict)
     preprocessor: dict = field(default_factory=dict)
     recipe: dict = field(default_factory=dict)
+    td_recipe: dict = field(default_factory=dict)
     learning_rate_factor: float | None = None
     tasks: tuple = BOTH
 
@@ -201,15 +202,16 @@ def estimator_class(variant, task):
         base = TabularMLPClassifier
     else:
         base = TabularMLPRegressor
-    if not variant.recipe:
+    if not variant.recipe and not variant.td_recipe:
         return base
     # A module-level name, so that the class can be found again by name.
     name = f"{base.__name__}_{variant.name.replace('-', '_').replace('.', '')}"
     if name not in globals():
-        recipe = {**base._recipe, **variant.recipe}
-        globals()[name] = type(
-            name, (base,), {"_recipe": recipe, "__module__": __name__}
-        )
+        recipes = {
+            "_recipe": {**base._recipe, **variant.recipe},
+            "_td_recipe": {**base._td_recipe, **variant.td_recipe},
+        }
+        globals()[name] = type(name, (base,), {**recipes, "__module__": __name__})
     return globals()[name]
 
 
