@@ -14,6 +14,7 @@ from . import _onnx_tabular
 from ._activations import LEAKY_RELU_SLOPE, SELU_ALPHA, SELU_SCALE
 from ._estimators import NumpyMLPClassifier, NumpyMLPRegressor
 from ._model import build_tabular_network, effective_weights, layer_activations
+from ._serving import fitted_views
 from ._tabular import TabularMLPClassifier, TabularMLPRegressor
 
 
@@ -479,8 +480,9 @@ def _td_network(graph, estimator, input_name):
     network = build_tabular_network(
         estimator, estimator._n_network_inputs, estimator.n_outputs_, graph.dtype
     )
-    network.params[...] = estimator._parameter_buffer
     v = network.views
+    for name, array in fitted_views(estimator).items():
+        v[name][...] = array
 
     def indices(values, name):
         return graph.constant(np.asarray(values, np.int64), name, TensorProto.INT64)

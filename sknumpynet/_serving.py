@@ -260,7 +260,7 @@ class TabularPlan(_Plan):
 
 class TabularNetworkPlan(TabularPlan):
     """A fitted model of the full RealMLP-TD recipe, its engine network built
-    once: embeddings, members and all.
+    once from the fitted attributes: embeddings, members and all.
 
     Parameters
     ----------
@@ -270,8 +270,17 @@ class TabularNetworkPlan(TabularPlan):
     """
 
     watched = (
-        "_parameter_buffer",
+        "coefs_",
+        "intercepts_",
+        "feature_scale_",
+        "activation_mix_",
+        "numeric_embedding_",
+        "category_embedding_",
+        "member_scale_",
         "activation",
+        "recipe",
+        "numeric_embedding",
+        "n_members",
         "dtype",
         "preprocessor_",
         "feature_names_in_",
@@ -280,9 +289,9 @@ class TabularNetworkPlan(TabularPlan):
     __slots__ = ("network",)
 
     def __init__(self, estimator):
-        buffer = estimator._parameter_buffer
         self.seen = tuple(getattr(estimator, name, None) for name in self.watched)
-        self.weight_matrices = ()
+        # Each array too: one replaced in a list or dict retires the plan.
+        self.weight_matrices = _fitted_arrays(estimator)
         self.names = self.name_list = None
         self.dtype = np.dtype(estimator.dtype)
         # Computed in float64 from the stored weights: float32 products of
@@ -291,16 +300,46 @@ class TabularNetworkPlan(TabularPlan):
         self.network = build_tabular_network(
             estimator, estimator._n_network_inputs, estimator.n_outputs_, np.float64
         )
-        self.network.params[...] = buffer
+        views = self.network.views
+        for name, array in fitted_views(estimator).items():
+            views[name][...] = array
         self.n_features = self.network.n_inputs
 
     def describes(self, estimator):
         return all(
             getattr(estimator, name, None) is value
             for name, value in zip(self.watched, self.seen)
+        ) and all(
+            now is then
+            for now, then in zip(_fitted_arrays(estimator), self.weight_matrices)
         )
 
     def forward(self, values, n_layers=None):
         """The mean of the members' outputs (or hidden activations after
         ``n_layers`` layers) for accepted input."""
         return self.network.predict(values.astype(np.float64, copy=False), n_layers)
+
+
+def fitted_views(estimator):
+    """A TD model's fitted arrays by the name of the network's view of them
+    (:meth:`~sknumpynet._tabular_network.TabularNetwork.parameter_views`)."""
+    views = {}
+    for i, coef in enumerate(estimator.coefs_):
+        views[f"coef_{i}"] = coef
+    for i, intercept in enumerate(estimator.intercepts_):
+        views[f"intercept_{i}"] = intercept
+    for i, mix in enumerate(getattr(estimator, "activation_mix_", [])):
+        views[f"mix_{i}"] = mix
+    views.update(getattr(estimator, "numeric_embedding_", {}))
+    for attribute, name in (
+        ("feature_scale_", "scale"),
+        ("category_embedding_", "table"),
+        ("member_scale_", "member_scale"),
+    ):
+        if hasattr(estimator, attribute):
+            views[name] = getattr(estimator, attribute)
+    return views
+
+
+def _fitted_arrays(estimator):
+    return tuple(fitted_views(estimator).values())

@@ -39,7 +39,7 @@ from ._docs import (
 from ._model import build_tabular_network, dropout_rates, hidden_layer_sizes
 from ._optimizers import flat_cos_schedule
 from ._parameters import REALMLP_TD_S_LR_FACTORS, REALMLP_TD_WD_FACTORS, layer_views
-from ._serving import TabularNetworkPlan, TabularPlan
+from ._serving import TabularNetworkPlan, TabularPlan, fitted_views
 from ._tabular_network import REALMLP_TD_LR_FACTORS
 from ._tabular_network import REALMLP_TD_WD_FACTORS as TD_WD_FACTORS
 from ._tabular_preprocessing import (
@@ -233,13 +233,15 @@ class _BaseTabularMLP(_NetworkEstimator):
         return self._as_input(Z)
 
     def _as_input(self, Z):
-        """The preprocessor's output as a finite matrix of the model's dtype."""
-        return check_array(
+        """The preprocessor's output as a finite matrix of the model's dtype
+        (dense for ``recipe="td"``, whose embeddings read columns)."""
+        Z = check_array(
             Z,
             accept_sparse="csr",
             dtype=np.dtype(self.dtype),
             input_name="X after preprocessing",
         )
+        return Z.toarray() if self._is_td() and hasattr(Z, "toarray") else Z
 
     def _prepare_training(self, X, y, sample_weight, *, from_fitted=False):
         """Preprocess X, encode y, draw the validation split and the initial
@@ -280,7 +282,8 @@ class _BaseTabularMLP(_NetworkEstimator):
                 self._ple_bins = list(bins.values())
             network = self._build_td_network(Z.shape[1], targets.shape[1], dtype)
             if from_fitted:
-                network.params[...] = self._parameter_buffer
+                for name, array in fitted_views(self).items():
+                    network.views[name][...] = array
             else:
                 network.initialize(
                     random_state, Z[train_rows], method=self._settings()["init"]

@@ -306,3 +306,18 @@ def test_hidden_layer_features_average_the_members():
     Z = model.preprocessor_.transform(X).astype(np.float64)
     by_hand = network.member_outputs(Z, n_layers=1).mean(axis=0)
     np.testing.assert_allclose(hidden, by_hand, rtol=1e-12)
+
+
+@pytest.mark.parametrize("change", ["coefs_", "numeric_embedding_", "member_scale_"])
+def test_a_changed_weight_attribute_changes_the_predictions(change):
+    X, y, _ = _table()
+    model = TabularMLPClassifier(**SMALL, recipe="td", n_members=2, random_state=0)
+    before = model.fit(X, y).predict_proba(X)  # makes the serving plan
+    if change == "coefs_":
+        model.coefs_[0] = model.coefs_[0] * 2
+    elif change == "numeric_embedding_":
+        model.numeric_embedding_["phases"] = model.numeric_embedding_["phases"] + 1
+    else:
+        model.member_scale_ = -model.member_scale_
+    after = model.predict_proba(X)
+    assert np.abs(after - before).max() > 1e-3
