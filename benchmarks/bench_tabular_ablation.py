@@ -186,9 +186,63 @@ VARIANTS = {
             "(TabularPreprocessor(scale_encoded=False))",
             preprocessor={"scale_encoded": False},
         ),
+        # The full RealMLP-TD (recipe="td"), one ingredient changed at a time
+        # (--variants td). Each names recipe="td", whatever the default.
+        Variant(
+            "td",
+            "the full RealMLP-TD as it is (recipe='td')",
+            params={"recipe": "td"},
+        ),
+        Variant(
+            "td-no-numeric-embedding",
+            "recipe='td' without the periodic numeric embeddings",
+            params={"recipe": "td", "numeric_embedding": "none"},
+        ),
+        Variant(
+            "td-ple",
+            "recipe='td' with piecewise-linear encodings (tree bins) instead "
+            "of the periodic embeddings",
+            params={"recipe": "td", "numeric_embedding": "ple"},
+        ),
+        Variant(
+            "td-no-parametric-activation",
+            "recipe='td' with the plain activation (no learned mixing weight)",
+            params={"recipe": "td"},
+            td_recipe={"parametric_activation": False},
+        ),
+        Variant(
+            "td-normal-init",
+            "recipe='td' with TD-S's N(0, 1) weights and zero output layer "
+            "instead of the data-dependent initialisation",
+            params={"recipe": "td"},
+            td_recipe={"init": "normal"},
+        ),
+        Variant(
+            "td-one-hot-every-category",
+            "recipe='td' one-hot encoding every categorical column (no learned tables)",
+            params={"recipe": "td"},
+            td_recipe={"max_one_hot": None},
+        ),
+        Variant(
+            "td-no-dropout",
+            "recipe='td' without dropout",
+            params={"recipe": "td", "dropout": 0.0},
+        ),
+        Variant(
+            "td-no-weight-decay",
+            "recipe='td' without weight decay",
+            params={"recipe": "td", "weight_decay": 0.0},
+        ),
+        Variant(
+            "td-k4",
+            "recipe='td' with a shared-weight ensemble of 4 members",
+            params={"recipe": "td", "n_members": 4},
+        ),
     ]
 }
 DEFAULT_VARIANTS = list(VARIANTS)[: list(VARIANTS).index("no-best-epoch") + 1]
+#: The variants of the full RealMLP-TD (``--variants td``).
+TD_VARIANTS = [name for name in VARIANTS if name.startswith("td")]
 
 
 # ---------------------------------------------------------------------------
@@ -385,7 +439,8 @@ def parse_args(argv=None):
     parser.add_argument(
         "--variants",
         default=None,
-        help="comma-separated variant names, or 'all' (default: "
+        help="comma-separated variant names, 'td' (the full RealMLP-TD's), or "
+        "'all' (default: "
         f"{','.join(DEFAULT_VARIANTS)}); '{FULL}' is always run",
     )
     parser.add_argument("--list", action="store_true", help="list the variants")
@@ -396,7 +451,9 @@ def parse_args(argv=None):
         if args.tables
         else tables
     )
-    if args.variants == "all":
+    if args.variants == "td":
+        names = TD_VARIANTS
+    elif args.variants == "all":
         names = list(VARIANTS)
     elif args.variants:
         names = bench_tabular._names(args.variants, list(VARIANTS), "variant", parser)
