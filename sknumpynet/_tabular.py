@@ -50,6 +50,18 @@ from ._tabular_preprocessing import (
 from ._training import Progress, TrainingConfig, Validation, fit_scheduled
 from ._validation import check_2d
 
+#: The fitted state only a ``recipe="td"`` model has.
+_TD_STATE = (
+    "_parameter_buffer",
+    "_n_network_inputs",
+    "_ple_columns",
+    "_ple_bins",
+    "activation_mix_",
+    "numeric_embedding_",
+    "category_embedding_",
+    "member_scale_",
+)
+
 #: The training record's entries that become the estimators' attributes.
 _TRAINING_ATTRIBUTES = ("loss_curve_", "validation_scores_", "history_", "n_iter_")
 
@@ -280,7 +292,7 @@ class _BaseTabularMLP(_NetworkEstimator):
                 # Two lists, as the file format stores them.
                 self._ple_columns = list(bins)
                 self._ple_bins = list(bins.values())
-            network = self._build_td_network(Z.shape[1], targets.shape[1], dtype)
+            network = build_tabular_network(self, Z.shape[1], targets.shape[1], dtype)
             if from_fitted:
                 for name, array in fitted_views(self).items():
                     network.views[name][...] = array
@@ -290,6 +302,9 @@ class _BaseTabularMLP(_NetworkEstimator):
                 )
             self._set_td_views(network)
         else:
+            # A previous fit's TD state is no state of this model.
+            for name in _TD_STATE:
+                vars(self).pop(name, None)
             network = self._build_network(units, dtype)
             if from_fitted:
                 network.set_weights(
@@ -318,10 +333,6 @@ class _BaseTabularMLP(_NetworkEstimator):
         )
 
     # -- the full RealMLP-TD's network ---------------------------------------
-
-    def _build_td_network(self, n_inputs, n_outputs, dtype):
-        self._n_network_inputs = n_inputs
-        return build_tabular_network(self, n_inputs, n_outputs, dtype)
 
     def _tabular_network_options(self):
         """The :class:`~sknumpynet._tabular_network.TabularNetwork` options

@@ -321,3 +321,16 @@ def test_a_changed_weight_attribute_changes_the_predictions(change):
         model.member_scale_ = -model.member_scale_
     after = model.predict_proba(X)
     assert np.abs(after - before).max() > 1e-3
+
+
+def test_switching_recipes_leaves_no_stale_state():
+    X, y, _ = _table()
+    model = TabularMLPClassifier(**SMALL, recipe="td", n_members=2, random_state=0)
+    model.fit(X, y)
+    model.set_params(recipe="td-s").fit(X, y)
+    for name in ("_parameter_buffer", "activation_mix_", "member_scale_"):
+        assert not hasattr(model, name), name
+    assert model.coefs_[0].shape[0] == model.preprocessor_.transform(X).shape[1]
+    model.set_params(recipe="td", n_members=None).fit(X, y)
+    assert not hasattr(model, "member_scale_")
+    assert hasattr(model, "activation_mix_")
