@@ -187,14 +187,21 @@ def selu(z):
               f(z) = \lambda \alpha (e^z - 1) \ (z \le 0)
 
     with :data:`SELU_SCALE` :math:`\lambda \approx 1.0507` and
-    :data:`SELU_ALPHA` :math:`\alpha \approx 1.6733`. As in :func:`elu`,
-    ``expm1`` only ever sees non-positive inputs; an input beyond the
-    dtype's largest number over :math:`\lambda` gives ``inf`` without a
-    warning.
+    :data:`SELU_ALPHA` :math:`\alpha \approx 1.6733`, computed as
+    :math:`\lambda (\max(z, 0) + \alpha (e^{\min(z, 0)} - 1))`: ``exp``
+    only ever sees non-positive inputs, and NumPy's vectorized ``exp`` and
+    ``maximum`` cost a fraction of ``expm1`` and a masked copy (SELU was a
+    third of a tabular fit's time). Near 0 the difference :math:`e^z - 1`
+    keeps its absolute accuracy (one rounding of 1), not its relative one.
+    An input beyond the dtype's largest number over :math:`\lambda` gives
+    ``inf`` without a warning.
     """
-    negative_part = np.expm1(np.minimum(z, 0))
+    negative_part = np.minimum(z, 0)
+    np.exp(negative_part, out=negative_part)
+    negative_part -= 1
     negative_part *= SELU_ALPHA
-    np.copyto(z, negative_part, where=z <= 0)
+    np.maximum(z, 0, out=z)
+    z += negative_part
     # Beyond max / lambda the true value is out of range: inf, silently.
     with np.errstate(over="ignore"):
         z *= SELU_SCALE
