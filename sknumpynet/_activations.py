@@ -221,23 +221,42 @@ def _softplus_of(z):
     return softplus(np.array(z, copy=True))
 
 
+#: Where Mish's :math:`e^z` is capped: beyond it :math:`\tanh(\operatorname{
+#: softplus}(z))` and the slope are 1 to the dtype's precision, and the
+#: closed forms below stay finite (:math:`(e^z)^4` included).
+_MISH_CAP = {np.dtype(np.float32): 20.0, np.dtype(np.float64): 40.0}
+
+
+def _mish_parts(z):
+    r""":math:`\min(z, c)`, :math:`w = e^{\min(z, c)}` (0 where it would be
+    subnormal) and :math:`n = w (w + 2)`, new arrays: with them
+    :math:`\tanh(\operatorname{softplus}(z)) = n / (n + 2)`."""
+    capped = np.minimum(z, _MISH_CAP.get(z.dtype, 40.0))
+    w = _flush_exp_arguments(capped.copy(), _exp_floor(z.dtype))
+    np.exp(w, out=w)
+    n = w + 2
+    n *= w
+    return capped, w, n
+
+
 def mish(z):
     r"""Mish in place, overflow-free.
 
     .. math:: f(z) = z \tanh(\operatorname{softplus}(z))
-              = z \tanh\left(\log(1 + e^z)\right)
+              = z \, \frac{n}{n + 2}, \quad n = e^z (e^z + 2),
 
-    The softplus is the overflow-free one of :func:`softplus`; for very
-    negative ``z`` it is :math:`e^z` to full relative precision, so
-    :math:`f(z) \approx z e^z` keeps its digits down to the point where
-    :math:`e^z` would be subnormal (:math:`z \approx -86.6` in float32,
-    -707.7 in float64); below it ``f`` is exactly 0, an absolute change below
-    :math:`|z| e^z < 2.1e-36` (float32) or ``3.2e-305`` (float64). So neither
-    the output nor anything computed on the way is subnormal, and
-    :math:`f(-\infty) = 0`.
+    since :math:`\tanh(\log(1 + w)) = ((1 + w)^2 - 1) / ((1 + w)^2 + 1)`:
+    one ``exp`` instead of an ``exp``, a ``log1p`` and a ``tanh``. For very
+    negative ``z``, :math:`n / (n + 2) \approx e^z` to full relative
+    precision, so :math:`f(z) \approx z e^z` keeps its digits down to the
+    point where :math:`e^z` would be subnormal (:math:`z \approx -86.6` in
+    float32, -707.7 in float64); below it ``f`` is exactly 0, an absolute
+    change below :math:`|z| e^z < 2.1e-36` (float32) or ``3.2e-305``
+    (float64). So neither the output nor anything computed on the way is
+    subnormal, and :math:`f(-\infty) = 0`.
     """
-    gate = _softplus_of(z)
-    np.tanh(gate, out=gate)
+    _, _, n = _mish_parts(z)
+    gate = n / (n + 2)
     # z * gate, except where the gate is 0: there f is 0 even at z = -inf
     # (no inf * 0).
     np.multiply(gate, z, out=gate, where=gate != 0)
@@ -251,41 +270,33 @@ def _takes_pre_activation(backward):
     return backward
 
 
-#: Where 1 - t^2 is exactly 1 (see :func:`mish_backward`).
-_TANH_FLOOR = {
-    np.dtype(t): float(np.sqrt(np.finfo(t).eps)) / 4
-    for t in (np.float16, np.float32, np.float64)
-}
-
-
 @_takes_pre_activation
 def mish_backward(z, delta):
     r"""Mish derivative, through the *pre-activation* ``z`` (not the output).
 
-    With :math:`s = \operatorname{softplus}(z)`, :math:`t = \tanh s` and
-    :math:`s'(z) = \sigma(z) = 1 - e^{-s}`:
+    With :math:`w = e^z`, :math:`n = w (w + 2)`, :math:`t = n / (n + 2)`
+    (:math:`\tanh(\operatorname{softplus}(z))`), :math:`\sigma(z) = w / (1 +
+    w)` and :math:`1 - t^2 = 4 (1 + w)^2 / (n + 2)^2`:
 
-    .. math:: f'(z) = t + z \, (1 - t^2) \, \sigma(z)
+    .. math:: f'(z) = t + z\,\sigma(z)\,(1 - t^2)
+              = t + \frac{4 z\, w (1 + w)}{(n + 2)^2}
 
-    Every factor of the second term is in [0, 1] but ``z``, so nothing
-    overflows: for large :math:`|z|` either :math:`1 - t^2` or
-    :math:`\sigma(z)` is 0 and the term is exactly 0. :math:`\sigma(z)` is
-    computed from :math:`s` as ``-expm1(-s)``, exact in the far negative
-    tail where the two terms nearly cancel. Where :func:`mish` is flushed to
-    0 (its softplus is), the slope is exactly 0 too.
+    (divided by :math:`n + 2` twice, so that nothing overflows). Beyond the
+    cap of :math:`w` the second term is below the dtype's precision and
+    ``z`` is capped in it too, so that :math:`f'(\infty) = 1`. Where
+    :func:`mish` is flushed to 0 (:math:`w` is), the slope is exactly 0 too,
+    even at :math:`z = -\infty`.
     """
-    gate = _softplus_of(z)
-    sigmoid = np.expm1(-gate)
-    np.negative(sigmoid, out=sigmoid)
-    np.tanh(gate, out=gate)
-    # 1 - t^2. Below sqrt(eps) / 4, t^2 < eps / 16 and 1 - t^2 rounds to
-    # exactly 1: t is floored there so that t * t never goes subnormal.
-    slope = np.maximum(gate, _TANH_FLOOR.get(gate.dtype, 0))
-    slope *= slope
-    np.subtract(1, slope, out=slope)
-    slope *= sigmoid
-    np.multiply(slope, z, out=slope, where=slope != 0)  # 0 even at z = -inf
-    slope += gate
+    capped, w, n = _mish_parts(z)
+    denominator = n + 2
+    slope = n / denominator
+    term = w + 1
+    term *= w
+    term *= 4
+    term /= denominator
+    term /= denominator
+    np.multiply(term, capped, out=term, where=term != 0)  # 0 even at z = -inf
+    slope += term
     delta *= slope
     return delta
 
