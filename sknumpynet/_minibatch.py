@@ -122,14 +122,20 @@ class MiniBatchTraining:
         :math:`1 / (1 - p)`, so that its expected output is unchanged and
         prediction needs no dropout at all.
         """
+        rows = self._hidden_rows(n_samples)
         masks = []
         for units, rate in zip(self.layer_units[1:-1], self.dropout):
             if rate == 0:
                 masks.append(None)
                 continue
-            keep = rng.random((n_samples, units), dtype=self.dtype) >= rate
+            keep = rng.random((rows, units), dtype=self.dtype) >= rate
             masks.append(keep * self.dtype.type(1.0 / (1.0 - rate)))
         return masks
+
+    def _hidden_rows(self, n_samples):
+        """Rows of the hidden layers for a batch of ``n_samples`` rows (more
+        when a network stacks copies of the batch)."""
+        return n_samples
 
     def _clip_gradient(self, max_norm):
         r"""Scale :attr:`grad` down to Euclidean norm ``max_norm`` if it is larger.

@@ -752,17 +752,9 @@ class TabularNetwork(MiniBatchTraining):
             d_rows = below[:, start : start + len(self.code_columns) * D].reshape(-1, D)
             np.add.at(g["table"], cache["rows"].reshape(-1), d_rows)
 
-    def _dropout_masks(self, rng, n_samples):
-        """Inverted-dropout masks for the ``n_members * n_samples`` rows."""
-        rows = self.n_members * n_samples
-        masks = []
-        for units, rate in zip(self.layer_units[1:-1], self.dropout):
-            if rate == 0:
-                masks.append(None)
-                continue
-            keep = rng.random((rows, units), dtype=self.dtype) >= rate
-            masks.append(keep * self.dtype.type(1.0 / (1.0 - rate)))
-        return masks
+    def _hidden_rows(self, n_samples):
+        """The members' stacked rows: dropout masks are drawn for each."""
+        return self.n_members * n_samples
 
     def reported_data_loss(self, y, y_pred, sample_weight=None):
         """The loss of (averaged) predictions, as the estimators report it.
