@@ -7,6 +7,7 @@ import io
 import joblib
 import numpy as np
 import pytest
+from _helpers import CountingCallback, needs_callbacks
 from sklearn.base import clone
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -335,3 +336,32 @@ def test_switching_recipes_leaves_no_stale_state():
     model.set_params(recipe="td", n_members=None).fit(X, y)
     assert not hasattr(model, "member_scale_")
     assert hasattr(model, "activation_mix_")
+
+
+def test_the_training_curve_display_draws_a_td_fit():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sknumpynet import TrainingCurveDisplay
+
+    X, y, _ = _table()
+    model = TabularMLPClassifier(**SMALL, recipe="td", random_state=0).fit(X, y)
+    display = TrainingCurveDisplay.from_estimator(model)
+    assert len(display.lines_) >= 2
+    assert 1 <= model.best_epoch_ <= SMALL["n_epochs"] == len(model.history_)
+
+
+@needs_callbacks
+def test_callbacks_see_each_epochs_td_weights():
+    counter = CountingCallback()
+    X, y, _ = _table()
+    model = TabularMLPClassifier(**SMALL, recipe="td", n_members=2, random_state=0)
+    model.set_callbacks(counter).fit(X, y)
+    assert counter.begins.count("epoch") == SMALL["n_epochs"]
+    # The best epoch's snapshot is the fitted model, embeddings included.
+    best = counter.snapshots[model.best_epoch_ - 1]
+    np.testing.assert_array_equal(
+        best.numeric_embedding_["frequencies"], model.numeric_embedding_["frequencies"]
+    )
+    np.testing.assert_array_equal(best.predict_proba(X), model.predict_proba(X))
