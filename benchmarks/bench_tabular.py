@@ -1121,6 +1121,8 @@ def aggregate_table(agg, models, markdown):
 
 def check_targets(agg, models, markdown):
     c = agg[CANDIDATE]
+    if not c["tables"]:
+        return [f"{CANDIDATE} finished no table here: nothing to check."]
     rows = []
 
     def verdict(ok):
