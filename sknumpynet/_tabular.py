@@ -125,6 +125,11 @@ class _BaseTabularMLP(_NetworkEstimator):
         "n_members": 1,
     }
 
+    #: The value a model file implies for a parameter it lacks, where that
+    #: differs from today's default: a file written before ``recipe``
+    #: existed holds a RealMLP-TD-S model (read by ``sknumpynet.load``; an
+    #: object unpickled without the attribute reads as "td-s" too).
+    _older_file_defaults = {"recipe": "td-s"}
     #: The recipe's defaults of the parameters left at None.
     _default_activation = None
     #: The recipes' base step sizes.
