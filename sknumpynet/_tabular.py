@@ -1,9 +1,10 @@
-"""Strong default multilayer perceptrons for raw tables: RealMLP-TD-S.
+"""Strong default multilayer perceptrons for raw tables: RealMLP-TD(-S).
 
 :class:`TabularMLPClassifier` and :class:`TabularMLPRegressor` preprocess a
-raw table with :class:`~sknumpynet.TabularPreprocessor` and train the
-engine's network with the recipe of RealMLP-TD-S (the user guide's "Raw
-tables" page derives it and credits its sources) through
+raw table with :class:`~sknumpynet.TabularPreprocessor` and train, with the
+recipe of the full RealMLP-TD (by default) or of RealMLP-TD-S, its network
+or the engine's plain one (the user guide's "Raw tables" page derives both
+and credits their sources) through
 :func:`sknumpynet._training.fit_scheduled`. Everything else -- the fit
 guard, the version stamp, the weight views, the validation split, the
 serving plan -- is :class:`~sknumpynet._base._NetworkEstimator`'s.
@@ -551,7 +552,7 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
         hidden_layer_sizes=(256, 256, 256),
         activation=None,
         *,
-        recipe="td-s",
+        recipe="td",
         n_epochs=256,
         batch_size=256,
         learning_rate=None,
@@ -717,7 +718,7 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
         hidden_layer_sizes=(256, 256, 256),
         activation=None,
         *,
-        recipe="td-s",
+        recipe="td",
         n_epochs=256,
         batch_size=256,
         learning_rate=None,
