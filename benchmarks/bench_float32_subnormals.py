@@ -261,7 +261,14 @@ def patched(counter=None, flush_to_zero=False):
 
 def make_estimator(variant, dtype, args):
     cls, params, _ = VARIANTS[variant]
-    return cls(n_epochs=args.epochs, random_state=args.seed, dtype=dtype, **params)
+    # RealMLP-TD-S, whose plain MLP and ``_recipe`` this study patches.
+    return cls(
+        n_epochs=args.epochs,
+        random_state=args.seed,
+        dtype=dtype,
+        recipe="td-s",
+        **params,
+    )
 
 
 def task_of(variant):

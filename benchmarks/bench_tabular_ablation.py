@@ -9,10 +9,12 @@ Run from the repository root::
     python benchmarks/bench_tabular_ablation.py --report-from ablation.json --markdown
     python benchmarks/bench_tabular_ablation.py --list # the variants
 
-Every variant is ``TabularMLPClassifier`` / ``TabularMLPRegressor`` at its
-defaults with one ingredient taken out (``full`` takes out none): a
+Every variant is ``TabularMLPClassifier`` / ``TabularMLPRegressor`` with
+``recipe="td-s"`` (RealMLP-TD-S, the default before the full RealMLP-TD) at
+its defaults with one ingredient taken out (``full`` takes out none): a
 parameter of the estimator, an option of its ``TabularPreprocessor``, or an
-entry of the class attribute ``_recipe`` changed in a subclass. The tables,
+entry of the class attribute ``_recipe`` changed in a subclass (a variant of
+``_td_recipe`` is the full RealMLP-TD's instead). The tables,
 splits, seeds, error, one-thread CPU timing and JSON records are those of
 ``bench_tabular.py``, whose ``run_benchmark`` runs the variants as its models
 (they are added to its ``MODELS``).
@@ -83,7 +85,10 @@ class Variant:
 VARIANTS = {
     v.name: v
     for v in [
-        Variant(FULL, "the estimators at their defaults: the whole recipe"),
+        Variant(
+            FULL,
+            "the estimators with recipe='td-s' at their defaults: the whole recipe",
+        ),
         Variant(
             "no-smooth-clip",
             "robust scaling without the smooth clip x / sqrt(1 + (x/3)^2) "
@@ -271,7 +276,10 @@ def estimator_class(variant, task):
 
 def make_estimator(variant, task):
     cls = estimator_class(variant, task)
-    params = dict(variant.params)
+    # The variants are RealMLP-TD-S's ingredients (``_recipe``), whatever the
+    # estimators' default recipe; a variant of ``_td_recipe`` is the full
+    # RealMLP-TD's.
+    params = {"recipe": "td" if variant.td_recipe else "td-s", **variant.params}
     if variant.preprocessor:
         params["preprocessor"] = TabularPreprocessor(**variant.preprocessor)
     if variant.learning_rate_factor is not None:

@@ -416,7 +416,10 @@ def read(path, classes, validate, nested=None):
     state just read into ``obj`` (attribute name -> value) -- the object of
     the file and each nested one -- and calls ``fail(problem)``, which
     raises :class:`ModelFileError`, if it is not consistent. Returns ``(obj,
-    the sknumpynet version that wrote the file)``. Every problem of the file
+    the sknumpynet version that wrote the file)``. A parameter the file
+    lacks (it was written before the parameter existed) keeps the class's
+    default, or takes the value the class's ``_older_file_defaults``
+    (parameter name -> value) gives it. Every problem of the file
     raises :class:`ModelFileError`, before anything is returned; a missing
     ``path`` raises ``FileNotFoundError``, a directory ``IsADirectoryError``.
     """
@@ -942,10 +945,15 @@ class _Decoder:
                 f"it sets parameters {unknown} that {cls.__name__} of sknumpynet "
                 f"{current} does not have{why}"
             )
-        values = {
-            k: self.decode(v, f"{where}.{k}", depth + 1 if depth else 0)
+        # A parameter missing from the file was added after it was written:
+        # it takes its default, unless the class says which value the older
+        # files' models had (a default that has changed since).
+        older = getattr(cls, "_older_file_defaults", {})
+        values = {k: v for k, v in older.items() if k not in params}
+        values.update(
+            (k, self.decode(v, f"{where}.{k}", depth + 1 if depth else 0))
             for k, v in params.items()
-        }
+        )
         try:
             estimator.set_params(**values)
             estimator._validate_params()

@@ -330,9 +330,9 @@ TABULAR_RECIPE_PARAMETERS = """Multilayer perceptron $kind with the RealMLP reci
     Takes raw tables -- a pandas or polars DataFrame or an array with
     numeric, string, categorical and boolean columns and missing values --
     and works well with its defaults: the preprocessing, architecture,
-    initialisation, optimizer, schedule and number of epochs of RealMLP-TD-S
-    or of the full RealMLP-TD (the user guide's "Raw tables" page derives
-    each of them).
+    initialisation, optimizer, schedule and number of epochs of the full
+    RealMLP-TD, or on request of RealMLP-TD-S (the user guide's "Raw tables"
+    page derives each of them).
 
     Parameters
     ----------
@@ -342,12 +342,14 @@ TABULAR_RECIPE_PARAMETERS = """Multilayer perceptron $kind with the RealMLP reci
     activation : str, default=None
         The hidden units' activation, a name such as "selu", "mish" or
         "relu"; None means the recipe's "$activation".
-    recipe : {"td-s", "td"}, default="td-s"
-        "td-s": RealMLP-TD-S, a plain network on the preprocessed table.
+    recipe : {"td", "td-s"}, default="td"
         "td": the full RealMLP-TD: a periodic embedding of every numeric
         column, a learned table for each categorical column of more than 8
         categories, a learned mixing weight per hidden unit, the
         data-dependent initialisation, dropout 0.15 and weight decay 0.02.
+        "td-s": RealMLP-TD-S, a plain network on the preprocessed table (the
+        default of earlier versions, and of model files saved before this
+        parameter existed).
     n_epochs : int, default=256
         Number of passes over the training rows. The learning-rate schedule
         spans them all.

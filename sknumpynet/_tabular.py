@@ -1,9 +1,10 @@
-"""Strong default multilayer perceptrons for raw tables: RealMLP-TD-S.
+"""Strong default multilayer perceptrons for raw tables: RealMLP-TD(-S).
 
 :class:`TabularMLPClassifier` and :class:`TabularMLPRegressor` preprocess a
-raw table with :class:`~sknumpynet.TabularPreprocessor` and train the
-engine's network with the recipe of RealMLP-TD-S (the user guide's "Raw
-tables" page derives it and credits its sources) through
+raw table with :class:`~sknumpynet.TabularPreprocessor` and train, with the
+recipe of the full RealMLP-TD (by default) or of RealMLP-TD-S, its network
+or the engine's plain one (the user guide's "Raw tables" page derives both
+and credits their sources) through
 :func:`sknumpynet._training.fit_scheduled`. Everything else -- the fit
 guard, the version stamp, the weight views, the validation split, the
 serving plan -- is :class:`~sknumpynet._base._NetworkEstimator`'s.
@@ -137,6 +138,11 @@ class _BaseTabularMLP(_NetworkEstimator):
         "n_members": 1,
     }
 
+    #: The value a model file implies for a parameter it lacks, where that
+    #: differs from today's default: a file written before ``recipe``
+    #: existed holds a RealMLP-TD-S model (read by ``sknumpynet.load``; an
+    #: object unpickled without the attribute reads as "td-s" too).
+    _older_file_defaults = {"recipe": "td-s"}
     #: The recipe's defaults of the parameters left at None.
     _default_activation = None
     #: The recipes' base step sizes.
@@ -557,7 +563,7 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
         hidden_layer_sizes=(256, 256, 256),
         activation=None,
         *,
-        recipe="td-s",
+        recipe="td",
         n_epochs=256,
         batch_size=256,
         learning_rate=None,
@@ -723,7 +729,7 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
         hidden_layer_sizes=(256, 256, 256),
         activation=None,
         *,
-        recipe="td-s",
+        recipe="td",
         n_epochs=256,
         batch_size=256,
         learning_rate=None,

@@ -42,6 +42,7 @@ from sknumpynet import (
     NumpyMLPClassifier,
     NumpyMLPRegressor,
     TabularMLPClassifier,
+    TabularMLPRegressor,
     TabularPreprocessor,
     load,
     save,
@@ -129,6 +130,9 @@ def test_golden_tabular_classifier_loads_and_predicts_as_saved():
         expected = dict(stored)
     clf = _load_golden("tabular_classifier")
     assert type(clf) is TabularMLPClassifier
+    # The file predates the parameter: its model is RealMLP-TD-S, whatever
+    # today's default.
+    assert clf.recipe == "td-s"
     assert type(clf.preprocessor_) is TabularPreprocessor
     assert_array_equal(clf.classes_, ["high", "low"], strict=True)
     assert clf.feature_names_in_.tolist() == ["size", "color", "member"]
@@ -167,7 +171,8 @@ PARAMETERS_ADDED_SINCE = {
         "feature_scale": False,
         "learning_rate_factors": None,
     },
-    # None: the recipe's, which is 0 for the default "td-s".
+    # None: the recipe's, which is 0 for "td-s", the recipe of the files
+    # written before the parameter existed (not today's default).
     "tabular_classifier": {
         "dropout": None,
         "weight_decay": None,
@@ -270,6 +275,23 @@ def _add_state(name, value):
         content["state"][name] = value
 
     return edit
+
+
+def test_a_tabular_file_without_recipe_loads_as_td_s(tmp_path):
+    # A file written before recipe existed holds a RealMLP-TD-S model, which
+    # the default ("td") would not rebuild: load takes the older value.
+    X = pd.DataFrame({"a": np.linspace(-1.0, 1.0, 40), "b": ["u", "v"] * 20})
+    y = X["a"].to_numpy() * 2.0
+    reg = TabularMLPRegressor((4,), recipe="td-s", n_epochs=2, random_state=0)
+    reg.fit(X, y)
+    path = _signed_again(
+        save(reg, tmp_path / "reg.npz"),
+        lambda content: content["params"].pop("recipe"),
+        tmp_path,
+    )
+    loaded = load(path)
+    assert loaded.recipe == "td-s"
+    assert_array_equal(loaded.predict(X), reg.predict(X), strict=True)
 
 
 def test_a_file_signed_again_unchanged_loads(tmp_path):

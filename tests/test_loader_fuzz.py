@@ -175,14 +175,20 @@ def _fit_models():
         hidden_layer_sizes=(3,), solver="lbfgs", max_iter=8, random_state=2
     )
     clf_lbfgs.fit(X, (X[:, 3] > 0).astype(int))
-    # The tabular estimators and their preprocessor, on a raw frame.
+    # The tabular estimators and their preprocessor, on a raw frame; these
+    # two are RealMLP-TD-S's plain MLPs (the default's network is tab_td's).
     raw = _raw_frame(48, 0)
     signal = np.nan_to_num(raw["size"].to_numpy()) + (raw["color"] == "red")
     tab_clf = TabularMLPClassifier(
-        hidden_layer_sizes=(3,), n_epochs=2, batch_size=16, random_state=3
+        hidden_layer_sizes=(3,),
+        recipe="td-s",
+        n_epochs=2,
+        batch_size=16,
+        random_state=3,
     ).fit(raw, np.where(signal > 0.3, "high", "low"))
     tab_reg = TabularMLPRegressor(
         hidden_layer_sizes=(3, 2),
+        recipe="td-s",
         n_epochs=2,
         batch_size=16,
         dtype="float64",

@@ -128,7 +128,7 @@ def _run(model, frame, new, **kwargs):
 #: periodic embeddings and a shared-weight ensemble of three, or with
 #: piecewise-linear encodings.
 RECIPES = {
-    "td-s": {},
+    "td-s": {"recipe": "td-s"},
     "td-k3": {"recipe": "td", "n_members": 3},
     "td-ple": {"recipe": "td", "numeric_embedding": "ple"},
     # Category codes into learned tables: "city" and "plan" have more than 2.

@@ -1,4 +1,6 @@
-"""TabularMLPClassifier and TabularMLPRegressor: the RealMLP-TD-S recipe.
+"""TabularMLPClassifier and TabularMLPRegressor: their behaviour at the
+default recipe (the full RealMLP-TD), and what is particular to RealMLP-TD-S
+(``recipe="td-s"``), where a test pins it.
 
 Small networks and few epochs throughout: the tests check the estimators'
 behaviour, not the recipe's accuracy at its defaults.
@@ -299,10 +301,26 @@ def test_the_recipe_defaults():
         assert model.hidden_layer_sizes == (256, 256, 256)
         assert (model.n_epochs, model.batch_size) == (256, 256)
         assert model.validation_fraction == 0.2 and model.dtype == "float32"
+        assert model.recipe == "td"
+        assert (model.dropout, model.weight_decay) == (None, None)
+        # None: the recipe's, on for the full RealMLP-TD, off for TD-S.
+        assert (model._default_dropout, model._training_config().weight_decay) == (
+            0.15,
+            0.02,
+        )
+        model.set_params(recipe="td-s")
+        assert (model._default_dropout, model._training_config().weight_decay) == (
+            0.0,
+            0.0,
+        )
     assert clf.label_smoothing == 0.1
     assert "label_smoothing" not in reg.get_params()
     assert (clf._default_activation, reg._default_activation) == ("selu", "mish")
+    # TD-S's step sizes (the loop above set recipe="td-s"), then TD's.
     assert (clf._default_learning_rate, reg._default_learning_rate) == (0.04, 0.07)
+    for model in (clf, reg):
+        model.set_params(recipe="td")
+    assert (clf._default_learning_rate, reg._default_learning_rate) == (0.04, 0.2)
 
 
 def test_verbose_prints_every_epoch(capsys):
@@ -359,18 +377,29 @@ def test_length_mismatch(Estimator):
         small(Estimator).fit(X, y)
 
 
-def test_divergence_is_a_clear_error_and_keeps_the_fitted_model():
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        # TD-S has no weight decay: the steps themselves diverge.
+        ({"recipe": "td-s"}, "diverged"),
+        # The full RealMLP-TD refuses a decay that would flip the weights'
+        # signs before the first step.
+        ({}, "weight_decay=0.02 is too strong for the learning rate 1e[+]30"),
+        ({"weight_decay": 0.0}, "diverged"),
+    ],
+)
+def test_divergence_is_a_clear_error_and_keeps_the_fitted_model(params, match):
     X, _, y = mixed_frame(100)
-    reg = small(TabularMLPRegressor).fit(X, y)
+    reg = small(TabularMLPRegressor, **params).fit(X, y)
     before = reg.predict(X)
     coefs = reg.coefs_
     reg.set_params(learning_rate=1e30)
-    with pytest.raises(ValueError, match="diverged"):
+    with pytest.raises(ValueError, match=match):
         reg.fit(X, y)
     assert reg.coefs_ is coefs
     assert_array_equal(reg.predict(X), before)
-    fresh = small(TabularMLPRegressor, learning_rate=1e30)
-    with pytest.raises(ValueError, match="diverged"):
+    fresh = small(TabularMLPRegressor, **params, learning_rate=1e30)
+    with pytest.raises(ValueError, match=match):
         fresh.fit(X, y)
     assert not hasattr(fresh, "coefs_")
 
@@ -391,9 +420,12 @@ def test_non_finite_values_after_preprocessing_are_clear_errors():
     X_nan[0, 0] = np.nan
     with pytest.raises(ValueError, match="X after preprocessing contains NaN"):
         reg.fit(X_nan, y)
-    reg.fit(X, y)
+    # Pinned to TD-S, which predicts in float32 and overflows on such inputs;
+    # the full RealMLP-TD predicts in float64, where the output stays finite.
+    td_s = clone(reg).set_params(recipe="td-s").fit(X, y)
     with pytest.raises(ValueError, match="output is not finite for 2 of the 2"):
-        reg.predict(np.full((2, 3), 3e38))
+        td_s.predict(np.full((2, 3), 3e38))
+    assert np.isfinite(reg.fit(X, y).predict(np.full((2, 3), 3e38))).all()
 
 
 def test_a_failed_fit_keeps_the_previous_model():
@@ -410,16 +442,24 @@ def test_a_failed_fit_keeps_the_previous_model():
 )
 def test_hidden_layer_sizes_forms(sizes, shapes):
     X, y, _ = mixed_frame(100)
-    clf = small(TabularMLPClassifier, hidden_layer_sizes=sizes).fit(X, y)
-    got = [coef.shape for coef in clf.coefs_]
-    # 10 preprocessed features: age, 3 colors, member, visits, 3 cities, and
-    # the missing-age indicator.
-    assert got == (shapes or [(10, 4), (4, 3), (3, 2)])
+    shapes = shapes or [(10, 4), (4, 3), (3, 2)]
+    # Pinned to TD-S, whose first layer reads the preprocessed columns alone:
+    # 10 of them, age, 3 colors, member, visits, 3 cities, and the
+    # missing-age indicator.
+    clf = small(TabularMLPClassifier, recipe="td-s", hidden_layer_sizes=sizes)
+    clf.fit(X, y)
+    assert [coef.shape for coef in clf.coefs_] == shapes
     assert clf.feature_scale_.shape == (10,)
+    # The full RealMLP-TD's also reads 3 embedding outputs of each of the 2
+    # numeric columns (age, visits).
+    td = small(TabularMLPClassifier, hidden_layer_sizes=sizes).fit(X, y)
+    assert [coef.shape for coef in td.coefs_] == [(16, shapes[0][1]), *shapes[1:]]
+    assert td.feature_scale_.shape == (16,)
 
 
+@pytest.mark.parametrize("recipe", ["td-s", "td"])
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_the_engine_gets_the_recipe(Estimator, monkeypatch):
+def test_the_engine_gets_the_recipe(Estimator, recipe, monkeypatch):
     built = {}
     make_optimizer = sknumpynet._training.make_optimizer
 
@@ -435,7 +475,7 @@ def test_the_engine_gets_the_recipe(Estimator, monkeypatch):
     monkeypatch.setattr(sknumpynet._training, "make_optimizer", recording_optimizer)
     monkeypatch.setattr(sknumpynet._model, "MLP", RecordingMLP)
     X, y_class, y_reg = mixed_frame(100)
-    model, _ = fit_small(Estimator, X, y_class, y_reg, batch_size=16)
+    model, _ = fit_small(Estimator, X, y_class, y_reg, batch_size=16, recipe=recipe)
     adam = built["adam"]
     assert adam["solver"] == "adam"
     assert (adam["beta_1"], adam["beta_2"]) == (0.9, 0.95)
@@ -443,15 +483,24 @@ def test_the_engine_gets_the_recipe(Estimator, monkeypatch):
     # 80 training rows in batches of 16: 5 steps per epoch.
     assert adam["total_steps"] == 5 * SMALL["n_epochs"]
     classifier = Estimator is TabularMLPClassifier
-    assert adam["learning_rate_init"] == (0.04 if classifier else 0.07)
-    assert set(np.unique(adam["lr_multipliers"])) == {
-        np.float32(x) for x in (1, 0.1, 6)
-    }
-    args, kwargs = built["mlp"]
-    assert args[1] == (["selu"] if classifier else ["mish"])
-    assert kwargs["parametrization"] == "ntk" and kwargs["feature_scale"]
-    assert kwargs["label_smoothing"] == (0.1 if classifier else 0.0)
     # The schedule ends at zero: coslog4 at the end of training.
     rates = [entry["learning_rate"] for entry in model.history_]
     assert rates[-1] == pytest.approx(0.0, abs=1e-12)
     assert max(rates) <= adam["learning_rate_init"]
+    if recipe == "td":
+        assert adam["learning_rate_init"] == (0.04 if classifier else 0.2)
+        assert (adam["weight_decay"], adam["wd_schedule"]) == (0.02, "flat_cos")
+        # The full RealMLP-TD's network is no plain MLP (test_tabular_td
+        # checks what reaches it).
+        assert "mlp" not in built
+        return
+    assert adam["learning_rate_init"] == (0.04 if classifier else 0.07)
+    assert adam["weight_decay"] == 0.0
+    assert set(np.unique(adam["lr_multipliers"])) == {
+        np.float32(x) for x in (1, 0.1, 6)
+    }
+    # TD-S trains the engine's plain MLP.
+    args, kwargs = built["mlp"]
+    assert args[1] == (["selu"] if classifier else ["mish"])
+    assert kwargs["parametrization"] == "ntk" and kwargs["feature_scale"]
+    assert kwargs["label_smoothing"] == (0.1 if classifier else 0.0)

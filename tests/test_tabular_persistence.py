@@ -79,6 +79,12 @@ def _classifier_strings():
     return TabularMLPClassifier(**SMALL, random_state=0), X, _labels(X, "strings")
 
 
+def _classifier_strings_td_s():
+    X = raw_frame()
+    est = TabularMLPClassifier(**SMALL, recipe="td-s", random_state=0)
+    return est, X, _labels(X, "strings")
+
+
 def _classifier_ints_float64_series():
     X = raw_frame()
     y = pd.Series(_labels(X, "three-ints"))
@@ -105,6 +111,12 @@ def _classifier_given_preprocessor():
 def _regressor_1d():
     X = raw_frame()
     return TabularMLPRegressor(**SMALL, random_state=0), X, _labels(X, "target")
+
+
+def _regressor_1d_td_s():
+    X = raw_frame()
+    est = TabularMLPRegressor(**SMALL, recipe="td-s", random_state=0)
+    return est, X, _labels(X, "target")
 
 
 def _regressor_2d_float64_linear():
@@ -161,10 +173,13 @@ def _preprocessor_dates_codes():
 
 CONFIGURATIONS = {
     "classifier-strings": _classifier_strings,
+    # RealMLP-TD-S, the default before the full RealMLP-TD: its plain MLP.
+    "classifier-strings-td-s": _classifier_strings_td_s,
     "classifier-ints-float64": _classifier_ints_float64_series,
     "classifier-object-labels-no-validation": _classifier_object_labels_no_validation,
     "classifier-given-preprocessor": _classifier_given_preprocessor,
     "regressor-1d": _regressor_1d,
+    "regressor-1d-td-s": _regressor_1d_td_s,
     "regressor-2d-float64-linear": _regressor_2d_float64_linear,
     "regressor-column-vector": _regressor_column_vector,
     "preprocessor": _preprocessor_default,
@@ -479,9 +494,18 @@ CRAFTED_OBJECTS = {
 }
 
 
-@pytest.mark.parametrize("case", CRAFTED_OBJECTS)
-def test_forged_classifier_files_are_refused(case, tmp_path):
-    est, _ = _fitted("classifier-strings")
+#: The forgeries of the layers' shapes, which the checks of TD-S's plain MLP
+#: name; the full RealMLP-TD's weights are views of its parameter buffer,
+#: which its own check compares them with first (these messages).
+TD_LAYOUT_MESSAGES = {
+    "first-layer": "coefs_ is not the weights _parameter_buffer holds",
+    "feature-scale": "feature_scale_ is not the weights _parameter_buffer holds",
+    "hidden-layers": "its parameters describe a network of",
+    "n-outputs": "its parameters describe a network of",
+}
+
+
+def _forge_crafted(case, est):
     edit, match = CRAFTED_OBJECTS[case]
     if case == "private-only":
         est = TabularMLPClassifier()
@@ -493,10 +517,24 @@ def test_forged_classifier_files_are_refused(case, tmp_path):
         match = "first layer takes 9 inputs, but the preprocessor gives 10"
     else:
         edit(est)
+    return est, match
+
+
+@pytest.mark.parametrize("case", CRAFTED_OBJECTS)
+def test_forged_classifier_files_are_refused(case, tmp_path):
+    # The layout forgeries are pinned to TD-S, whose checks they target.
+    td_s = case in TD_LAYOUT_MESSAGES
+    est, _ = _fitted("classifier-strings-td-s" if td_s else "classifier-strings")
+    est, match = _forge_crafted(case, est)
     path = _forge(est, tmp_path / "forged.npz")
     with pytest.raises(ModelFileError, match=match) as excinfo:
         load(path)
     assert str(excinfo.value).startswith(f"Cannot load {str(path)!r}: ")
+    if td_s:
+        est, _ = _forge_crafted(case, _fitted("classifier-strings")[0])
+        path = _forge(est, tmp_path / "forged-td.npz")
+        with pytest.raises(ModelFileError, match=TD_LAYOUT_MESSAGES[case]):
+            load(path)
 
 
 CRAFTED_REGRESSOR = {

@@ -86,7 +86,9 @@ def test_a_pickle_is_stamped_with_the_version(Estimator, monkeypatch):
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_hidden_layer_features_of_the_preprocessed_input(Estimator):
-    model, X, y = fitted(Estimator, hidden_layer_sizes=(6, 4))
+    # Pinned to TD-S, whose first layer reads the preprocessed columns alone
+    # (test_tabular_td checks the full RealMLP-TD's, the members' mean).
+    model, X, y = fitted(Estimator, hidden_layer_sizes=(6, 4), recipe="td-s")
     features = HiddenLayerFeatures(model, layer=0, prefit=True).fit(X, y)
     hidden = features.transform(X)
     assert hidden.shape == (len(X), 6) and np.isfinite(hidden).all()
@@ -117,25 +119,34 @@ def test_hidden_layer_features_in_a_pipeline_on_a_raw_frame():
     ]
 
 
+@pytest.mark.parametrize("recipe", ["td-s", "td"])
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 @pytest.mark.parametrize("is_fitted", [False, True], ids=["unfitted", "fitted"])
-def test_gradient_check(Estimator, is_fitted):
+def test_gradient_check(Estimator, is_fitted, recipe):
     X, y_class, y_reg = raw_frame(30)
     y = y_class if Estimator is TabularMLPClassifier else y_reg
-    model = Estimator(hidden_layer_sizes=(4,), n_epochs=2, batch_size=8, random_state=0)
+    model = Estimator(
+        hidden_layer_sizes=(4,), n_epochs=2, batch_size=8, random_state=0, recipe=recipe
+    )
     if is_fitted:
         model.fit(X, y)
     error, details = check_gradients(model, X, y, return_details=True)
     assert error < 1e-6, details.worst_parameter
-    # Every weight, intercept and the feature scale are parameters.
-    n_inputs = model.fit(X, y).preprocessor_.transform(X).shape[1]
+    model.fit(X, y)
+    if recipe == "td":
+        # Every parameter of the full RealMLP-TD's network (test_tabular_td
+        # names them one by one).
+        assert details.gradient.size == model._parameter_buffer.size
+        return
+    # TD-S's layout: every weight, intercept and the feature scale.
+    n_inputs = model.preprocessor_.transform(X).shape[1]
     n_outputs = 2 if Estimator is TabularMLPClassifier else 1
     expected = n_inputs * 4 + 4 * n_outputs + 4 + n_outputs + n_inputs
     assert details.gradient.size == expected
 
 
 def test_gradient_check_catches_a_wrong_backward_rule(monkeypatch):
-    # Fitted: the recipe's zero output layer would hide the hidden layers'
+    # Fitted: TD-S's zero output layer would hide the hidden layers'
     # backward rules at the initial weights.
     model, X, y = fitted(TabularMLPClassifier)
     assert check_gradients(model, X, y) < 1e-6

@@ -103,20 +103,28 @@ def test_members_average_their_probabilities():
     assert np.abs(members[0] - members[1]).max() > 1e-3
 
 
-def test_td_s_stays_the_default_and_unchanged():
+def test_td_is_the_default_and_td_s_unchanged():
     X, y, _ = _table()
     default = TabularMLPClassifier(**SMALL, random_state=0).fit(X, y)
     explicit = TabularMLPClassifier(
+        **SMALL, recipe="td", dropout=0.15, weight_decay=0.02, random_state=0
+    ).fit(X, y)
+    assert default.recipe == "td"
+    np.testing.assert_array_equal(default.coefs_[0], explicit.coefs_[0])
+    assert hasattr(default, "activation_mix_")
+    # RealMLP-TD-S, on request: its recipe's dropout and weight decay are off.
+    td_s = TabularMLPClassifier(**SMALL, recipe="td-s", random_state=0).fit(X, y)
+    explicit = TabularMLPClassifier(
         **SMALL, recipe="td-s", dropout=0.0, weight_decay=0.0, random_state=0
     ).fit(X, y)
-    assert default.recipe == "td-s"
-    np.testing.assert_array_equal(default.coefs_[0], explicit.coefs_[0])
-    assert not hasattr(default, "activation_mix_")
+    np.testing.assert_array_equal(td_s.coefs_[0], explicit.coefs_[0])
+    assert not hasattr(td_s, "activation_mix_")
 
 
 def test_the_regressor_takes_the_td_learning_rate():
     assert TabularMLPRegressor(recipe="td")._default_learning_rate == 0.2
-    assert TabularMLPRegressor()._default_learning_rate == 0.07
+    assert TabularMLPRegressor()._default_learning_rate == 0.2
+    assert TabularMLPRegressor(recipe="td-s")._default_learning_rate == 0.07
     assert TabularMLPClassifier(recipe="td")._default_learning_rate == 0.04
 
 

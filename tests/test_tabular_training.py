@@ -25,6 +25,7 @@ from sknumpynet import (
 )
 from sknumpynet._minibatch import MiniBatchTraining
 from sknumpynet._network import MLP
+from sknumpynet._tabular_network import TabularNetwork
 
 ESTIMATORS = [TabularMLPClassifier, TabularMLPRegressor]
 N_EPOCHS = 6
@@ -189,19 +190,28 @@ def test_no_finite_validation_score_is_divergence(monkeypatch):
 
 
 def test_a_subclass_changes_one_recipe_entry():
+    # Pinned to TD-S, whose choices are ``_recipe``; the full RealMLP-TD's
+    # are ``_td_recipe``, changed the same way below.
     class ConstantRate(TabularMLPRegressor):
         _recipe = {**TabularMLPRegressor._recipe, "lr_schedule": "constant"}
 
     class NoScale(TabularMLPRegressor):
         _recipe = {**TabularMLPRegressor._recipe, "feature_scale": False}
 
-    def rates(Estimator):
-        return [entry["learning_rate"] for entry in fit_small(Estimator).history_]
+    class ConstantRateTD(TabularMLPRegressor):
+        _td_recipe = {**TabularMLPRegressor._td_recipe, "lr_schedule": "constant"}
+
+    def rates(Estimator, recipe="td-s"):
+        model = fit_small(Estimator, recipe=recipe)
+        return [entry["learning_rate"] for entry in model.history_]
 
     assert rates(ConstantRate) == [0.07] * N_EPOCHS
-    coslog = rates(TabularMLPRegressor)
-    assert len(set(coslog)) == N_EPOCHS and coslog[-1] == pytest.approx(0, abs=1e-12)
-    model = fit_small(NoScale)
+    assert rates(ConstantRateTD, recipe="td") == [0.2] * N_EPOCHS
+    for recipe in ("td-s", "td"):
+        coslog = rates(TabularMLPRegressor, recipe)
+        assert len(set(coslog)) == N_EPOCHS
+        assert coslog[-1] == pytest.approx(0, abs=1e-12)
+    model = fit_small(NoScale, recipe="td-s")
     # Without the learnable scale there is none, as in a NumpyMLP.
     assert not hasattr(model, "feature_scale_")
     assert np.isfinite(model.predict(data(NoScale)[0])).all()
@@ -294,19 +304,23 @@ def test_training_curve_display(Estimator, validation_fraction):
     plt.close(display.figure_)
 
 
+@pytest.mark.parametrize("recipe", ["td-s", "td"])
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_every_batch_is_whole_and_the_remainder_changes(Estimator, monkeypatch):
+def test_every_batch_is_whole_and_the_remainder_changes(Estimator, recipe, monkeypatch):
     # 120 rows, 24 of them for validation: 96 training rows make 3 batches
     # of 32; with batch_size=40 two batches of 40 and 16 rows left out.
     batches = []
-    original = MLP.loss_and_gradient
+    # The network each recipe trains: the engine's MLP, or the full
+    # RealMLP-TD's TabularNetwork.
+    Network = MLP if recipe == "td-s" else TabularNetwork
+    original = Network.loss_and_gradient
 
     def recording(self, X, y, *args, **kwargs):
         batches.append(np.array(X, copy=True))
         return original(self, X, y, *args, **kwargs)
 
-    monkeypatch.setattr(MLP, "loss_and_gradient", recording)
-    model = fit_small(Estimator, batch_size=40)
+    monkeypatch.setattr(Network, "loss_and_gradient", recording)
+    model = fit_small(Estimator, batch_size=40, recipe=recipe)
     assert [len(batch) for batch in batches] == [40] * 2 * N_EPOCHS
     # The schedule spans exactly the steps taken: it ends at zero.
     assert model.history_[-1]["learning_rate"] == pytest.approx(0.0, abs=1e-12)
@@ -340,17 +354,21 @@ def test_dropout_follows_the_flat_cos_schedule_per_epoch(Estimator, monkeypatch)
     assert all(has_rng for _, has_rng in rates)
 
 
+@pytest.mark.parametrize("recipe", ["td-s", "td"])
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_dropout_and_weight_decay_change_the_training(Estimator):
-    plain = fit_small(Estimator, dropout=0.0, weight_decay=0.0)
-    dropped = fit_small(Estimator, dropout=0.3, weight_decay=0.0)
-    decayed = fit_small(Estimator, dropout=0.0, weight_decay=0.3)
+def test_dropout_and_weight_decay_change_the_training(Estimator, recipe):
+    plain = fit_small(Estimator, recipe=recipe, dropout=0.0, weight_decay=0.0)
+    dropped = fit_small(Estimator, recipe=recipe, dropout=0.3, weight_decay=0.0)
+    # TD's regressor steps at 0.2, where the feature scale's decay (36 times
+    # the weights') would refuse 0.3 as too strong.
+    decay = 0.3 if recipe == "td-s" else 0.1
+    decayed = fit_small(Estimator, recipe=recipe, dropout=0.0, weight_decay=decay)
     assert not np.array_equal(plain.coefs_[0], dropped.coefs_[0])
     # Decay pulls the weights and the feature scale towards zero.
     assert np.linalg.norm(decayed.coefs_[0]) < np.linalg.norm(plain.coefs_[0])
     assert np.abs(decayed.feature_scale_).sum() < np.abs(plain.feature_scale_).sum()
     # Same seed, same settings: the same model, dropout included.
-    again = fit_small(Estimator, dropout=0.3, weight_decay=0.0)
+    again = fit_small(Estimator, recipe=recipe, dropout=0.3, weight_decay=0.0)
     np.testing.assert_array_equal(again.coefs_[0], dropped.coefs_[0])
 
 
