@@ -44,7 +44,6 @@ from ._serving import TabularNetworkPlan, TabularPlan, fitted_views
 from ._tabular_network import REALMLP_TD_LR_FACTORS
 from ._tabular_network import REALMLP_TD_WD_FACTORS as TD_WD_FACTORS
 from ._tabular_preprocessing import (
-    NUMERIC,
     TabularPreprocessor,
     validate_frame,
 )
@@ -834,18 +833,6 @@ def _column_roles(preprocessor, n_inputs):
     attributes; any other preprocessor's columns are all taken as numeric.
     """
     numeric = getattr(preprocessor, "numeric_columns_", None)
-    if numeric is None and isinstance(preprocessor, TabularPreprocessor):
-        roles = []
-        for kind, cats, indicator in zip(
-            preprocessor.feature_kinds_,
-            preprocessor.categories_,
-            preprocessor.missing_indicator_mask_,
-        ):
-            if kind == NUMERIC:
-                roles += [True, False] if indicator else [True]
-            else:
-                roles += [False] * (1 if len(cats) == 2 else len(cats))
-        numeric = np.asarray(roles, dtype=bool)
     if numeric is None:
         return np.arange(n_inputs), [], []
     numeric = np.asarray(numeric)

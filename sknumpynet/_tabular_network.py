@@ -243,6 +243,9 @@ class TabularNetwork(MiniBatchTraining):
         self.grad = np.zeros(size, dtype=self.dtype)
         self.views = self.parameter_views(self.params)
         self._grads = self.parameter_views(self.grad)
+        #: Size of the leading "coefs" group, which an L2 penalty reads (the
+        #: layout is fixed: read once, not at every step).
+        self.n_coefs = self.group_slices()["coefs"].stop
 
     def _set_ple(self, columns, bins):
         """The piecewise-linear encoding, flattened over its components:
@@ -398,11 +401,6 @@ class TabularNetwork(MiniBatchTraining):
         for group, where in self.group_slices().items():
             multipliers[where] = factors.get(group, 1.0)
         return multipliers
-
-    @property
-    def n_coefs(self):
-        """Size of the leading "coefs" group, which an L2 penalty reads."""
-        return self.group_slices()["coefs"].stop
 
     # -- initialisation --------------------------------------------------------
 
