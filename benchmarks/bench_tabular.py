@@ -591,6 +591,13 @@ MODELS = {
             "sknumpynet-td": {"recipe": "td"},
             "sknumpynet-td-ple": {"recipe": "td", "numeric_embedding": "ple"},
             "sknumpynet-td-k4": {"recipe": "td", "n_members": 4},
+            # The ensemble chosen on bench_tabular_ensemble.py's development
+            # tables (not these): 4 members of width 128.
+            "sknumpynet-td-k4-w128": {
+                "recipe": "td",
+                "n_members": 4,
+                "hidden_layer_sizes": (128, 128, 128),
+            },
             "sknumpynet-td-ple-k4": {
                 "recipe": "td",
                 "numeric_embedding": "ple",

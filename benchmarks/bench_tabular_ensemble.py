@@ -106,6 +106,7 @@ DEV_TABLES = [
 #: name: (n_members, width of each of the 3 hidden layers)
 CONFIGURATIONS = {
     "td": (1, 256),
+    "w128": (1, 128),
     "k4-w256": (4, 256),
     "k4-w128": (4, 128),
     "k8-w128": (8, 128),
