@@ -4,7 +4,8 @@ Run from the repository root::
 
     python benchmarks/bench_tabular_ensemble.py               # 6 tables x 2 splits
     python benchmarks/bench_tabular_ensemble.py --json ensemble.json
-    python benchmarks/bench_tabular_ensemble.py --report-from ensemble.json
+    python benchmarks/bench_tabular_ensemble.py --configs hgb,td,w128 --json more.json
+    python benchmarks/bench_tabular_ensemble.py --report-from ensemble.json more.json
 
 The benchmark's 27 tables judge the default; choosing the number of members
 ``k`` and the width on them too would tune the default to its own exam. So
@@ -128,11 +129,15 @@ def config_model(name, n_members, width):
 
 def report(result):
     cells = {}
-    for record in result["records"]:
+    for record in result["records"]:  # a later file's record wins
         if not record["failure"]:
-            cell = cells.setdefault((record["table"], record["model"]), [[], 0.0])
-            cell[0].append(record["error"])
-            cell[1] += record["cpu_seconds"]
+            key = (record["table"], record["model"])
+            cell = cells.setdefault(key, {})
+            cell[record["split"]] = (record["error"], record["cpu_seconds"])
+    cells = {
+        key: ([e for e, _ in cell.values()], sum(c for _, c in cell.values()))
+        for key, cell in cells.items()
+    }
     tables = list(result["tables"])
     names = [n for n in ["hgb", *CONFIGURATIONS] if (tables[0], n) in cells]
     rows = []
@@ -170,17 +175,29 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--splits", type=int, default=DEFAULT_SPLITS)
     parser.add_argument("--json", help="save the raw results here")
-    parser.add_argument("--report-from", help="print the report of saved results")
+    parser.add_argument(
+        "--configs",
+        default=",".join(["hgb", *CONFIGURATIONS]),
+        help="comma-separated models to run (hgb and the configurations)",
+    )
+    parser.add_argument(
+        "--report-from", nargs="+", help="print the report of saved results"
+    )
     options = parser.parse_args(argv)
     if options.report_from:
-        with open(options.report_from) as handle:
-            report(json.load(handle))
+        merged = {"tables": {}, "records": []}
+        for path in options.report_from:
+            with open(path) as handle:
+                result = json.load(handle)
+            merged["tables"].update(result["tables"])
+            merged["records"] += result["records"]
+        report(merged)
         return 0
     tabular_tables.TABLES.update({table.name: table for table in DEV_TABLES})
     for name, (n_members, width) in CONFIGURATIONS.items():
         bench_tabular.MODELS[name] = config_model(name, n_members, width)
     options.tables = [table.name for table in DEV_TABLES]
-    options.models = ["hgb", *CONFIGURATIONS]
+    options.models = options.configs.split(",")
     options.quick = False
     result = run_benchmark(options)
     if options.json:
