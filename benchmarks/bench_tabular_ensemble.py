@@ -203,7 +203,10 @@ def main(argv=None):
     if options.json:
         with open(options.json, "w") as handle:
             json.dump(result, handle, indent=1)
-    report(result)
+    if {"hgb", "td"} <= set(options.models):
+        report(result)
+    else:  # the ratios need both yardsticks: merge with a run that has them
+        print("no report: the ratios need hgb and td (see --report-from)")
     return 0
 
 
