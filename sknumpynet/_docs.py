@@ -370,10 +370,12 @@ TABULAR_RECIPE_PARAMETERS = """Multilayer perceptron $kind with the RealMLP reci
         "flat_cos" schedule, each parameter group at its own rate (the
         feature scale 36 times as fast as the weights). None means the
         recipe's: 0 for "td-s", 0.02 for "td".
-    numeric_embedding : {"pbld", "none"}, default=None
+    numeric_embedding : {"pbld", "ple", "none"}, default=None
         With ``recipe="td"``: "pbld" embeds every numeric column by
-        :math:`\\cos(2\\pi w x + b)\\, V + c` beside its value, "none" feeds
-        the value alone. None means the recipe's ("pbld").
+        :math:`\\cos(2\\pi w x + b)\\, V + c` beside its value; "ple" encodes
+        it piecewise-linearly on the bins of a small decision tree fitted on
+        that column; "none" feeds the value alone. None means the recipe's
+        ("pbld").
     n_members : int, default=None
         With ``recipe="td"``: members of a shared-weight ensemble (TabM-mini:
         each member scales the input by its own learned factors and has its
