@@ -1082,6 +1082,9 @@ def report(result, markdown):
     if CANDIDATE in models:
         out += ["", h + f"Targets for {CANDIDATE}", ""]
         out += check_targets(agg, models, markdown)
+    issue19 = issue19_targets(cells, tables, models, markdown)
+    if issue19:
+        out += ["", h + "Targets of issue 19", "", issue19]
     out += ["", f"wall time of the run(s): {result['wall_seconds'] / 60:.1f} min"]
     return "\n".join(out)
 
@@ -1190,6 +1193,79 @@ def check_targets(agg, models, markdown):
         if needed not in models:
             rows.append([f"(compared with {needed})", "not run", "not checked"])
     return [format_table(["target", "measured", "result"], rows, markdown)]
+
+
+def issue19_targets(cells, tables, models, markdown):
+    """The targets of issue 19 for each ``sknumpynet-td*`` model, or "".
+
+    Each comparison is over the tables where every model it names finished:
+    the error ratio to hgb at most 0.97 (all tables, and the new ones); wins
+    against hgb on at least 60 % of the tables; a geometric-mean error at
+    most pytabkit's RealMLP-TD's at no more of its CPU; and the moonshot, an
+    error ratio to hgb at most CatBoost's.
+    """
+    candidates = [m for m in models if m.startswith("sknumpynet-td")]
+    if REFERENCE not in models or not candidates:
+        return ""
+
+    def done(t, *names):
+        return all(cells.get((t, m), {}).get("complete") for m in names)
+
+    def ratio(model, other, subset):
+        return geometric_mean(
+            [
+                max(cells[(t, model)]["mean"], ERROR_FLOOR)
+                / max(cells[(t, other)]["mean"], ERROR_FLOOR)
+                for t in subset
+            ]
+        )
+
+    def verdict(ok):
+        return "PASS" if ok else "FAIL"
+
+    new = [t for t in tables if t in tabular_tables.NEW_TABLES]
+    header = ["target", *candidates]
+    rows = []
+    for name, subset in (("all tables", tables), ("the new tables", new)):
+        row = [f"error / {REFERENCE} <= 0.97, {name}"]
+        for c in candidates:
+            own = [t for t in subset if done(t, c, REFERENCE)]
+            value = ratio(c, REFERENCE, own) if own else math.nan
+            row.append(f"{value:.3f} ({len(own)}) {verdict(value <= 0.97)}")
+        rows.append(row)
+    row = [f"wins vs {REFERENCE} on >= 60 % of the tables"]
+    for c in candidates:
+        own = [t for t in tables if done(t, c, REFERENCE)]
+        wins = sum(cells[(t, c)]["mean"] < cells[(t, REFERENCE)]["mean"] for t in own)
+        row.append(f"{wins}/{len(own)} {verdict(wins >= 0.6 * len(own))}")
+    rows.append(row)
+    if "realmlp-td" in models:
+        row = ["error <= realmlp-td, at CPU <= realmlp-td's"]
+        for c in candidates:
+            own = [t for t in tables if done(t, c, "realmlp-td")]
+            error = ratio(c, "realmlp-td", own) if own else math.nan
+            mine = sum(cells[(t, c)]["cpu_total"] for t in own)
+            theirs = sum(cells[(t, "realmlp-td")]["cpu_total"] for t in own)
+            row.append(
+                f"error x{error:.3f}, CPU {mine:.0f} vs {theirs:.0f} s ({len(own)}) "
+                + verdict(error <= 1 and mine <= theirs)
+            )
+        rows.append(row)
+    if "catboost" in models:
+        row = [f"moonshot: error / {REFERENCE} <= catboost's"]
+        for c in candidates:
+            own = [t for t in tables if done(t, c, "catboost", REFERENCE)]
+            mine, theirs = ratio(c, REFERENCE, own), ratio("catboost", REFERENCE, own)
+            row.append(
+                f"{mine:.3f} vs {theirs:.3f} ({len(own)}) {verdict(mine <= theirs)}"
+            )
+        rows.append(row)
+    return (
+        format_table(header, rows, markdown)
+        + "\n\n(n): the number of tables the comparison is over (those where "
+        "every model it names finished). Ratios are geometric means of the "
+        "per-table ratios of mean errors."
+    )
 
 
 # ---------------------------------------------------------------------------
