@@ -336,9 +336,11 @@ TABULAR_RECIPE_PARAMETERS = """Multilayer perceptron $kind with the RealMLP reci
 
     Parameters
     ----------
-    hidden_layer_sizes : int or array-like of int, default=(256, 256, 256)
+    hidden_layer_sizes : int or array-like of int, default=None
         Units of each hidden layer (one int: one hidden layer; an empty
-        sequence: no hidden layer, a linear model).
+        sequence: no hidden layer, a linear model). None means the recipe's:
+        (128, 128, 128) for "td", whose 4 members share them, and
+        (256, 256, 256) for "td-s".
     activation : str, default=None
         The hidden units' activation, a name such as "selu", "mish" or
         "relu"; None means the recipe's "$activation".
@@ -380,7 +382,8 @@ TABULAR_RECIPE_PARAMETERS = """Multilayer perceptron $kind with the RealMLP reci
         With ``recipe="td"``: members of a shared-weight ensemble (TabM-mini:
         each member scales the input by its own learned factors and has its
         own output layer; the hidden layers are shared; the prediction is the
-        members' mean). None means the recipe's (1).
+        members' mean). None means the recipe's: 4 for "td" (chosen with
+        the width, see the user guide); "td-s" has one.
 """
 
 #: The parameters of the fit itself, then the first fitted attribute;

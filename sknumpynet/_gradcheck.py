@@ -147,8 +147,9 @@ def check_gradients(
         Weight of each sample in the loss.
     epsilon : float, default=1e-4
         Finite-difference step :math:`h`. Smaller steps trade truncation
-        error for rounding error; with ReLU units, a step large enough to
-        move a pre-activation across 0 spoils that parameter's difference.
+        error for rounding error; with ReLU or SELU units (whose slope jumps
+        at 0), a step large enough to move a pre-activation across 0 spoils
+        that parameter's difference: then try a smaller step.
     floor : float, default=1e-3
         Smallest denominator of the relative error: components whose size is
         below it are held to an absolute agreement of ``floor`` times the

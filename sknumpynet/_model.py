@@ -53,8 +53,12 @@ def fitted_state(estimator):
 
 
 def hidden_layer_sizes(estimator):
-    """The units of each hidden layer, validated, as a list of int."""
-    sizes = np.asarray(estimator.hidden_layer_sizes, dtype=object).ravel().tolist()
+    """The units of each hidden layer, validated, as a list of int (None
+    means the estimator's ``_default_hidden_layer_sizes``, its recipe's)."""
+    value = estimator.hidden_layer_sizes
+    if value is None:
+        value = estimator._default_hidden_layer_sizes
+    sizes = np.asarray(value, dtype=object).ravel().tolist()
     if not all(
         isinstance(size, Integral | np.integer)
         and not isinstance(size, bool | np.bool_)

@@ -84,6 +84,11 @@ class _BaseTabularMLP(_NetworkEstimator):
         "recipe": [StrOptions({"td", "td-s"})],
         "numeric_embedding": [StrOptions({"pbld", "ple", "none"}), None],
         "n_members": [Interval(Integral, 1, None, closed="left"), None],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+            None,
+        ],
         "preprocessor": [HasMethods(["fit", "transform"]), None],
         "dtype": [StrOptions({"float32", "float64"})],
     }
@@ -107,6 +112,7 @@ class _BaseTabularMLP(_NetworkEstimator):
         "wd_factors": REALMLP_TD_WD_FACTORS,
         "dropout": 0.0,
         "weight_decay": 0.0,
+        "hidden_layer_sizes": (256, 256, 256),
     }
 
     #: The full RealMLP-TD (``recipe="td"``): the engine's
@@ -134,7 +140,11 @@ class _BaseTabularMLP(_NetworkEstimator):
         "parametric_activation": True,
         "max_one_hot": 8,
         "category_dim": 8,
-        "n_members": 1,
+        # The shared-weight ensemble and its width were chosen on development
+        # tables outside the benchmark (benchmarks/bench_tabular_ensemble.py),
+        # then judged on the benchmark by a rule written before its results.
+        "n_members": 4,
+        "hidden_layer_sizes": (128, 128, 128),
     }
 
     #: The value a model file implies for a parameter it lacks, where that
@@ -178,6 +188,10 @@ class _BaseTabularMLP(_NetworkEstimator):
     @property
     def _default_dropout(self):
         return self._settings()["dropout"]
+
+    @property
+    def _default_hidden_layer_sizes(self):
+        return self._settings()["hidden_layer_sizes"]
 
     @property
     def _default_learning_rate(self):
@@ -538,7 +552,7 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
     ... })
     >>> y = ["small", "small", "small", "small", "large", "large", "large",
     ...      "large"] * 4
-    >>> clf = TabularMLPClassifier(hidden_layer_sizes=(16,), n_epochs=10,
+    >>> clf = TabularMLPClassifier(hidden_layer_sizes=(16,), n_epochs=20,
     ...                            random_state=0).fit(X, y)
     >>> clf.classes_
     array(['large', 'small'], dtype='<U5')
@@ -559,7 +573,7 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
 
     def __init__(
         self,
-        hidden_layer_sizes=(256, 256, 256),
+        hidden_layer_sizes=None,
         activation=None,
         *,
         recipe="td",
@@ -725,7 +739,7 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
 
     def __init__(
         self,
-        hidden_layer_sizes=(256, 256, 256),
+        hidden_layer_sizes=None,
         activation=None,
         *,
         recipe="td",

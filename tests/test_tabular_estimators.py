@@ -178,7 +178,9 @@ def test_the_best_epoch_is_restored():
 
 def test_the_classifier_keeps_its_most_accurate_epoch():
     X, y, _ = mixed_frame(300)
-    clf = small(TabularMLPClassifier, n_epochs=30).fit(X, y)
+    # One member: this fit's best accuracy is reached at several epochs,
+    # which the tie rule below needs.
+    clf = small(TabularMLPClassifier, n_epochs=30, n_members=1).fit(X, y)
     scores = clf.validation_scores_
     assert all(0 <= s <= 1 for s in scores)
     # Accuracy on a small validation set ties often: the latest of the tied
@@ -295,10 +297,28 @@ def test_no_partial_fit_and_tags(Estimator):
     assert tags.estimator_type == expected
 
 
+def test_none_sizes_and_members_are_the_recipes():
+    X = pd.DataFrame({"a": np.arange(40.0), "b": list("xyz" * 13 + "x")})
+    y = np.arange(40) % 2
+    td = TabularMLPClassifier(n_epochs=1, random_state=0).fit(X, y)
+    assert [c.shape[-1] for c in td.coefs_[:-1]] == [128, 128, 128]
+    assert td.member_scale_.shape[0] == 4 and td.coefs_[-1].shape[0] == 4
+    td_s = TabularMLPClassifier(recipe="td-s", n_epochs=1, random_state=0)
+    td_s.fit(X, y)
+    assert [c.shape[1] for c in td_s.coefs_[:-1]] == [256, 256, 256]
+    assert not hasattr(td_s, "member_scale_")
+    # An explicit value wins over the recipe's.
+    one = TabularMLPClassifier(hidden_layer_sizes=(8,), n_members=1, n_epochs=1)
+    one.fit(X, y)
+    assert one.coefs_[0].shape[1] == 8 and one.coefs_[-1].ndim == 2
+
+
 def test_the_recipe_defaults():
     clf, reg = TabularMLPClassifier(), TabularMLPRegressor()
     for model in (clf, reg):
-        assert model.hidden_layer_sizes == (256, 256, 256)
+        # None: the recipe's, 4 members of width 128 for the full RealMLP-TD.
+        assert (model.hidden_layer_sizes, model.n_members) == (None, None)
+        assert model._default_hidden_layer_sizes == (128, 128, 128)
         assert (model.n_epochs, model.batch_size) == (256, 256)
         assert model.validation_fraction == 0.2 and model.dtype == "float32"
         assert model.recipe == "td"
@@ -451,9 +471,12 @@ def test_hidden_layer_sizes_forms(sizes, shapes):
     assert [coef.shape for coef in clf.coefs_] == shapes
     assert clf.feature_scale_.shape == (10,)
     # The full RealMLP-TD's also reads 3 embedding outputs of each of the 2
-    # numeric columns (age, visits).
+    # numeric columns (age, visits), and its 4 members have an output layer
+    # each.
     td = small(TabularMLPClassifier, hidden_layer_sizes=sizes).fit(X, y)
-    assert [coef.shape for coef in td.coefs_] == [(16, shapes[0][1]), *shapes[1:]]
+    expected = [(16, shapes[0][1]), *shapes[1:]]
+    expected[-1] = (4, *expected[-1])
+    assert [coef.shape for coef in td.coefs_] == expected
     assert td.feature_scale_.shape == (16,)
 
 

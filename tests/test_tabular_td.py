@@ -47,7 +47,7 @@ def _table(n=90, seed=0):
 def test_td_fits_raw_tables_with_every_ingredient(Estimator):
     X, y_class, y_reg = _table()
     y = y_class if Estimator is TabularMLPClassifier else y_reg
-    model = Estimator(**SMALL, recipe="td", random_state=0).fit(X, y)
+    model = Estimator(**SMALL, recipe="td", n_members=1, random_state=0).fit(X, y)
     # The two numeric columns (not the indicator, the one-hot or the +-1
     # columns) are embedded: 16 frequencies, 3 outputs each.
     embedding = model.numeric_embedding_
@@ -193,7 +193,9 @@ def test_save_and_load_without_pickle(Estimator, n_members, tmp_path):
 
 def _tampered(tmp_path, change):
     X, _, y = _table()
-    model = TabularMLPRegressor(**SMALL, recipe="td", random_state=0).fit(X, y)
+    # One member, so that a member_scale_ is an attribute it has not.
+    model = TabularMLPRegressor(**SMALL, recipe="td", n_members=1, random_state=0)
+    model.fit(X, y)
     change(model)
     return save(model, tmp_path / "tampered.npz")
 
@@ -341,7 +343,7 @@ def test_switching_recipes_leaves_no_stale_state():
     for name in ("_parameter_buffer", "activation_mix_", "member_scale_"):
         assert not hasattr(model, name), name
     assert model.coefs_[0].shape[0] == model.preprocessor_.transform(X).shape[1]
-    model.set_params(recipe="td", n_members=None).fit(X, y)
+    model.set_params(recipe="td", n_members=1).fit(X, y)
     assert not hasattr(model, "member_scale_")
     assert hasattr(model, "activation_mix_")
 
