@@ -711,7 +711,8 @@ def _validate_tabular(fail, estimator, state):
     if units[1:-1] != sizes:
         fail(
             f"the weights have hidden layers of {units[1:-1]} units, but "
-            f"hidden_layer_sizes is {estimator.hidden_layer_sizes!r}."
+            f"hidden_layer_sizes is {estimator.hidden_layer_sizes!r} "
+            f"({sizes} units)."
         )
     n_outputs = estimator.n_outputs_
     if not is_int(n_outputs) or n_outputs != units[-1]:
