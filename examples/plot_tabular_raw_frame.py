@@ -244,6 +244,10 @@ print(probabilities.assign(prediction=tabular.predict(applicants)).round(3))
 # them, when the example runs from a checkout of the repository, and shows
 # each model's geometric-mean error over the tables relative to
 # HistGradientBoosting's (below 1: better) against its total CPU time.
+# ``sknumpynet-td-k4-w128`` is the tabular estimators' default (the full
+# RealMLP-TD recipe, 4 members of width 128); ``sknumpynet-td`` is the same
+# recipe with one member of width 256, and ``realmlp-td`` pytabkit's
+# implementation of it.
 from pathlib import Path
 
 
