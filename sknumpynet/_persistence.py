@@ -760,7 +760,9 @@ def _validate_td_network(fail, estimator, prep):
     if network.params.size != buffer.size:
         fail(
             f"_parameter_buffer holds {buffer.size} weights; its parameters "
-            f"describe a network of {network.params.size}."
+            f"describe a network of {network.params.size} (hidden layers of "
+            f"{network.layer_units[1:-1]} units, {network.n_members} "
+            "member(s))."
         )
     views = network.parameter_views(buffer)
     n_layers = len(network.layer_units) - 1

@@ -216,6 +216,13 @@ def _tampered(tmp_path, change):
             "non-finite",
         ),
         (lambda m: setattr(m, "_n_network_inputs", 3), "the network takes 3 inputs"),
+        # A one-member model whose n_members reads as the recipe's 4 (as in
+        # a file written while the recipe's default was one member).
+        (
+            lambda m: setattr(m, "n_members", None),
+            r"describe a network of \d+ \(hidden layers of \[8, 8\] units, "
+            r"4 member\(s\)\)",
+        ),
         (lambda m: setattr(m, "recipe", "td-z"), "recipe"),
         (
             lambda m: setattr(m, "member_scale_", np.ones((2, 3), np.float32)),
