@@ -84,9 +84,9 @@ class _BaseTabularMLP(_NetworkEstimator):
         "recipe": [StrOptions({"td", "td-s"})],
         "numeric_embedding": [StrOptions({"pbld", "ple", "none"}), None],
         "n_members": [Interval(Integral, 1, None, closed="left"), None],
+        # The base's, or None: the recipe's.
         "hidden_layer_sizes": [
-            "array-like",
-            Interval(Integral, 1, None, closed="left"),
+            *_NetworkEstimator._parameter_constraints["hidden_layer_sizes"],
             None,
         ],
         "preprocessor": [HasMethods(["fit", "transform"]), None],
